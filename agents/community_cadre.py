@@ -1,0 +1,35 @@
+"""Community cadres (社区干部): committee members and grid workers, the community's own staff.
+
+Seeds: 001 (underpaid and under-resourced, administrative load from above, offloading onto
+sunk cadres), 004 (grid workers posted to grids).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agents.cadre import Cadre
+
+if TYPE_CHECKING:
+    from model.model import CollaborationModel
+
+
+class CommunityCadre(Cadre):
+    """A committee member (whole community, community-level reach) or a grid worker.
+
+    Args:
+        model: the model.
+        role: ``committee`` or ``grid_worker``.
+        **kwargs: the Cadre arguments.
+    """
+
+    def __init__(self, model: CollaborationModel, *, role: str, **kwargs) -> None:
+        super().__init__(model, **kwargs)
+        self.role = role
+
+    def overhead_hours(self) -> tuple[float, float]:
+        """Administrative load from above, less what is offloaded onto sunk cadres."""
+        formal, other = super().overhead_hours()
+        m = self.model
+        admin = m.population.admin_hours * (1 - m.offload_share[self.community])
+        return formal, other + admin

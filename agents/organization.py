@@ -1,0 +1,201 @@
+"""Organisations: sending units, street offices, the city platform, the task force, social
+organisations and property firms.
+
+Seeds: 001 (sending units bring resources; the task force corrects), 003 (social
+organisations mediate), 004 (street offices and the city platform receive escalations
+with limited capacity; adverse selection by sending units).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model import needs as nd
+
+if TYPE_CHECKING:
+    from model.model import CollaborationModel
+
+SETTLE_PROBABILITY = 0.85  # an upper level with the power to decide usually settles a need
+
+
+class Organization(mesa.Agent):
+    """Base of every organisation.
+
+    Args:
+        model: the model.
+        kind: ``sending_unit``, ``street_office``, ``city_platform``, ``task_force``,
+            ``social_org`` or ``property_firm``.
+    """
+
+    def __init__(self, model: CollaborationModel, kind: str) -> None:
+        super().__init__(model)
+        self.kind = kind
+
+    def step(self) -> None:
+        """Act for one day (nothing by default)."""
+
+
+class SendingUnit(Organization):
+    """An agency that sends cadres and brings resources (seed 001, 004).
+
+    Args:
+        model: the model.
+        street: the street office the unit works with.
+        community: the community where the unit sits (workplace assignment, seed 002).
+        quality: mean quality of the unit's staff, [0, 1].
+        resources: resources the unit brings, [0, 1].
+    """
+
+    def __init__(
+        self,
+        model: CollaborationModel,
+        *,
+        street: int,
+        community: int,
+        quality: float,
+        resources: float,
+    ) -> None:
+        super().__init__(model, "sending_unit")
+        self.street = street
+        self.community = community
+        self.quality = quality
+        self.resources = resources
+
+    def select_quality(self) -> float:
+        """Quality of the next cadre sent: the better of two staff under merit selection,
+        the weaker of two when units keep their best (adverse selection, P16)."""
+        rng = self.model.rng
+        draws = np.clip(rng.normal(self.quality, 0.15, 2), 0.02, 0.98)
+        return float(draws.max() if self.model.regime.selection == "merit" else draws.min())
+
+
+class StreetOffice(Organization):
+    """A street office: the command above communities and the first escalation level.
+
+    Each day it settles up to its capacity of waiting needs, oldest first. Needs that
+    came up without being filtered (no event filter, seed 003) are triaged and sent back
+    down ("case backflow", seed 004); needs beyond its powers go on to the city platform.
+
+    Args:
+        model: the model.
+        street: its street index.
+        capacity: needs it can handle per day.
+    """
+
+    where = nd.AT_STREET
+    level = 2
+
+    def __init__(self, model: CollaborationModel, *, street: int, capacity: float) -> None:
+        super().__init__(model, "street_office")
+        self.street = street
+        self.capacity = capacity
+        self._credit = 0.0
+        self.handled_today = 0
+
+    def queue(self) -> np.ndarray:
+        """Needs waiting here today, oldest first."""
+        m = self.model
+        ids = m.needs.waiting(self.where, m.day)
+        return ids[m.structure.comm_street[m.needs.comm[ids]] == self.street]
+
+    def step(self) -> None:
+        """Handle up to capacity waiting needs."""
+        self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
+        ids = self.queue()
+        n = min(len(ids), int(self._credit))
+        self._credit -= n
+        self.handled_today = n
+        if n == 0:
+            return
+        self.handle(ids[:n])
+
+    def handle(self, ids: np.ndarray) -> None:
+        """Triage, pass up or settle needs.
+
+        Args:
+            ids: the needs handled today.
+        """
+        m = self.model
+        nds = m.needs
+        down = ids[(nds.level[ids] <= 1) & ~nds.triaged[ids]]
+        nds.triaged[down] = True
+        m.send_to_command(down, extra_hops=1)
+        up = ids[nds.level[ids] > self.level]
+        m.move(up, nd.AT_CITY, hops=1)
+        rest = np.setdiff1d(ids, np.concatenate([down, up]))
+        ok = rest[m.rng.random(len(rest)) < SETTLE_PROBABILITY]
+        m.settle_above(ok)
+        nds.ready[np.setdiff1d(rest, ok)] = m.day + 1
+
+
+class CityPlatform(StreetOffice):
+    """The city governance platform: the top of escalation, one pooled queue (seed 004).
+
+    Args:
+        model: the model.
+        capacity: needs it can handle per day.
+    """
+
+    where = nd.AT_CITY
+    level = 3
+
+    def __init__(self, model: CollaborationModel, *, capacity: float) -> None:
+        super().__init__(model, street=-1, capacity=capacity)
+        self.kind = "city_platform"
+
+    def queue(self) -> np.ndarray:
+        """Every need waiting at the platform, oldest first."""
+        return self.model.needs.waiting(self.where, self.model.day)
+
+
+class TaskForce(Organization):
+    """A standing team that collects front-line problems and sends corrective work tips
+    (seed 001): it makes the feedback channel work even under checklist control."""
+
+    def __init__(self, model: CollaborationModel) -> None:
+        super().__init__(model, "task_force")
+
+
+class SocialOrg(Organization):
+    """A social organisation: volunteers and mediation that raise self-help for services
+    and disputes in its community (seed 003).
+
+    Args:
+        model: the model.
+        community: the community it works in.
+    """
+
+    def __init__(self, model: CollaborationModel, *, community: int) -> None:
+        super().__init__(model, "social_org")
+        self.community = community
+
+
+class PropertyFirm(Organization):
+    """A property management firm that takes facility needs in new-build communities.
+
+    Args:
+        model: the model.
+        community: the community it manages.
+        capacity: facility needs it settles per day.
+    """
+
+    def __init__(self, model: CollaborationModel, *, community: int, capacity: float) -> None:
+        super().__init__(model, "property_firm")
+        self.community = community
+        self.capacity = capacity
+        self._credit = 0.0
+
+    def step(self) -> None:
+        """Settle waiting facility needs of its community, up to capacity."""
+        m = self.model
+        ids = m.needs.waiting(nd.AT_FIRM, m.day)
+        ids = ids[m.needs.comm[ids] == self.community]
+        self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
+        n = min(len(ids), int(self._credit))
+        self._credit -= n
+        ok = ids[:n][m.rng.random(n) < SETTLE_PROBABILITY]
+        m.settle_above(ok)
+        m.needs.ready[np.setdiff1d(ids[:n], ok)] = m.day + 1

@@ -1,0 +1,317 @@
+"""Residents (households): needs, self-help, reporting, trust and complaints.
+
+Household state is vectorised in :class:`Households` (numpy arrays, one row per
+household) so that a district of 100,000 households runs fast; :class:`Resident` is a
+Mesa agent per household that reads and writes its own row, so a notebook can still say
+``resident.trust_institution``.
+
+Seeds: 000 (trust of strangers, two-way communication), 001 (unwanted visits, complaints),
+003 (self-help through residents' ties, crowding out by front-loading).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from agents.cadre import FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
+from model import needs as nd
+
+if TYPE_CHECKING:
+    from agents.cadre import Cadre
+    from model.model import CollaborationModel
+
+
+class Households:
+    """The vectorised state of every household and the resident-side submodels.
+
+    Args:
+        model: the model (for parameters, ties, needs and the random generator).
+    """
+
+    def __init__(self, model: CollaborationModel) -> None:
+        self.model = model
+        b = model.behaviour
+        n = model.structure.n_households
+        rng = model.rng
+        self.trust_institution = np.clip(rng.normal(b.institution_trust, 0.1, n), 0, 1)
+        # Opinion of a kind of cadre the household has not met (the prior for a new tie).
+        self.opinion_sunk = np.clip(rng.normal(b.stranger_trust, 0.05, n), 0, 1)
+        self.opinion_community = np.clip(rng.normal(b.community_trust, 0.1, n), 0, 1)
+        self.satisfaction = np.full(n, 0.5)
+        self.complaints = np.zeros(n, np.int32)
+        self.perceived_sunk = self.opinion_sunk.copy()
+        self.perceived_community = self.opinion_community.copy()
+        self._contacts: list[tuple[int, int, int]] = []
+        self.complaints_today = 0
+
+    # ----- needs ---------------------------------------------------------------------
+    def self_help_probability(
+        self, comm: np.ndarray, ntype: np.ndarray, hh: np.ndarray
+    ) -> np.ndarray:
+        """Chance that residents solve a need through their own ties (seed 003).
+
+        s = s_max · [cap · coh · (0.5 + 0.5 devolution) · (1 − κ f) + β f (1 − cap)]
+        with devolution = the decision dial, f front-loading, κ crowding out, β capacity
+        building; disputes and services get a boost from a social organisation; emergency,
+        policy and facility needs are harder to solve among neighbours. Isolated households
+        (no resident ties) get none.
+        """
+        m = self.model
+        st, b, r = m.structure, m.behaviour, m.regime
+        cap, coh = st.capacity[comm], st.cohesion[comm]
+        f = r.front_loading
+        s = b.self_help_max * (
+            cap * coh * (0.5 + 0.5 * r.decision) * (1 - b.crowding_out * f)
+            + b.capacity_building * f * (1 - cap)
+        )
+        type_factor = np.array([1.0, 1.2, 0.5, 0.4, 0.6])[ntype]
+        org = np.where(st.has_social_org[comm] & (ntype <= nd.DISPUTE), 1.3, 1.0)
+        return np.clip(s * type_factor * org, 0, 1) * (m.degree[hh] > 0)
+
+    def choose_channel(self, h: int) -> tuple[int, float]:
+        """The cadre the household trusts most among those it knows, or the hotline (-1).
+
+        Args:
+            h: household index.
+
+        Returns:
+            (cadre index or -1, the trust in that channel).
+        """
+        ties = self.model.ties
+        best, best_trust = -1, float(self.trust_institution[h])
+        for t in ties.by_household[h]:
+            tr = ties.trust[t]
+            if tr > best_trust:
+                best, best_trust = int(ties.cadre[t]), float(tr)
+        return best, best_trust
+
+    def report_probability(self, trust: float, urgency: float) -> float:
+        """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
+
+        P = 1 / (1 + exp(−(trust − θ + 0.3 (urgency − 0.5)) / 0.08))
+        """
+        z = (trust - self.model.behaviour.report_threshold + 0.3 * (urgency - 0.5)) / 0.08
+        return 1.0 / (1.0 + np.exp(-z))
+
+    # ----- contacts and trust -----------------------------------------------------
+    def contact(self, h: int, cadre: int, outcome: int) -> None:
+        """Record a contact; trust moves when the day's contacts are applied.
+
+        Args:
+            h: household index.
+            cadre: cadre index.
+            outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED or VISIT_WANTED.
+        """
+        self._contacts.append((h, cadre, outcome))
+
+    def visit(self, h: int, cadre: Cadre) -> None:
+        """A door-knocking visit: reveals a hidden need if there is one, else it is unwanted.
+
+        Args:
+            h: household visited.
+            cadre: the visiting cadre.
+        """
+        m = self.model
+        hidden = m.hidden_need_of(h)
+        if hidden >= 0:
+            m.report(hidden, cadre.idx, via_visit=True)
+            self.contact(h, cadre.idx, VISIT_WANTED)
+        else:
+            self.contact(h, cadre.idx, VISIT_UNWANTED)
+
+    def apply_contacts(self) -> None:
+        """Move trust, familiarity, satisfaction and complaints for today's contacts (seed
+        000, 001).
+
+        success: t += g (1 − t); late: t += g/2 (1 − t); failure: t −= λ g t;
+        unwanted visit: t −= v (1 − familiarity), complaint with p = c (1 − familiarity);
+        every contact: familiarity += φ (1 − familiarity).
+        Institution trust moves by half as much on the same outcomes.
+        """
+        if not self._contacts:
+            return
+        m, b = self.model, self.model.behaviour
+        ties = m.ties
+        arr = np.array(self._contacts, dtype=np.int64)
+        self._contacts.clear()
+        hh, cad, out = arr[:, 0], arr[:, 1], arr[:, 2]
+        sunk = m.cadre_is_sunk[cad]
+        prior = np.where(sunk, self.opinion_sunk[hh], self.opinion_community[hh])
+        idx = np.fromiter(
+            (
+                ties.get_or_add(h, c, p)
+                for h, c, p in zip(hh.tolist(), cad.tolist(), prior.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(hh),
+        )
+        t = ties.trust[idx]
+        fam = ties.familiarity[idx]
+        np.add.at(ties.trust, idx, self._trust_delta(t, out, fam))
+        np.clip(ties.trust[: ties.n], 0, 1, out=ties.trust[: ties.n])
+        np.add.at(ties.familiarity, idx, b.familiarity_gain * (1 - fam))
+        np.clip(ties.familiarity[: ties.n], 0, 1, out=ties.familiarity[: ties.n])
+        ti = self.trust_institution[hh]
+        np.add.at(self.trust_institution, hh, 0.5 * self._trust_delta(ti, out, fam))
+        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
+        sat = self.satisfaction[hh]
+        ds = np.select([out <= LATE, out == FAIL], [0.2 * (1 - sat), -0.2 * sat], 0.0)
+        np.add.at(self.satisfaction, hh, ds)
+        p_complain = np.select(
+            [out == VISIT_UNWANTED, out == FAIL],
+            [b.complaint_prob * (1 - fam), 0.5 * b.complaint_prob],
+            0.0,
+        )
+        complain = m.rng.random(len(hh)) < p_complain
+        np.add.at(self.complaints, hh[complain], 1)
+        self.complaints_today += int(complain.sum())
+
+    def _trust_delta(self, t: np.ndarray, out: np.ndarray, fam: np.ndarray) -> np.ndarray:
+        """Trust change per contact, losses larger than gains (loss aversion)."""
+        b = self.model.behaviour
+        g = b.trust_gain
+        return np.select(
+            [out == SUCCESS, out == LATE, out == FAIL, out == VISIT_UNWANTED, out == VISIT_WANTED],
+            [
+                g * (1 - t),
+                0.5 * g * (1 - t),
+                -b.loss_aversion * g * t,
+                -b.visit_trust_loss * (1 - fam),
+                0.5 * g * (1 - t),
+            ],
+        )
+
+    def gave_up(self, hh: np.ndarray) -> None:
+        """Households whose reported need was dropped lose trust in the institution.
+
+        Args:
+            hh: households (one entry per dropped need).
+        """
+        b = self.model.behaviour
+        ti = self.trust_institution[hh]
+        np.add.at(self.trust_institution, hh, -b.trust_gain * b.loss_aversion * ti)
+        np.add.at(self.satisfaction, hh, -0.2 * self.satisfaction[hh])
+
+    def settled_above(self, hh: np.ndarray) -> None:
+        """Needs settled by the street office or the city platform raise institution trust.
+
+        Args:
+            hh: households served.
+        """
+        g = self.model.behaviour.trust_gain
+        np.add.at(self.trust_institution, hh, g * (1 - self.trust_institution[hh]))
+        np.add.at(self.satisfaction, hh, 0.2 * (1 - self.satisfaction[hh]))
+
+    def update_opinions(self) -> None:
+        """Aggregate trust by kind of cadre and spread opinions by word of mouth (seed 000).
+
+        perceived_k[h] = mean trust on h's ties to cadres of kind k (opinion_k if none);
+        opinion_k ← (1 − w) opinion_k + w · A perceived_k  (A row-normalised ties);
+        the institution's trust is pulled the same way; consultation of residents
+        (decision dial) slowly builds institution trust.
+        """
+        m, b = self.model, self.model.behaviour
+        ties = m.ties
+        n = len(self.trust_institution)
+        k = ties.n
+        hh = ties.hh[:k]
+        sunk = m.cadre_is_sunk[ties.cadre[:k]]
+        trust = ties.trust[:k]
+        for is_sunk, opinion, name in (
+            (True, self.opinion_sunk, "perceived_sunk"),
+            (False, self.opinion_community, "perceived_community"),
+        ):
+            sel = sunk == is_sunk
+            cnt = np.bincount(hh[sel], minlength=n)
+            tot = np.bincount(hh[sel], weights=trust[sel], minlength=n)
+            perceived = np.where(cnt > 0, tot / np.maximum(cnt, 1), opinion)
+            setattr(self, name, perceived)
+            w = b.word_of_mouth
+            has_ties = m.degree > 0
+            opinion[has_ties] = ((1 - w) * opinion + w * (m.adjacency @ perceived))[has_ties]
+        ti = self.trust_institution
+        has_ties = m.degree > 0
+        ti[has_ties] = ((1 - b.word_of_mouth) * ti + b.word_of_mouth * (m.adjacency @ ti))[has_ties]
+        ti += 0.001 * m.regime.decision * (1 - ti)
+
+
+class Resident(mesa.Agent):
+    """One household, a view onto its row of :class:`Households`.
+
+    Residents do not step one by one: the model runs the resident submodels for all
+    households at once. Use this object to inspect a household.
+
+    Args:
+        model: the model.
+        index: the household's row.
+    """
+
+    def __init__(self, model: CollaborationModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def community(self) -> int:
+        """The household's community."""
+        return int(self.model.structure.hh_comm[self.index])
+
+    @property
+    def grid(self) -> int:
+        """The household's grid."""
+        return int(self.model.structure.hh_grid[self.index])
+
+    @property
+    def trust_institution(self) -> float:
+        """Trust in the institution (street office, hotline), [0, 1]."""
+        return float(self.model.households.trust_institution[self.index])
+
+    @property
+    def trust_sunk(self) -> float:
+        """Mean trust in the sunk cadres the household knows (its opinion if none)."""
+        return float(self.model.households.perceived_sunk[self.index])
+
+    @property
+    def trust_community(self) -> float:
+        """Mean trust in the community cadres the household knows."""
+        return float(self.model.households.perceived_community[self.index])
+
+    @property
+    def satisfaction(self) -> float:
+        """Running satisfaction with the service received, [0, 1]."""
+        return float(self.model.households.satisfaction[self.index])
+
+    @property
+    def complaints(self) -> int:
+        """Complaints the household has made."""
+        return int(self.model.households.complaints[self.index])
+
+    @property
+    def known_cadres(self) -> dict[int, tuple[float, float]]:
+        """Cadres the household knows: unique_id → (familiarity, trust)."""
+        ties = self.model.ties
+        return {
+            self.model.cadres[int(ties.cadre[t])].unique_id: (
+                float(ties.familiarity[t]),
+                float(ties.trust[t]),
+            )
+            for t in ties.by_household[self.index]
+        }
+
+    @property
+    def needs(self) -> list[dict]:
+        """The household's needs so far, as dicts (type, status, created, resolved)."""
+        nds = self.model.needs
+        ids = np.flatnonzero(nds.hh[: nds.n] == self.index)
+        status = ("hidden", "open", "resolved", "dropped")
+        return [
+            {
+                "type": nd.NEED_TYPES[nds.ntype[i]],
+                "status": status[nds.status[i]],
+                "created": int(nds.created[i]),
+                "resolved": int(nds.resolved[i]),
+            }
+            for i in ids
+        ]

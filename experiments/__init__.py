@@ -1,0 +1,1 @@
+"""Experiments: the `saca` command line, presets, sweeps, analysis and plots."""

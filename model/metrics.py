@@ -1,0 +1,244 @@
+"""The metrics contract (DESIGN §4): one row of per-day values, and summaries per window.
+
+Per-day values are flows of that day (needs created, resolved, complaints, hours) or
+states at the end of it (trust, burnout, open needs). Summaries cover the whole run
+(window ``all``) and each phase, computed from the needs themselves where the metric is
+about needs, so that the identity ``created = resolved + open + hidden + dropped`` holds
+in every window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from model import needs as nd
+
+if TYPE_CHECKING:
+    from model.model import CollaborationModel
+
+METRICS = (
+    "needs_created",
+    "needs_resolved",
+    "needs_open",
+    "needs_hidden",
+    "needs_dropped",
+    "efficacy",
+    "resolution_rate",
+    "response_time_mean",
+    "response_time_p90",
+    "escalation_share",
+    "trust_resident_sunk",
+    "trust_resident_community",
+    "trust_institution",
+    "trust_cadre_cadre",
+    "burnout_mean",
+    "burnout_share",
+    "burnout_sunk",
+    "burnout_community",
+    "shirking_rate",
+    "formalism_share",
+    "participation_in_service",
+    "complaints",
+    "coverage_gini",
+    "efficacy_sd_between_communities",
+    "hours_per_resolved",
+    "workload_sunk",
+    "workload_community",
+    "offloads",
+    "mandate_relief",
+)
+"""Every metric name, in the order of the files. The first 25 are DESIGN §4's contract;
+``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
+per active cadre of each kind), ``offloads`` and ``mandate_relief`` expose mechanisms."""
+
+# Metrics that are states: their window summary is the mean over the window's days.
+STATE_METRICS = (
+    "trust_resident_sunk",
+    "trust_resident_community",
+    "trust_institution",
+    "trust_cadre_cadre",
+    "burnout_mean",
+    "burnout_share",
+    "burnout_sunk",
+    "burnout_community",
+    "participation_in_service",
+    "workload_sunk",
+    "workload_community",
+    "mandate_relief",
+)
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, → 1 = concentrated).
+
+    Args:
+        x: the values.
+    """
+    x = np.sort(np.asarray(x, dtype=float))
+    n = len(x)
+    if n == 0 or x.sum() <= 0:
+        return 0.0
+    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def daily_metrics(m: CollaborationModel) -> dict[str, float]:
+    """Compute today's row of metrics and keep the raw totals the summaries need.
+
+    Args:
+        m: the model, at the end of its step.
+    """
+    nds, day = m.needs, m.day
+    n = nds.n
+    recent = int(np.searchsorted(nds.created[:n], day - 60))
+    sl = slice(recent, n)
+    status, dl, res = nds.status[sl], nds.deadline[sl], nds.resolved[sl]
+    due = dl == day
+    on_time = due & (status == nd.RESOLVED) & (res <= dl)
+    done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
+    wait = (res - nds.created[sl])[done_today]
+    live = nds.live
+    cadres = m.cadres
+    exh = np.array([c.exhaustion for c in cadres])
+    sunk = m.cadre_is_sunk
+    hours = np.array([c.hours_worked for c in cadres])
+    active = np.array([c.active for c in cadres])
+    in_service = np.array([c.is_sunk and c.mode == "in_service" for c in cadres])
+    formal = sum(c.formalism_hours for c in cadres)
+    perf = sum(c.perfunctory_hours for c in cadres)
+    thr = m.behaviour.burnout_threshold
+    raw = m.__dict__.setdefault(
+        "_raw", {"hours": [], "formal": [], "perf": [], "hours_by_comm": []}
+    )
+    raw["hours"].append(hours.sum())
+    raw["formal"].append(formal)
+    raw["perf"].append(perf)
+    raw["hours_by_comm"].append(m.hours_by_community.copy())
+    m.hours_by_community[:] = 0.0
+    comm_due = m.__dict__.setdefault("_comm_due", np.zeros((2, m.structure.n_communities)))
+    np.add.at(comm_due[0], nds.comm[sl][due], 1)
+    np.add.at(comm_due[1], nds.comm[sl][on_time], 1)
+    hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
+    cum_hours = np.sum(raw["hours_by_comm"], axis=0)
+    observed = comm_due[0] >= 5
+    st = nds.status[live]
+    return {
+        "needs_created": m.created_today,
+        "needs_resolved": m.resolved_today,
+        "needs_open": int((st == nd.OPEN).sum()),
+        "needs_hidden": int((st == nd.HIDDEN).sum()),
+        "needs_dropped": m.dropped_today,
+        "efficacy": _ratio(on_time.sum(), due.sum()),
+        "resolution_rate": _ratio((nds.status[:n] == nd.RESOLVED).sum(), n),
+        "response_time_mean": float(wait.mean()) if len(wait) else float("nan"),
+        "response_time_p90": float(np.percentile(wait, 90)) if len(wait) else float("nan"),
+        "escalation_share": _ratio(m.left_grid_today, m.reported_today),
+        "trust_resident_sunk": float(m.households.perceived_sunk.mean()),
+        "trust_resident_community": float(m.households.perceived_community.mean()),
+        "trust_institution": float(m.households.trust_institution.mean()),
+        "trust_cadre_cadre": float(m.cc_trust.mean()) if len(m.cc_trust) else float("nan"),
+        "burnout_mean": float(exh.mean()),
+        "burnout_share": float((exh > thr).mean()),
+        "burnout_sunk": float(exh[sunk].mean()) if sunk.any() else float("nan"),
+        "burnout_community": float(exh[~sunk].mean()) if (~sunk).any() else float("nan"),
+        "shirking_rate": _ratio(perf, hours.sum()),
+        "formalism_share": _ratio(formal, hours.sum()),
+        "participation_in_service": (
+            float(active[in_service].mean()) if in_service.any() else float("nan")
+        ),
+        "complaints": m.households.complaints_today,
+        "coverage_gini": gini(cum_hours / np.maximum(hh_per_comm, 1)),
+        "efficacy_sd_between_communities": (
+            float(np.std(comm_due[1][observed] / comm_due[0][observed]))
+            if observed.sum() >= 2
+            else float("nan")
+        ),
+        "hours_per_resolved": _ratio(hours.sum(), m.resolved_today),
+        "workload_sunk": _mean_active(hours, active & sunk),
+        "workload_community": _mean_active(hours, active & ~sunk),
+        "offloads": m.offloads_today,
+        "mandate_relief": m.relief,
+    }
+
+
+def _mean_active(hours: np.ndarray, mask: np.ndarray) -> float:
+    return float(hours[mask].mean()) if mask.any() else float("nan")
+
+
+def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
+    """Need-based metrics for needs created in days [a, b)."""
+    nds = m.needs
+    n = nds.n
+    lo, hi = np.searchsorted(nds.created[:n], [a, b])
+    sl = slice(lo, hi)
+    status, dl, res = nds.status[sl], nds.deadline[sl], nds.resolved[sl]
+    created = hi - lo
+    resolved = status == nd.RESOLVED
+    # Efficacy counts needs whose deadline fell inside the run (no censoring at the end).
+    observed = dl < m.steps
+    on_time = resolved & (res <= dl)
+    by_system = resolved & ~nds.self_helped[sl]
+    wait = (res - nds.created[sl])[by_system]
+    reported = nds.reported[sl]
+    comm = nds.comm[sl]
+    n_c = m.structure.n_communities
+    due_c = np.bincount(comm[observed], minlength=n_c)
+    ok_c = np.bincount(comm[observed & on_time], minlength=n_c)
+    seen = due_c >= 5
+    return {
+        "needs_created": float(created),
+        "needs_resolved": float(resolved.sum()),
+        "needs_open": float((status == nd.OPEN).sum()),
+        "needs_hidden": float((status == nd.HIDDEN).sum()),
+        "needs_dropped": float((status == nd.DROPPED).sum()),
+        "efficacy": _ratio((on_time & observed).sum(), observed.sum()),
+        "resolution_rate": _ratio(resolved.sum(), created),
+        "response_time_mean": float(wait.mean()) if len(wait) else float("nan"),
+        "response_time_p90": float(np.percentile(wait, 90)) if len(wait) else float("nan"),
+        "escalation_share": _ratio((nds.left_grid[sl] & reported).sum(), reported.sum()),
+        "efficacy_sd_between_communities": (
+            float(np.std(ok_c[seen] / due_c[seen])) if seen.sum() >= 2 else float("nan")
+        ),
+    }
+
+
+def summarise(m: CollaborationModel) -> pd.DataFrame:
+    """Summaries for the whole run and each phase: one row per window, one column per
+    metric (DESIGN §4).
+
+    Args:
+        m: the model after running.
+    """
+    ts = m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    days = len(ts)
+    windows = [("all", 0, days)] + [
+        (p.name, p.start, min(p.end, days)) for p in m.situation.timeline if p.start < days
+    ]
+    raw = m.__dict__.get("_raw", {"hours": [], "formal": [], "perf": [], "hours_by_comm": []})
+    hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
+    rows = {}
+    for name, a, b in windows:
+        if name in rows:  # a phase kind can recur; the first occurrence names the row
+            name = f"{name}_{a}"
+        row = {}
+        part = ts.iloc[a:b]
+        for k in STATE_METRICS:
+            row[k] = float(part[k].mean()) if len(part) else float("nan")
+        hours = float(np.sum(raw["hours"][a:b]))
+        row["shirking_rate"] = _ratio(np.sum(raw["perf"][a:b]), hours)
+        row["formalism_share"] = _ratio(np.sum(raw["formal"][a:b]), hours)
+        row["complaints"] = float(part["complaints"].sum())
+        row["offloads"] = float(part["offloads"].sum())
+        resolved_in_window = float(part["needs_resolved"].sum())
+        row["hours_per_resolved"] = _ratio(hours, resolved_in_window)
+        by_comm = np.sum(raw["hours_by_comm"][a:b], axis=0) if b > a else np.zeros(len(hh_per_comm))
+        row["coverage_gini"] = gini(by_comm / np.maximum(hh_per_comm, 1))
+        row.update(_window_needs(m, a, b))
+        rows[name] = {k: row[k] for k in METRICS}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -1,0 +1,177 @@
+"""Residents' needs as a struct of arrays: where each need is, who holds it, how it ends.
+
+Seeds: 000 (urgency, deadlines), 004 (the lowest level able to solve a need; most at the
+grid). Every need ends in exactly one of four statuses, which gives the accounting
+identity ``created = resolved + open + hidden + dropped``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+NEED_TYPES = ("service", "dispute", "emergency", "policy", "facility")
+SERVICE, DISPUTE, EMERGENCY, POLICY, FACILITY = range(5)
+LEVELS = ("grid", "community", "street", "city")
+
+# status
+HIDDEN, OPEN, RESOLVED, DROPPED = 0, 1, 2, 3
+# where an open need waits
+AT_LIST, AT_COMMAND, AT_CADRE, AT_STREET, AT_CITY, AT_FIRM = range(6)
+
+# Mix of need types per phase (rows: normal, emergency, recovery), seed 000: an emergency
+# shifts needs toward urgent emergency and policy needs (control measures, explanations).
+TYPE_MIX = np.array(
+    [
+        [0.45, 0.20, 0.03, 0.12, 0.20],
+        [0.30, 0.12, 0.35, 0.15, 0.08],
+        [0.40, 0.22, 0.08, 0.15, 0.15],
+    ]
+)
+# Lowest level able to solve a need (grid, community, street, city); seed 004: most at grid.
+LEVEL_MIX = np.array([0.70, 0.18, 0.09, 0.03])
+# Days to the deadline by type in ordinary times (halved in an emergency for all types).
+DEADLINE_DAYS = np.array([7.0, 10.0, 2.0, 5.0, 10.0])
+# How urgent each type feels to the cadre who sees it.
+URGENCY = np.array([0.5, 0.6, 1.0, 0.5, 0.4])
+# Days a household waits past the deadline before it gives up on a reported need.
+PATIENCE = 30
+
+
+class NeedPool:
+    """All needs of a run, one row each, in growable numpy arrays."""
+
+    _FIELDS: ClassVar[dict[str, type]] = {
+        "hh": np.int32,
+        "comm": np.int32,
+        "grid": np.int32,
+        "ntype": np.int8,
+        "level": np.int8,
+        "created": np.int32,
+        "deadline": np.int32,
+        "hours": np.float64,
+        "hours_total": np.float64,
+        "status": np.int8,
+        "where": np.int8,
+        "holder": np.int32,
+        "ready": np.int32,
+        "fidelity": np.float64,
+        "resolved": np.int32,
+        "reported": np.bool_,
+        "left_grid": np.bool_,
+        "self_helped": np.bool_,
+        "channel": np.int32,
+        "triaged": np.bool_,
+    }
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cap = 0
+        for name, dtype in self._FIELDS.items():
+            setattr(self, name, np.empty(0, dtype))
+        self.live = np.empty(0, np.int64)
+
+    def _grow(self, need: int) -> None:
+        if need <= self._cap:
+            return
+        cap = max(need, 2 * self._cap, 4096)
+        for name, dtype in self._FIELDS.items():
+            arr = np.empty(cap, dtype)
+            arr[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, arr)
+        self._cap = cap
+
+    def add(
+        self,
+        hh: np.ndarray,
+        comm: np.ndarray,
+        grid: np.ndarray,
+        ntype: np.ndarray,
+        level: np.ndarray,
+        day: int,
+        deadline: np.ndarray,
+        hours: np.ndarray,
+    ) -> np.ndarray:
+        """Append new needs (status HIDDEN until reported) and return their ids.
+
+        Args:
+            hh: household of each need.
+            comm: community of each need.
+            grid: grid of each need.
+            ntype: need type index (NEED_TYPES).
+            level: lowest level able to solve it (LEVELS).
+            day: the day it arises.
+            deadline: the day by which it should be resolved.
+            hours: cadre hours it takes.
+        """
+        k = len(hh)
+        self._grow(self.n + k)
+        ids = np.arange(self.n, self.n + k)
+        sl = slice(self.n, self.n + k)
+        self.hh[sl], self.comm[sl], self.grid[sl] = hh, comm, grid
+        self.ntype[sl], self.level[sl] = ntype, level
+        self.created[sl], self.deadline[sl] = day, deadline
+        self.hours[sl] = self.hours_total[sl] = hours
+        self.status[sl], self.where[sl], self.holder[sl] = HIDDEN, -1, -1
+        self.ready[sl], self.fidelity[sl], self.resolved[sl] = day, 1.0, -1
+        self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
+        self.triaged[sl] = False
+        self.channel[sl] = -1
+        self.n += k
+        self.live = np.concatenate([self.live, ids])
+        return ids
+
+    def resolve(self, ids: np.ndarray | int, day: int) -> None:
+        """Mark needs resolved on a day.
+
+        Args:
+            ids: need id or ids.
+            day: the day of resolution.
+        """
+        self.status[ids] = RESOLVED
+        self.resolved[ids] = day
+        self.holder[ids] = -1
+
+    def waiting(self, where: int, day: int) -> np.ndarray:
+        """Ids of open needs waiting at a place whose delay has passed, oldest first.
+
+        Args:
+            where: one of AT_LIST, AT_COMMAND, ...
+            day: today.
+        """
+        live = self.live
+        sel = live[
+            (self.status[live] == OPEN) & (self.where[live] == where) & (self.ready[live] <= day)
+        ]
+        return sel
+
+    def prune(self, day: int) -> np.ndarray:
+        """Drop reported needs past deadline + patience; forget settled and expired ones.
+
+        Args:
+            day: today.
+
+        Returns:
+            Ids of needs dropped today (households that gave up).
+        """
+        live = self.live
+        status = self.status[live]
+        overdue = self.deadline[live] + PATIENCE < day
+        dropped = live[(status == OPEN) & overdue]
+        self.status[dropped] = DROPPED
+        self.holder[dropped] = -1
+        keep = ((status == OPEN) & ~overdue) | ((status == HIDDEN) & (self.deadline[live] >= day))
+        self.live = live[keep]
+        return dropped
+
+    def counts(self) -> dict[str, int]:
+        """Final-status counts over all needs so far."""
+        st = self.status[: self.n]
+        return {
+            "created": int(self.n),
+            "resolved": int((st == RESOLVED).sum()),
+            "open": int((st == OPEN).sum()),
+            "hidden": int((st == HIDDEN).sum()),
+            "dropped": int((st == DROPPED).sum()),
+        }

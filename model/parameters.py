@@ -1,0 +1,203 @@
+"""Typed parameters with their ranges, meanings and source seeds, kept in one place.
+
+Every parameter of a run is a field of one of four dataclasses (`Situation`,
+`Population`, `Behaviour` in :mod:`model.situation` / :mod:`model.population` /
+:mod:`model.behaviour`, and `Regime` in :mod:`model.regime`). Each field is declared with
+:func:`param`, which stores its range, meaning and seed in the field's metadata. The CLI's
+``saca list``, the ``--set`` validation, the ODD tables and the app all read that metadata
+through :func:`describe`, so a parameter is documented exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+
+class SacaInputError(ValueError):
+    """A user's mistake in a parameter, file or option: one line naming problem and fix."""
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What is known about one parameter.
+
+    Args:
+        key: dotted key, e.g. ``regime.information``.
+        kind: ``float``, ``int``, ``bool`` or ``choice``.
+        default: default value.
+        lo: lowest allowed value (numbers), or None.
+        hi: highest allowed value (numbers), or None.
+        choices: allowed values for a ``choice`` parameter.
+        meaning: one sentence saying what it does.
+        seed: the source study (``000``–``004``) or ``calibration``.
+    """
+
+    key: str
+    kind: str
+    default: Any
+    lo: float | None
+    hi: float | None
+    choices: tuple[str, ...] | None
+    meaning: str
+    seed: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of this description."""
+        return dataclasses.asdict(self)
+
+
+def param(
+    default: Any,
+    meaning: str,
+    seed: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: Iterable[str] | None = None,
+) -> Any:
+    """Declare a dataclass field carrying its range, meaning and seed.
+
+    Args:
+        default: the default value.
+        meaning: what the parameter does, one sentence.
+        seed: the seed it comes from (``"000"``…``"004"``, several joined by ``/``, or
+            ``"calibration"`` for a magnitude chosen by the modellers).
+        lo: inclusive lower bound for numbers.
+        hi: inclusive upper bound for numbers.
+        choices: the allowed strings for a choice parameter.
+    """
+    meta = {
+        "meaning": meaning,
+        "seed": seed,
+        "lo": lo,
+        "hi": hi,
+        "choices": tuple(choices) if choices is not None else None,
+    }
+    return field(default=default, metadata=meta)
+
+
+def _kind(tp: Any, choices: tuple[str, ...] | None) -> str:
+    if choices is not None:
+        return "choice"
+    if tp is bool:
+        return "bool"
+    if tp is int:
+        return "int"
+    if tp is float:
+        return "float"
+    return "other"
+
+
+def describe(group: str, cls: type) -> list[ParamInfo]:
+    """List the scalar parameters of a parameter dataclass.
+
+    Args:
+        group: the dotted prefix, e.g. ``"regime"``.
+        cls: the dataclass type.
+    """
+    hints = get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if "meaning" not in f.metadata:
+            continue
+        choices = f.metadata["choices"]
+        out.append(
+            ParamInfo(
+                key=f"{group}.{f.name}",
+                kind=_kind(hints[f.name], choices),
+                default=f.default,
+                lo=f.metadata["lo"],
+                hi=f.metadata["hi"],
+                choices=choices,
+                meaning=f.metadata["meaning"],
+                seed=f.metadata["seed"],
+            )
+        )
+    return out
+
+
+def coerce(info: ParamInfo, value: Any) -> Any:
+    """Check a value against a parameter's type and range and return it in its type.
+
+    Args:
+        info: the parameter's description.
+        value: the value given by the user (from TOML or ``--set``).
+
+    Raises:
+        SacaInputError: wrong type or out of range, with the allowed values.
+    """
+    k = info.key
+    if info.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise SacaInputError(f"{k} must be true or false, got {value!r}")
+    if info.kind == "choice":
+        if isinstance(value, str) and value in (info.choices or ()):
+            return value
+        raise SacaInputError(f"{k} must be one of {', '.join(info.choices or ())}, got {value!r}")
+    if info.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise SacaInputError(f"{k} must be a whole number, got {value!r}")
+    elif info.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SacaInputError(f"{k} must be a number, got {value!r}")
+        value = float(value)
+        if value != value:
+            raise SacaInputError(f"{k} must be a number, got nan")
+    if (info.lo is not None and value < info.lo) or (info.hi is not None and value > info.hi):
+        raise SacaInputError(f"{k} = {value} is out of range; allowed {info.lo} to {info.hi}")
+    return value
+
+
+def parse_value(text: str) -> Any:
+    """Parse the right-hand side of ``--set KEY=VALUE`` as a TOML value, else a string.
+
+    Args:
+        text: the text after ``=``.
+    """
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
+def unknown_key_error(key: str, known: Iterable[str]) -> SacaInputError:
+    """Build the error for an unknown key, with a "did you mean" when one is close.
+
+    Args:
+        key: the key the user gave.
+        known: every valid key.
+    """
+    known = list(known)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if not close:
+        tail = key.rsplit(".", 1)[-1]
+        close = [k for k in known if k.rsplit(".", 1)[-1] == tail][:1]
+    hint = f"; did you mean {close[0]}?" if close else "; run `saca list` for the keys"
+    return SacaInputError(f"unknown parameter {key!r}{hint}")
+
+
+def apply_values(obj: Any, group: str, values: Mapping[str, Any], known: Iterable[str]) -> Any:
+    """Return a copy of a parameter dataclass with validated values replaced.
+
+    Args:
+        obj: the dataclass instance.
+        group: its dotted prefix (``"regime"``…), used in error messages.
+        values: field name → raw value.
+        known: every valid dotted key, for "did you mean".
+    """
+    infos = {i.key.split(".", 1)[1]: i for i in describe(group, type(obj))}
+    changes = {}
+    for name, raw in values.items():
+        if name not in infos:
+            raise unknown_key_error(f"{group}.{name}", known)
+        changes[name] = coerce(infos[name], raw)
+    return dataclasses.replace(obj, **changes)
