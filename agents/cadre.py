@@ -112,18 +112,21 @@ class Cadre(mesa.Agent):
         self.effort = self.compute_effort()
 
     def compute_effort(self) -> float:
-        """Effort in [0, 1]: motivation eroded by exhaustion, anxiety and pressure (seed 000).
+        """Effort in [0, 1] (seed 000): intrinsic motivation plus the compliance that
+        pressure extracts from the less motivated, eroded by exhaustion and anxiety.
 
-        effort = m (1 − x) (1 − 0.5 a) (1 − 0.5 p (1 − m)) (0.8 + 0.2 g)
-        with m motivation, x exhaustion, a anxiety, p pressure, g goal alignment.
+        effort = [m + 0.4 p (1 − m)] (1 − x) (1 − 0.6 a) (0.8 + 0.2 g)
+        with m motivation, p pressure, x exhaustion, a anxiety, g goal alignment.
+        Pressure pays off at once through compliance but costs later: it raises anxiety,
+        crowds out motivation (end_day) and adds formalism hours (overload, exhaustion).
         """
         m = self.model
         p = m.pressure
+        mot = self.motivation
         return (
-            self.motivation
+            (mot + 0.4 * p * (1 - mot))
             * (1 - self.exhaustion)
-            * (1 - 0.5 * self.anxiety())
-            * (1 - 0.5 * p * (1 - self.motivation))
+            * (1 - 0.6 * self.anxiety())
             * (0.8 + 0.2 * m.alignment)
         )
 
