@@ -1,0 +1,136 @@
+"""Shared fixtures: small, fast models and helpers to put needs where a test wants them.
+
+A SMALL district (400 households, 8 grids, 4 communities, 2 streets) builds in a few
+milliseconds and steps a day in a few; every test that needs a model uses it, so the
+suite stays fast. ``run_small`` caches finished runs for the whole session: treat what it
+returns as read-only (build a fresh one with ``small_model`` to poke at internals).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model import CollaborationModel
+from model import needs as nd
+
+SMALL: dict[str, Any] = {
+    "situation.households": 400,
+    "situation.grids": 8,
+    "situation.communities": 4,
+    "situation.streets": 2,
+}
+
+
+def _model(
+    scenario: str = "baseline",
+    regime: str = "hybrid",
+    seed: int = 1,
+    overrides: dict[str, Any] | None = None,
+    days: int = 0,
+) -> CollaborationModel:
+    m = CollaborationModel(scenario, regime, rng=seed, overrides={**SMALL, **(overrides or {})})
+    for _ in range(days):
+        m.step()
+    return m
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(scenario: str, regime: str, seed: int, frozen: tuple, days: int) -> CollaborationModel:
+    return _model(scenario, regime, seed, dict(frozen), days)
+
+
+@pytest.fixture(scope="session")
+def small_model():
+    """Factory for a fresh SMALL model: ``small_model(scenario, regime, seed, overrides,
+    days)``; ``days`` steps are run before it is returned."""
+    return _model
+
+
+@pytest.fixture(scope="session")
+def run_small():
+    """Like ``small_model`` but cached for the session: the same arguments return the same
+    finished model. Do not mutate it."""
+
+    def run(
+        scenario: str = "baseline",
+        regime: str = "hybrid",
+        seed: int = 1,
+        overrides: dict[str, Any] | None = None,
+        days: int = 60,
+    ) -> CollaborationModel:
+        return _cached(scenario, regime, seed, tuple(sorted((overrides or {}).items())), days)
+
+    return run
+
+
+def _add_need(
+    m: CollaborationModel,
+    hh: int,
+    *,
+    ntype: int = nd.SERVICE,
+    level: int = 0,
+    hours: float = 2.0,
+    deadline: int | None = None,
+    status: int = nd.OPEN,
+) -> int:
+    """Append one need of household ``hh`` created today; return its id."""
+    st = m.structure
+    ids = m.needs.add(
+        np.array([hh]),
+        st.hh_comm[[hh]],
+        st.hh_grid[[hh]],
+        np.array([ntype], np.int8),
+        np.array([level], np.int8),
+        m.day,
+        np.array([m.day + 7 if deadline is None else deadline]),
+        np.array([hours]),
+    )
+    nid = int(ids[0])
+    m.needs.status[nid] = status
+    m.needs.reported[nid] = status != nd.HIDDEN
+    return nid
+
+
+@pytest.fixture(scope="session")
+def add_need():
+    """Helper ``add_need(model, hh, ntype=, level=, hours=, deadline=, status=)`` that
+    appends one need (OPEN by default) and returns its id."""
+    return _add_need
+
+
+class ScriptedRng:
+    """A stand-in for ``model.rng`` that forces some draws and delegates the rest.
+
+    Args:
+        rng: the real numpy Generator.
+        poisson: value every ``poisson`` call returns, or None to delegate.
+        random: value every scalar ``random()`` call returns, or None to delegate.
+    """
+
+    def __init__(self, rng: np.random.Generator, *, poisson=None, random=None) -> None:
+        self._rng = rng
+        self._poisson = poisson
+        self._random = random
+
+    def poisson(self, *args, **kwargs):
+        if self._poisson is None:
+            return self._rng.poisson(*args, **kwargs)
+        return self._poisson
+
+    def random(self, size=None):
+        if self._random is None or size is not None:
+            return self._rng.random(size)
+        return self._random
+
+    def __getattr__(self, name: str):
+        return getattr(self._rng, name)
+
+
+@pytest.fixture(scope="session")
+def scripted_rng():
+    """The :class:`ScriptedRng` class."""
+    return ScriptedRng
