@@ -160,6 +160,7 @@ class Households:
         sat = self.satisfaction[hh]
         ds = np.select([out <= LATE, out == FAIL], [0.2 * (1 - sat), -0.2 * sat], 0.0)
         np.add.at(self.satisfaction, hh, ds)
+        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
         p_complain = np.select(
             [out == VISIT_UNWANTED, out == FAIL],
             [b.complaint_prob * (1 - fam), 0.5 * b.complaint_prob],
@@ -194,6 +195,8 @@ class Households:
         ti = self.trust_institution[hh]
         np.add.at(self.trust_institution, hh, -b.trust_gain * b.loss_aversion * ti)
         np.add.at(self.satisfaction, hh, -0.2 * self.satisfaction[hh])
+        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
+        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
 
     def settled_above(self, hh: np.ndarray) -> None:
         """Needs settled by the street office or the city platform raise institution trust.
@@ -204,6 +207,8 @@ class Households:
         g = self.model.behaviour.trust_gain
         np.add.at(self.trust_institution, hh, g * (1 - self.trust_institution[hh]))
         np.add.at(self.satisfaction, hh, 0.2 * (1 - self.satisfaction[hh]))
+        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
+        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
 
     def update_opinions(self) -> None:
         """Aggregate trust by kind of cadre and spread opinions by word of mouth (seed 000).
