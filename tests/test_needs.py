@@ -1,0 +1,128 @@
+"""The need pool and how needs arise (model.needs, CollaborationModel.arise_needs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import needs as nd
+
+
+def pool_with(n: int, *, day: int = 0, deadline: int = 5) -> nd.NeedPool:
+    p = nd.NeedPool()
+    z = np.zeros(n, np.int32)
+    p.add(z, z, z, z.astype(np.int8), z.astype(np.int8), day, np.full(n, deadline), np.ones(n))
+    return p
+
+
+# ----- constants ----------------------------------------------------------------------
+def test_mixes_are_distributions_and_most_needs_are_solvable_at_the_grid():
+    assert np.allclose(nd.TYPE_MIX.sum(axis=1), 1.0)
+    assert nd.LEVEL_MIX.sum() == pytest.approx(1.0)
+    assert nd.LEVEL_MIX[0] == nd.LEVEL_MIX.max() > 0.5  # seed 004
+    # an emergency shifts needs toward emergency needs
+    em = nd.NEED_TYPES.index("emergency")
+    assert nd.TYPE_MIX[1, em] > nd.TYPE_MIX[0, em]
+    assert nd.URGENCY[nd.EMERGENCY] == nd.URGENCY.max()
+
+
+# ----- the pool -----------------------------------------------------------------------
+def test_new_needs_start_hidden_and_grow_the_pool():
+    p = pool_with(3)
+    p2 = p.add(*(np.zeros(5000, np.int32),) * 3, np.zeros(5000, np.int8), np.zeros(5000, np.int8),
+               1, np.full(5000, 9), np.full(5000, 2.0))  # fmt: skip
+    assert p.n == 5003 and list(p2[:2]) == [3, 4]
+    assert np.all(p.status[: p.n] == nd.HIDDEN)
+    assert np.all(p.hours[3 : p.n] == 2.0) and np.all(p.hours_total[3 : p.n] == 2.0)
+    assert p.counts() == {"created": 5003, "resolved": 0, "open": 0, "hidden": 5003, "dropped": 0}
+
+
+def test_waiting_returns_open_needs_at_a_place_whose_delay_has_passed():
+    p = pool_with(4)
+    p.status[:4] = nd.OPEN
+    p.where[:4] = [nd.AT_LIST, nd.AT_LIST, nd.AT_STREET, nd.AT_LIST]
+    p.ready[:4] = [0, 2, 0, 0]
+    p.status[3] = nd.RESOLVED
+    assert p.waiting(nd.AT_LIST, 0).tolist() == [0]
+    assert p.waiting(nd.AT_LIST, 2).tolist() == [0, 1]
+    assert p.waiting(nd.AT_STREET, 0).tolist() == [2]
+
+
+def test_prune_drops_open_needs_past_patience_and_forgets_settled_ones():
+    p = pool_with(4, deadline=5)
+    p.status[:4] = [nd.OPEN, nd.HIDDEN, nd.RESOLVED, nd.OPEN]
+    p.deadline[3] = 100
+    assert len(p.prune(5 + nd.PATIENCE)) == 0  # not yet past patience
+    dropped = p.prune(6 + nd.PATIENCE)
+    assert dropped.tolist() == [0]
+    assert p.status[0] == nd.DROPPED
+    assert p.live.tolist() == [3]  # expired hidden and resolved needs are forgotten
+    c = p.counts()
+    assert c["created"] == c["resolved"] + c["open"] + c["hidden"] + c["dropped"]
+
+
+def test_resolve_marks_the_day_and_frees_the_holder():
+    p = pool_with(2)
+    p.holder[:2] = 5
+    p.resolve(np.array([1]), 7)
+    assert p.status[1] == nd.RESOLVED and p.resolved[1] == 7 and p.holder[1] == -1
+    assert p.status[0] == nd.HIDDEN and p.holder[0] == 5
+
+
+# ----- arising ------------------------------------------------------------------------
+def arrivals(small_model, days: int = 150, **overrides) -> tuple[int, np.ndarray]:
+    """Needs arising over many calls of arise_needs alone (no other stage)."""
+    m = small_model(overrides=overrides)
+    for _ in range(days):
+        m.arise_needs()
+    return m.needs.n, m.needs.level[: m.needs.n]
+
+
+def test_front_loading_lowers_the_need_arrival_rate(small_model):
+    """P11: prevention (front-loaded service) cuts the rate of needs, and the level they
+    need, monotonically in the degree of front-loading."""
+    counts, levels = [], []
+    for f in (0.0, 0.5, 1.0):
+        n, lv = arrivals(small_model, **{"regime.front_loading": f})
+        counts.append(n)
+        levels.append(lv.mean())
+    assert counts[0] > counts[1] > counts[2]
+    assert counts[2] < 0.85 * counts[0]
+    assert levels[0] > levels[2]
+
+
+def test_need_rate_scales_arrivals(small_model):
+    n_lo, _ = arrivals(small_model, **{"situation.need_rate": 0.006})
+    n_hi, _ = arrivals(small_model, **{"situation.need_rate": 0.024})
+    assert 3.0 < n_hi / n_lo < 5.0
+    n_zero, _ = arrivals(small_model, days=20, **{"situation.need_rate": 0.0})
+    assert n_zero == 0
+
+
+def test_emergency_multiplies_needs_halves_deadlines_and_shifts_the_mix(small_model):
+    tl = [{"phase": "emergency", "start": 0, "end": 400}]
+    m_n = small_model()
+    m_e = small_model(overrides={"situation.timeline": tl})
+    assert m_e.phase == "emergency" and m_e.risk > m_n.risk
+    for m in (m_n, m_e):
+        for _ in range(100):
+            m.arise_needs()
+    assert m_e.needs.n > 2 * m_n.needs.n
+    for m, factor in ((m_n, 1.0), (m_e, 0.5)):
+        k = m.needs.n
+        days = m.needs.deadline[:k] - m.needs.created[:k]
+        assert np.array_equal(days, np.ceil(nd.DEADLINE_DAYS[m.needs.ntype[:k]] * factor))
+    share_em = [np.mean(m.needs.ntype[: m.needs.n] == nd.EMERGENCY) for m in (m_n, m_e)]
+    assert share_em[1] > 3 * share_em[0]
+
+
+def test_needs_take_more_hours_at_higher_levels(small_model):
+    m = small_model()
+    for _ in range(150):
+        m.arise_needs()
+    k = m.needs.n
+    lv, h = m.needs.level[:k], m.needs.hours[:k]
+    assert h[lv == 2].mean() > h[lv == 0].mean()
+    assert set(np.unique(lv)) == {0, 1, 2, 3}
+    assert np.array_equal(m.needs.comm[:k], m.structure.hh_comm[m.needs.hh[:k]])
+    assert np.array_equal(m.needs.grid[:k], m.structure.hh_grid[m.needs.hh[:k]])
