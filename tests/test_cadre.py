@@ -1,0 +1,330 @@
+"""What every cadre does in a day: overheads, the queue, strain, motivation (agents.cadre)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from agents import CommunityCadre
+from agents.cadre import DIAGNOSIS_HOURS, FAIL, SUCCESS
+from model import needs as nd
+
+
+def grid_worker(m) -> CommunityCadre:
+    return next(c for c in m.cadres if isinstance(c, CommunityCadre) and c.role == "grid_worker")
+
+
+def fresh_day(cad, hours: float = 8.0) -> None:
+    cad._reset_day()
+    cad.active = True
+    cad.hours_left = hours
+
+
+def set_regime(m, **changes) -> None:
+    m.regime = dataclasses.replace(m.regime, **changes)
+
+
+def exhaustion_change(cad, *, worked: float, backlog_needs: list[int] | None = None) -> float:
+    """One end_day with a controlled day: hours worked and a queue; return the change."""
+    cad.active = True
+    cad.hours_worked = worked
+    cad.queue = list(backlog_needs or [])
+    before = cad.exhaustion
+    cad.end_day()
+    return cad.exhaustion - before
+
+
+# ----- burnout (job demand-control, seed 000) ------------------------------------------
+def test_exhaustion_rises_over_capacity_and_recovers_below(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cap = cad.daily_hours()
+    cad.exhaustion = 0.3
+    up = exhaustion_change(cad, worked=2 * cap)
+    assert up > 0
+    cad.exhaustion = 0.3
+    down = exhaustion_change(cad, worked=0.25 * cap)
+    assert down < 0
+    cad.exhaustion = 0.3
+    assert exhaustion_change(cad, worked=3 * cap) > up  # more overload, more strain
+
+
+def test_a_long_queue_counts_as_load(small_model, add_need):
+    m = small_model()
+    cad = grid_worker(m)
+    cap = cad.daily_hours()
+    h = m.random_household(cad.community, cad.grid)
+    backlog = [add_need(m, h, hours=cap) for _ in range(3)]
+    cad.exhaustion = 0.3
+    idle = exhaustion_change(cad, worked=cap)
+    cad.exhaustion = 0.3
+    loaded = exhaustion_change(cad, worked=cap, backlog_needs=backlog)
+    assert loaded > idle and loaded > 0
+
+
+def test_overload_strains_more_under_low_control_and_high_risk(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cap = cad.daily_hours()
+
+    def strain(**regime) -> float:
+        set_regime(m, **regime)
+        cad.exhaustion = 0.3
+        return exhaustion_change(cad, worked=2 * cap)
+
+    dials = ("information", "consensus", "goals", "contract", "decision", "control")
+    low_control = strain(**dict.fromkeys(dials, 0.0))
+    high_control = strain(**dict.fromkeys(dials, 1.0))
+    assert low_control > high_control > 0
+    m.risk = 0.0
+    calm = strain()
+    m.risk = 1.0
+    assert strain() > calm
+
+
+def test_exhausted_cadres_withdraw_and_return_once_recovered(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    b = m.behaviour
+    cad.exhaustion = b.withdraw_threshold - 1e-3
+    exhaustion_change(cad, worked=3 * cad.daily_hours())
+    assert cad.exhaustion > b.withdraw_threshold and cad.withdrawn
+    cad.begin_day()
+    assert not cad.active and cad.hours_left == 0
+    days = 0
+    while cad.withdrawn:
+        cad.begin_day()
+        cad.end_day()
+        days += 1
+        assert days < 100
+    assert cad.exhaustion < b.burnout_threshold
+    assert days >= (b.withdraw_threshold - b.burnout_threshold) / b.recovery_rate - 1
+    cad.begin_day()
+    assert cad.active
+
+
+# ----- effort and perfunctory work (P2) -----------------------------------------------
+def test_effort_rises_with_motivation_and_falls_with_exhaustion_and_risk(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cad.exhaustion = 0.0
+
+    def effort(**attrs) -> float:
+        for k, v in attrs.items():
+            setattr(cad, k, v)
+        return cad.compute_effort()
+
+    assert effort(motivation=0.3) < effort(motivation=0.9)
+    assert effort(exhaustion=0.6) < effort(exhaustion=0.0)
+    m.risk = 0.9
+    risky = effort()
+    m.risk = 0.0
+    assert risky < effort()
+    assert 0 <= effort(motivation=1.0) <= 1
+
+
+def test_anxiety_rises_with_risk_and_falls_with_experience(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    m.risk = 0.7
+    cad.experience = 0.1
+    novice = cad.anxiety()
+    cad.experience = 0.9
+    assert cad.anxiety() < novice
+    m.risk = 0.0
+    assert cad.anxiety() == 0.0
+
+
+def test_perfunctory_work_logs_hours_but_rarely_resolves(small_model, add_need):
+    m = small_model()
+    cad = grid_worker(m)
+    nid = add_need(m, m.random_household(cad.community, cad.grid))
+    thr = m.behaviour.shirk_threshold
+    fresh_day(cad)
+    cad.effort = thr + 0.01
+    assert not cad.perfunctory
+    diligent = cad.success_probability(nid)
+    cad.spend(1.0, community=cad.community)
+    assert cad.perfunctory_hours == 0
+    cad.effort = thr - 0.01
+    assert cad.perfunctory
+    assert cad.success_probability(nid) < 0.3 * diligent
+    cad.spend(1.0, community=cad.community)
+    cad.spend(1.0, formalism=True)  # formalism is not counted as shirking
+    assert cad.perfunctory_hours == 1.0 and cad.formalism_hours == 1.0
+    assert cad.hours_worked == 3.0
+
+
+def test_success_rises_with_skill_and_familiarity(small_model, add_need):
+    m = small_model()
+    cad = grid_worker(m)
+    h = m.random_household(cad.community, cad.grid)
+    nid = add_need(m, h, ntype=nd.DISPUTE)
+    cad.effort = 0.8
+    cad.skills = cad.skills.copy()
+    cad.skills[nd.DISPUTE] = 0.1
+    low = cad.success_probability(nid)
+    cad.skills[nd.DISPUTE] = 0.9
+    high = cad.success_probability(nid)
+    assert low < high <= 1
+    t = m.ties.get_or_add(h, cad.idx, 0.5)
+    m.ties.familiarity[t] = 0.0
+    stranger = cad.success_probability(nid)
+    m.ties.familiarity[t] = 1.0
+    assert cad.success_probability(nid) > stranger
+
+
+# ----- hours: overheads first, then the queue -----------------------------------------
+def test_spend_never_exceeds_the_hours_left(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    fresh_day(cad, hours=3.0)
+    assert cad.spend(2.0) == 2.0
+    assert cad.spend(2.0) == 1.0
+    assert cad.spend(2.0) == 0.0
+    assert cad.hours_left == 0 and cad.hours_worked == 3.0
+
+
+def test_checklist_control_takes_paperwork_hours_before_any_need(small_model):
+    m = small_model(regime="constructive")
+    cad = grid_worker(m)
+    cad.begin_day()
+    pw = m.behaviour.paperwork_hours
+    assert cad.formalism_hours == pytest.approx(pw)
+    assert cad.hours_left == pytest.approx(cad.daily_hours() - cad.hours_worked)
+    m2 = small_model(regime="autonomous")
+    cad2 = grid_worker(m2)
+    cad2.begin_day()
+    assert cad2.formalism_hours == 0.0
+
+
+def test_queue_order_follows_the_goals_dial(small_model, add_need):
+    """Resident goals: earliest deadline first; checklist goals: easiest first."""
+    m = small_model()
+    cad = grid_worker(m)
+    h = m.random_household(cad.community, cad.grid)
+    hard_urgent = add_need(m, h, hours=6.0, deadline=1)
+    easy_late = add_need(m, h, hours=0.5, deadline=9)
+    mid = add_need(m, h, hours=2.0, deadline=5)
+    cad.queue = [mid, easy_late, hard_urgent]
+    set_regime(m, goals=1.0)
+    cad.order_queue()
+    assert cad.queue == [hard_urgent, mid, easy_late]
+    set_regime(m, goals=0.0)
+    cad.order_queue()
+    assert cad.queue == [easy_late, mid, hard_urgent]
+
+
+def test_finished_work_resolves_on_success_and_halves_on_failure(
+    small_model, add_need, scripted_rng
+):
+    m = small_model()
+    cad = grid_worker(m)
+    h = m.random_household(cad.community, cad.grid)
+    real = m.rng
+    ok = add_need(m, h, hours=1.0)
+    cad.queue = [ok]
+    fresh_day(cad)
+    m.rng = scripted_rng(real, random=0.0)
+    cad.work()
+    assert m.needs.status[ok] == nd.RESOLVED and cad.queue == []
+    assert cad.resolved_today == 1 and m.households._contacts[-1] == (h, cad.idx, SUCCESS)
+    bad = add_need(m, h, hours=1.0)
+    cad.queue = [bad]
+    fresh_day(cad, hours=1.0)
+    m.rng = scripted_rng(real, random=0.999999)
+    cad.work()
+    assert m.needs.status[bad] == nd.OPEN and cad.queue == [bad]
+    assert m.needs.hours[bad] == pytest.approx(0.5)
+    assert m.households._contacts[-1] == (h, cad.idx, FAIL)
+    assert cad.attempts_today == 1 and cad.resolved_today == 0
+
+
+def test_a_need_above_the_cadres_reach_is_escalated_after_diagnosis(small_model, add_need):
+    m = small_model()
+    cad = grid_worker(m)
+    assert cad.reach == 0
+    h = m.random_household(cad.community, cad.grid)
+    street = add_need(m, h, level=2)
+    community = add_need(m, h, level=1)
+    cad.queue = [street, community]
+    fresh_day(cad)
+    cad.work()
+    assert cad.queue == []
+    assert cad.hours_worked == pytest.approx(2 * DIAGNOSIS_HOURS)
+    assert m.needs.where[street] == nd.AT_STREET and m.needs.left_grid[street]
+    assert m.needs.where[community] == nd.AT_COMMAND and m.needs.left_grid[community]
+    assert m.left_grid_today == 2
+    assert m.needs.status[street] == nd.OPEN
+
+
+def test_central_escalation_sends_needs_to_the_city_platform(small_model, add_need):
+    m = small_model(overrides={"regime.escalation": "central"})
+    cad = grid_worker(m)
+    nid = add_need(m, m.random_household(cad.community, cad.grid), level=2)
+    cad.queue = [nid]
+    fresh_day(cad)
+    cad.work()
+    assert m.needs.where[nid] == nd.AT_CITY
+
+
+def test_a_committee_member_solves_community_needs_but_escalates_street_ones(
+    small_model, add_need, scripted_rng
+):
+    m = small_model()
+    cad = m.committee[0][0]
+    assert cad.reach == 1 and cad.grid == -1
+    h = m.random_household(0, -1)
+    local, above = add_need(m, h, level=1, hours=1.0), add_need(m, h, level=2, hours=1.0)
+    cad.queue = [local, above]
+    fresh_day(cad)
+    m.rng = scripted_rng(m.rng, random=0.0)
+    cad.work()
+    assert m.needs.status[local] == nd.RESOLVED
+    assert m.needs.where[above] == nd.AT_STREET
+
+
+# ----- motivation (seed 000) ----------------------------------------------------------
+def test_motivation_is_crowded_out_by_pressure_and_raised_by_autonomy(small_model):
+    def drift(regime: str) -> float:
+        m = small_model(regime=regime)
+        cad = grid_worker(m)
+        cad.motivation = cad.baseline_motivation = 0.6
+        cad.exhaustion = 0.0
+        for _ in range(50):
+            cad.active = False  # rest days: no load, only motivation dynamics
+            cad.end_day()
+        return cad.motivation - 0.6
+
+    assert drift("constructive") < 0 < drift("autonomous")
+
+
+def test_recognition_follows_outcome_evaluation_and_consultation(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    set_regime(m, control=0.0, decision=0.0)
+    assert cad.recognition_weight() == 0.0
+    set_regime(m, control=1.0, decision=1.0)
+    assert cad.recognition_weight() == pytest.approx(1.0)
+    cad.success_rate = 0.8
+    cad.active = False
+    cad.end_day()
+    assert cad.recognition == pytest.approx(0.8)
+
+
+def test_support_buffers_strain(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cap = cad.daily_hours()
+    m._cadre_trust_mean[cad.idx] = 0.0
+    cad.recognition = 0.0
+    cad.exhaustion = 0.3
+    alone = exhaustion_change(cad, worked=2 * cap)
+    m._cadre_trust_mean[cad.idx] = 1.0
+    cad.exhaustion = 0.3
+    cad.recognition = 0.0
+    supported = exhaustion_change(cad, worked=2 * cap)
+    assert supported < alone
+    assert np.isfinite(supported)
