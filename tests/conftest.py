@@ -108,7 +108,7 @@ class ScriptedRng:
     Args:
         rng: the real numpy Generator.
         poisson: value every ``poisson`` call returns, or None to delegate.
-        random: value every scalar ``random()`` call returns, or None to delegate.
+        random: value every ``random()`` draw takes, or None to delegate.
     """
 
     def __init__(self, rng: np.random.Generator, *, poisson=None, random=None) -> None:
@@ -122,9 +122,9 @@ class ScriptedRng:
         return self._poisson
 
     def random(self, size=None):
-        if self._random is None or size is not None:
+        if self._random is None:
             return self._rng.random(size)
-        return self._random
+        return self._random if size is None else np.full(size, self._random)
 
     def __getattr__(self, name: str):
         return getattr(self._rng, name)
