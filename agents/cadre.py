@@ -177,7 +177,7 @@ class Cadre(mesa.Agent):
         self.queue = q[np.argsort(key, kind="stable")].tolist()
 
     def work(self) -> None:
-        """Work through the queue with the hours left."""
+        """Work through the queue with the hours left; needs still in transit wait."""
         self.order_queue()
         nds = self.model.needs
         done: list[int] = []
@@ -186,6 +186,8 @@ class Cadre(mesa.Agent):
                 break
             if nds.status[nid] != nd.OPEN:
                 done.append(nid)
+                continue
+            if nds.ready[nid] > self.model.day:  # still on its way (pooled from afar)
                 continue
             if nds.level[nid] > self.reach:
                 self.spend(DIAGNOSIS_HOURS, community=int(nds.comm[nid]))

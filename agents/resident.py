@@ -128,6 +128,7 @@ class Households:
 
         success: t += g (1 − t); late: t += g/2 (1 − t); failure: t −= λ g t;
         unwanted visit: t −= v (1 − familiarity), complaint with p = c (1 − familiarity);
+        a failure brings a complaint with p = c / 2;
         every contact: familiarity += φ (1 − familiarity).
         Institution trust moves by half as much on the same outcomes.
         """

@@ -88,6 +88,23 @@ def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 
 
+def new_totals(n_communities: int) -> tuple[dict[str, list], np.ndarray]:
+    """Empty per-day totals (hours, formalism, perfunctory hours, needs settled by the
+    system, hours per community) and the (due, on time) counts per community.
+
+    Args:
+        n_communities: number of communities.
+    """
+    totals: dict[str, list] = {
+        "hours": [],
+        "formal": [],
+        "perf": [],
+        "system": [],
+        "hours_by_comm": [],
+    }
+    return totals, np.zeros((2, n_communities))
+
+
 def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     """Compute today's row of metrics and keep the raw totals the summaries need.
 
@@ -113,15 +130,14 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     formal = sum(c.formalism_hours for c in cadres)
     perf = sum(c.perfunctory_hours for c in cadres)
     thr = m.behaviour.burnout_threshold
-    raw = m.__dict__.setdefault(
-        "_raw", {"hours": [], "formal": [], "perf": [], "hours_by_comm": []}
-    )
+    raw = m.daily_totals
     raw["hours"].append(hours.sum())
+    raw["system"].append(m.system_resolved_today)
     raw["formal"].append(formal)
     raw["perf"].append(perf)
     raw["hours_by_comm"].append(m.hours_by_community.copy())
     m.hours_by_community[:] = 0.0
-    comm_due = m.__dict__.setdefault("_comm_due", np.zeros((2, m.structure.n_communities)))
+    comm_due = m.due_by_community
     np.add.at(comm_due[0], nds.comm[sl][due], 1)
     np.add.at(comm_due[1], nds.comm[sl][on_time], 1)
     hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
@@ -159,7 +175,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
             if observed.sum() >= 2
             else float("nan")
         ),
-        "hours_per_resolved": _ratio(hours.sum(), m.resolved_today),
+        "hours_per_resolved": _ratio(hours.sum(), m.system_resolved_today),
         "workload_sunk": _mean_active(hours, active & sunk),
         "workload_community": _mean_active(hours, active & ~sunk),
         "offloads": m.offloads_today,
@@ -220,7 +236,7 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
     windows = [("all", 0, days)] + [
         (p.name, p.start, min(p.end, days)) for p in m.situation.timeline if p.start < days
     ]
-    raw = m.__dict__.get("_raw", {"hours": [], "formal": [], "perf": [], "hours_by_comm": []})
+    raw = m.daily_totals
     hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
     rows = {}
     for name, a, b in windows:
@@ -235,8 +251,7 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
         row["formalism_share"] = _ratio(np.sum(raw["formal"][a:b]), hours)
         row["complaints"] = float(part["complaints"].sum())
         row["offloads"] = float(part["offloads"].sum())
-        resolved_in_window = float(part["needs_resolved"].sum())
-        row["hours_per_resolved"] = _ratio(hours, resolved_in_window)
+        row["hours_per_resolved"] = _ratio(hours, np.sum(raw["system"][a:b]))
         by_comm = np.sum(raw["hours_by_comm"][a:b], axis=0) if b > a else np.zeros(len(hh_per_comm))
         row["coverage_gini"] = gini(by_comm / np.maximum(hh_per_comm, 1))
         row.update(_window_needs(m, a, b))

@@ -29,7 +29,7 @@ from agents import (
 )
 from agents.cadre import Cadre
 from model import needs as nd
-from model.metrics import METRICS, daily_metrics, summarise
+from model.metrics import METRICS, daily_metrics, new_totals, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
@@ -97,6 +97,7 @@ class CollaborationModel(mesa.Model):
         self.needs = nd.NeedPool()
         self.cadres: list[Cadre] = []
         self.hours_by_community = np.zeros(n_c)
+        self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
         self._waste_history: deque[float] = deque()
         self._hidden_by_hh: dict[int, list[int]] = {}
@@ -421,6 +422,7 @@ class CollaborationModel(mesa.Model):
     def _reset_counters(self) -> None:
         self.created_today = 0
         self.resolved_today = 0
+        self.system_resolved_today = 0
         self.reported_today = 0
         self.left_grid_today = 0
         self.dropped_today = 0
@@ -521,6 +523,9 @@ class CollaborationModel(mesa.Model):
         self.reported_today += 1
         arr = np.array([nid])
         c = int(nds.comm[nid])
+        # A report through the hotline enters the platform above the community and has one
+        # more level to come down than one made to a cadre the household knows.
+        hotline = int(channel < 0)
         if via_visit:
             self._to_cadre(nid, self.cadres[channel])
         elif nds.ntype[nid] == nd.FACILITY and c in self.firms and nds.level[nid] <= 1:
@@ -530,9 +535,9 @@ class CollaborationModel(mesa.Model):
         elif not r.event_filter:
             self.move(arr, nd.AT_STREET, hops=1)
         elif self.rng.random() < r.contract:
-            self.move(arr, nd.AT_LIST, hops=1, leaves_grid=False)
+            self.move(arr, nd.AT_LIST, hops=1 + hotline, leaves_grid=False)
         else:
-            self.send_to_command(arr)
+            self.send_to_command(arr, extra_hops=hotline)
 
     # ----- stage 5: allocation ------------------------------------------------------
     def delay(self, hops: float) -> int:
@@ -560,9 +565,14 @@ class CollaborationModel(mesa.Model):
         nds.ready[ids] = self.day + np.array([self.delay(hops) for _ in range(len(ids))])
         nds.fidelity[ids] *= (1 - b.detail_loss) ** (hops * (1 - r.information))
         if leaves_grid:
-            fresh = ids[~nds.left_grid[ids]]
-            nds.left_grid[fresh] = True
-            self.left_grid_today += len(fresh)
+            self._mark_left_grid(ids)
+
+    def _mark_left_grid(self, ids: np.ndarray) -> None:
+        """Count needs handled above the grid (community, street or city) once each."""
+        nds = self.needs
+        fresh = ids[~nds.left_grid[ids]]
+        nds.left_grid[fresh] = True
+        self.left_grid_today += len(fresh)
 
     def send_to_command(self, ids: np.ndarray, extra_hops: int = 0) -> None:
         """Route needs through the command: up to the community and back down to a post.
@@ -612,6 +622,7 @@ class CollaborationModel(mesa.Model):
             ntype = nds.ntype[nid]
             if nds.level[nid] >= 1 and self.committee[c]:
                 pool = self.committee[c]
+                self._mark_left_grid(np.array([nid]))
             else:
                 pool = [p for p in self.posts[g] if p.active] or self.posts[g] or self.committee[c]
             if not pool:
@@ -744,6 +755,7 @@ class CollaborationModel(mesa.Model):
 
         self.needs.resolve(nid, self.day)
         self.resolved_today += 1
+        self.system_resolved_today += 1
         self.households.contact(int(self.needs.hh[nid]), cad.idx, LATE if late else SUCCESS)
 
     def settle_above(self, ids: np.ndarray) -> None:
@@ -756,6 +768,7 @@ class CollaborationModel(mesa.Model):
             return
         self.needs.resolve(ids, self.day)
         self.resolved_today += len(ids)
+        self.system_resolved_today += len(ids)
         self.households.settled_above(self.needs.hh[ids])
 
     # ----- stage 7: cadre–cadre trust ------------------------------------------------
@@ -765,7 +778,8 @@ class CollaborationModel(mesa.Model):
         dt = 0.01 · (consensus + decision)/2 · (1 − t)            negotiation, consultation
              − 0.005 · (1 − decision) · t                         marginalisation
              + 0.02 · joint · (1 − t)                             joint success that day
-        where joint = 1 when both cadres resolved a need that day.
+        where joint = 1 when both cadres resolved a need that day; a task force's
+        meetings with the front line add 0.002 · (1 − t).
         """
         r = self.regime
         t = self.cc_trust
@@ -802,9 +816,10 @@ class CollaborationModel(mesa.Model):
         """Feedback correction (seed 001, P7): problems reported from the front line
         remove unreasonable mandates and misallocations after a delay.
 
-        relief ← relief + φ · waste(t − delay) · (1 − relief) / delay,
+        relief ← relief + φ · min(1, 4 waste(t − delay)) · (1 − relief) / delay,
         φ = max(control dial, 1 if a task force works); waste = the share of hours spent
-        on formalism. Without feedback (φ = 0) nothing is corrected and waste persists.
+        on formalism (a quarter of the hours wasted is a full-strength signal).
+        Without feedback (φ = 0) nothing is corrected and waste persists.
         """
         hours = sum(c.hours_worked for c in self.cadres)
         formal = sum(c.formalism_hours for c in self.cadres)

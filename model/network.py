@@ -4,10 +4,10 @@ Seeds: 003 (cohesion sets density and clustering of resident ties), 001/000 (cad
 as strangers; familiarity grows with contact and decays), 004 (district → street →
 community → grid → household).
 
-The graph (``District.graph``) is the record of who is tied to whom: households, cadres
+The graph (``CollaborationModel.graph``) is the record of who is tied to whom: households, cadres
 and organisations are nodes, edges carry a ``kind``. Weights that change every day
-(familiarity, trust) live in numpy arrays (:class:`TieTable`, ``District.cadre_trust``),
-because a district has hundreds of thousands of ties; :meth:`District.sync_graph`
+(familiarity, trust) live in numpy arrays (:class:`TieTable`, ``CollaborationModel.cc_trust``),
+because a district has hundreds of thousands of ties; :meth:`CollaborationModel.sync_graph`
 copies the current weights onto the graph when a notebook or the app wants to draw it.
 """
 

@@ -107,7 +107,7 @@ class Regime:
     )
     grid_instructors: bool = param(
         False,
-        "one off-post sunk cadre per grid acts as grid instructor who can cross levels",
+        "one extra off-post cadre per community acts as grid instructor who can cross levels",
         "004",
     )
     selection: str = param(

@@ -66,7 +66,8 @@ class Situation:
     cohesion_sd: float = param(0.15, "spread of cohesion across communities", "003", lo=0.0, hi=0.5)
     share_old_estate: float = param(
         0.4,
-        "share of communities that are old estates (more facility needs, no property firm)",
+        "share of communities that are old estates (more facility needs); only new builds "
+        "have a property firm",
         "003",
         lo=0.0,
         hi=1.0,
@@ -106,8 +107,8 @@ class Situation:
     )
     volatility: float = param(
         0.05,
-        "daily chance that a need's circumstances change in ordinary times "
-        "(tripled in an emergency): stale information misleads",
+        "daily rate at which a waiting need's information goes stale in ordinary times "
+        "(tripled in an emergency)",
         "000",
         lo=0.0,
         hi=1.0,
