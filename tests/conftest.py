@@ -44,6 +44,12 @@ def _cached(scenario: str, regime: str, seed: int, frozen: tuple, days: int) -> 
 
 
 @pytest.fixture(scope="session")
+def small_overrides() -> dict[str, Any]:
+    """The overrides that make a district SMALL (a copy)."""
+    return dict(SMALL)
+
+
+@pytest.fixture(scope="session")
 def small_model():
     """Factory for a fresh SMALL model: ``small_model(scenario, regime, seed, overrides,
     days)``; ``days`` steps are run before it is returned."""
