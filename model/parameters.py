@@ -149,7 +149,12 @@ def coerce(info: ParamInfo, value: Any) -> Any:
     elif info.kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SacaInputError(f"{k} must be a number, got {value!r}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number too large for a float
+            raise SacaInputError(
+                f"{k} = {value} is out of range; allowed {info.lo} to {info.hi}"
+            ) from None
         if value != value:
             raise SacaInputError(f"{k} must be a number, got nan")
     if (info.lo is not None and value < info.lo) or (info.hi is not None and value > info.hi):
@@ -165,7 +170,7 @@ def parse_value(text: str) -> Any:
     """
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # TOMLDecodeError, or an integer too long for Python to convert
         return text.strip()
 
 

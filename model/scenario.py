@@ -100,7 +100,7 @@ def _read_toml(name_or_path: str | Path, kind: str) -> tuple[str, dict[str, Any]
         source, stem, raw = f"{kind[:-1]} {text_path}", text_path, entry.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # bad syntax or encoding, or an integer too long to convert
         raise SacaInputError(f"cannot read {source}: {exc}; fix the TOML syntax") from None
     return stem, data
 
