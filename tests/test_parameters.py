@@ -80,6 +80,22 @@ def test_coerce_rejects_every_out_of_range_float(data):
 
 
 @given(data=st.data())
+def test_coerce_accepts_in_range_ints_for_a_float_and_rejects_the_rest(data):
+    """Whole numbers from TOML or --set are numbers too, however large."""
+    p = data.draw(st.sampled_from(FLOAT_PARAMS))
+    n = data.draw(st.integers(math.ceil(p.lo), math.floor(p.hi)))
+    assert coerce(p, n) == float(n) and isinstance(coerce(p, n), float)
+    bad = data.draw(
+        st.integers(max_value=math.ceil(p.lo) - 1)
+        | st.integers(min_value=math.floor(p.hi) + 1)
+        | st.sampled_from([10**400, -(10**400)])
+    )
+    with pytest.raises(SacaInputError) as exc:
+        coerce(p, bad)
+    assert "out of range" in one_line(exc)
+
+
+@given(data=st.data())
 def test_coerce_ints_accept_whole_numbers_in_range_and_reject_the_rest(data):
     p = data.draw(st.sampled_from(INT_PARAMS))
     lo, hi = int(p.lo), int(p.hi)
@@ -135,6 +151,14 @@ def test_bool_and_choice_parameters_accept_only_their_values():
 def test_parse_value_reads_toml_or_falls_back_to_text(text, value):
     out = parse_value(text)
     assert out == value and type(out) is type(value)
+
+
+def test_a_number_too_long_to_parse_is_a_one_line_input_error():
+    """Python refuses int strings over 4300 digits; that must not escape as a traceback."""
+    raw = parse_value("1" + "0" * 5000)
+    with pytest.raises(SacaInputError) as exc:
+        coerce(PARAMS["regime.information"], raw)
+    one_line(exc)
 
 
 def test_unknown_key_suggests_the_closest_one():

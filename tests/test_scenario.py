@@ -117,6 +117,14 @@ def test_broken_toml_file(tmp_path):
     assert "cannot read" in msg and "broken.toml" in msg
 
 
+def test_toml_file_with_an_unreadable_number(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text("[regime]\ncontract = 1" + "0" * 5000 + "\n")
+    with pytest.raises(SacaInputError) as exc:
+        load_regime(path)
+    assert "cannot read" in message(exc)
+
+
 def test_non_utf8_toml_file(tmp_path):
     path = tmp_path / "latin.toml"
     path.write_bytes(b'description = "caf\xe9"\n')
