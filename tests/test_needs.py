@@ -29,9 +29,11 @@ def test_mixes_are_distributions_and_most_needs_are_solvable_at_the_grid():
 # ----- the pool -----------------------------------------------------------------------
 def test_new_needs_start_hidden_and_grow_the_pool():
     p = pool_with(3)
-    p2 = p.add(*(np.zeros(5000, np.int32),) * 3, np.zeros(5000, np.int8), np.zeros(5000, np.int8),
-               1, np.full(5000, 9), np.full(5000, 2.0))  # fmt: skip
-    assert p.n == 5003 and list(p2[:2]) == [3, 4]
+    k = 5000  # more than the first allocation
+    z = np.zeros(k, np.int32)
+    more = p.add(z, z, z, z.astype(np.int8), z.astype(np.int8), 1, np.full(k, 9), np.full(k, 2.0))
+    assert p.n == 5003 and list(more[:2]) == [3, 4] and len(p.live) == 5003
+    assert np.all(p.created[3 : p.n] == 1) and np.all(p.deadline[3 : p.n] == 9)
     assert np.all(p.status[: p.n] == nd.HIDDEN)
     assert np.all(p.hours[3 : p.n] == 2.0) and np.all(p.hours_total[3 : p.n] == 2.0)
     assert p.counts() == {"created": 5003, "resolved": 0, "open": 0, "hidden": 5003, "dropped": 0}
