@@ -404,8 +404,9 @@ class CollaborationModel(mesa.Model):
         self.city.step()
         for firm in self.firms.values():
             firm.step()
-        self.agents_by_type[SunkCadre].shuffle_do("work")
-        self.agents_by_type[CommunityCadre].shuffle_do("work")
+        for kind in (SunkCadre, CommunityCadre):
+            if kind in self.agents_by_type:  # a population may have none of a kind
+                self.agents_by_type[kind].shuffle_do("work")
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day)
         self.households.gave_up(self.needs.hh[dropped])
@@ -423,8 +424,6 @@ class CollaborationModel(mesa.Model):
         self.created_today = 0
         self.resolved_today = 0
         self.system_resolved_today = 0
-        self.reported_today = 0
-        self.left_grid_today = 0
         self.dropped_today = 0
         self.offloads_today = 0
         self.households.complaints_today = 0
@@ -520,7 +519,6 @@ class CollaborationModel(mesa.Model):
         nds.status[nid] = nd.OPEN
         nds.reported[nid] = True
         nds.channel[nid] = channel
-        self.reported_today += 1
         arr = np.array([nid])
         c = int(nds.comm[nid])
         # A report through the hotline enters the platform above the community and has one
@@ -572,7 +570,6 @@ class CollaborationModel(mesa.Model):
         nds = self.needs
         fresh = ids[~nds.left_grid[ids]]
         nds.left_grid[fresh] = True
-        self.left_grid_today += len(fresh)
 
     def send_to_command(self, ids: np.ndarray, extra_hops: int = 0) -> None:
         """Route needs through the command: up to the community and back down to a post.

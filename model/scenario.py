@@ -55,6 +55,21 @@ class Scenario:
     description: str = ""
 
 
+def check_scenario(scen: Scenario) -> None:
+    """Raise SacaInputError if the structure, timeline or population is inconsistent.
+
+    Args:
+        scen: the scenario to check.
+    """
+    scen.situation.check()
+    pop = scen.population
+    if pop.committee_per_community + pop.grid_workers_per_grid + pop.sunk_per_community == 0:
+        raise SacaInputError(
+            "the population has no cadres; set population.committee_per_community, "
+            "population.grid_workers_per_grid or population.sunk_per_community above 0"
+        )
+
+
 def all_params() -> list[ParamInfo]:
     """Every scalar parameter of every group, in a stable order."""
     return [info for group, cls in GROUPS.items() for info in describe(group, cls)]
@@ -83,7 +98,10 @@ def _read_toml(name_or_path: str | Path, kind: str) -> tuple[str, dict[str, Any]
     path = Path(text_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise SacaInputError(f"{kind[:-1]} file {text_path} does not exist")
+            raise SacaInputError(
+                f"{kind[:-1]} file {text_path} does not exist or is not a file; give a .toml "
+                f"file or a preset name (saca list)"
+            )
         source, stem, raw = str(path), path.stem, path.read_bytes()
     else:
         entry = _preset_dir(kind) / f"{text_path}.toml"
@@ -153,7 +171,7 @@ def load_scenario(name_or_path: str | Path | Scenario = "baseline") -> Scenario:
         scen = dataclasses.replace(
             scen, **{group: _apply_group(getattr(scen, group), group, values)}
         )
-    scen.situation.check()
+    check_scenario(scen)
     return scen
 
 
@@ -171,9 +189,12 @@ def load_regime(name_or_path: str | Path | Regime = "hybrid") -> tuple[str, Regi
     values = data.pop("regime", {})
     if data:
         key = next(iter(data))
-        raise unknown_key_error(
-            f"regime.{key}" if not isinstance(data[key], dict) else key, _known_keys()
-        )
+        if isinstance(data[key], dict):
+            raise SacaInputError(
+                f"regime {stem}: unknown table [{key}]; a regime file has a [regime] table "
+                "(is this a scenario file?)"
+            )
+        raise unknown_key_error(f"regime.{key}", _known_keys())
     return name, apply_values(Regime(), "regime", values, _known_keys())
 
 
@@ -226,5 +247,5 @@ def apply_overrides(
             scenario = dataclasses.replace(
                 scenario, **{group: _apply_group(getattr(scenario, group), group, values)}
             )
-    scenario.situation.check()
+    check_scenario(scenario)
     return scenario, regime

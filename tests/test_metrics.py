@@ -147,12 +147,6 @@ def test_efficacy_at_most_resolution_rate_where_every_deadline_has_passed(run):
             assert row["efficacy"] <= row["resolution_rate"], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug (not fixed, design choice needed): summary efficacy counts only "
-    "needs whose deadline fell inside the run, resolution_rate counts every need created, "
-    "so in the last window efficacy can exceed resolution_rate, contrary to DESIGN §4",
-)
 def test_efficacy_at_most_resolution_rate_in_every_window(run_small):
     for scenario, regime, seed, overrides in RUNS:
         table = run_small(scenario, regime, seed, overrides, days=DAYS).summary(by_phase=True)
@@ -190,20 +184,12 @@ def test_state_metrics_summarise_as_means_over_the_window(run):
 def test_daily_shares_lie_in_the_unit_interval(run):
     ts = run.timeseries()
     for k in UNIT_INTERVAL:
-        if k == "escalation_share":
-            continue  # see the xfail below
         col = ts[k].dropna()
         assert ((col >= 0) & (col <= 1)).all(), (k, col[(col < 0) | (col > 1)])
     for k in COUNTS:
         assert (ts[k] >= 0).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug (not fixed, definition needed): the daily escalation_share divides "
-    "needs that left the grid today (reported on any day) by needs reported today, so it "
-    "exceeds 1 on quiet days; DESIGN §4 calls it a share of reported needs",
-)
 def test_daily_escalation_share_is_a_share(run_small):
     for scenario, regime, seed, overrides in RUNS:
         ts = run_small(scenario, regime, seed, overrides, days=DAYS).timeseries()
