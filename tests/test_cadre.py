@@ -256,7 +256,6 @@ def test_a_need_above_the_cadres_reach_is_escalated_after_diagnosis(small_model,
     assert cad.hours_worked == pytest.approx(2 * DIAGNOSIS_HOURS)
     assert m.needs.where[street] == nd.AT_STREET and m.needs.left_grid[street]
     assert m.needs.where[community] == nd.AT_COMMAND and m.needs.left_grid[community]
-    assert m.left_grid_today == 2
     assert m.needs.status[street] == nd.OPEN
 
 

@@ -4,6 +4,7 @@ correction (model.model)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -102,7 +103,6 @@ def route(small_model, add_need, overrides, *, ntype=nd.SERVICE, level=0, channe
         channel = int(m.ties.cadre[m.ties.by_household[h][0]])
     m.report(nid, channel)
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
-    assert m.reported_today == 1
     return m, nid
 
 
@@ -408,3 +408,35 @@ def test_repeated_phases_get_their_own_rows(small_model):
     ]
     m = small_model(overrides={"situation.timeline": tl}, days=15)
     assert list(m.summary(by_phase=True).index) == ["all", "normal", "emergency", "normal_10"]
+
+
+# ----- populations lacking a kind of cadre --------------------------------------------
+def test_a_district_without_sunk_cadres_runs(small_model):
+    """The counterfactual of no sinking at all: community cadres alone."""
+    m = small_model(overrides={"population.sunk_per_community": 0}, days=20)
+    assert not any(c.is_sunk for c in m.cadres)
+    s = m.summary()
+    assert s["needs_resolved"] > 0
+    assert math.isnan(s["burnout_sunk"]) and math.isnan(s["participation_in_service"])
+    assert not math.isnan(s["burnout_community"])
+
+
+def test_a_district_with_only_sunk_cadres_runs(small_model):
+    m = small_model(
+        overrides={"population.committee_per_community": 0, "population.grid_workers_per_grid": 0},
+        days=20,
+    )
+    assert all(c.is_sunk for c in m.cadres)
+    s = m.summary()
+    assert s["needs_resolved"] > 0 and math.isnan(s["burnout_community"])
+
+
+def test_a_district_without_any_cadre_is_an_input_error():
+    zero = {
+        "population.committee_per_community": 0,
+        "population.grid_workers_per_grid": 0,
+        "population.sunk_per_community": 0,
+    }
+    with pytest.raises(SacaInputError) as exc:
+        CollaborationModel("baseline", "hybrid", rng=1, overrides=zero)
+    assert "no cadres" in str(exc.value) and "\n" not in str(exc.value)

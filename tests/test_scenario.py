@@ -246,3 +246,11 @@ def test_bad_overrides_raise_one_line_errors(overrides, words):
     with pytest.raises(SacaInputError) as exc:
         apply_overrides(load_scenario("baseline"), Regime(), overrides)
     assert words in message(exc)
+
+
+def test_a_scenario_file_given_as_a_regime_says_so(tmp_path):
+    path = tmp_path / "scen.toml"
+    path.write_text("[situation]\nhouseholds = 500\n")
+    with pytest.raises(SacaInputError) as exc:
+        load_regime(path)
+    assert "[situation]" in message(exc)
