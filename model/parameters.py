@@ -182,10 +182,11 @@ def unknown_key_error(key: str, known: Iterable[str]) -> SacaInputError:
         known: every valid key.
     """
     known = list(known)
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    # The right name in the wrong group (situation.trust_gain) is the likeliest slip.
+    tail = key.rsplit(".", 1)[-1]
+    close = [k for k in known if k.rsplit(".", 1)[-1] == tail][:1]
     if not close:
-        tail = key.rsplit(".", 1)[-1]
-        close = [k for k in known if k.rsplit(".", 1)[-1] == tail][:1]
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else "; run `saca list` for the keys"
     return SacaInputError(f"unknown parameter {key!r}{hint}")
 
