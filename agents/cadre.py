@@ -162,8 +162,8 @@ class Cadre(mesa.Agent):
         return h
 
     def backlog(self) -> float:
-        """Hours of work waiting in the queue."""
-        return float(self.model.needs.hours[self.queue].sum()) if self.queue else 0.0
+        """Hours of work waiting in the queue (the model's count, see refresh_backlog)."""
+        return float(self.model.backlog[self.idx])
 
     def order_queue(self) -> None:
         """Order the queue: earliest deadline first under resident goals, easiest first
@@ -278,7 +278,7 @@ class Cadre(mesa.Agent):
             )
         else:
             dx = -b.recovery_rate
-        self.exhaustion = float(np.clip(self.exhaustion + dx, 0.0, 1.0))
+        self.exhaustion = min(1.0, max(0.0, self.exhaustion + dx))
         if self.exhaustion > b.withdraw_threshold:
             self.withdrawn = True
         elif self.withdrawn and self.exhaustion < b.burnout_threshold:
@@ -294,9 +294,8 @@ class Cadre(mesa.Agent):
             - 0.3 * m.pressure * m.unreasonable
             - 0.3 * self.exhaustion
         )
-        self.motivation = float(
-            np.clip(self.motivation + b.motivation_rate * (target - self.motivation), 0.0, 1.0)
-        )
+        step = b.motivation_rate * (target - self.motivation)
+        self.motivation = min(1.0, max(0.0, self.motivation + step))
 
     def recognition_weight(self) -> float:
         """How much good work is recognised: outcome evaluation and respect in decisions."""

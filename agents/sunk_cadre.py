@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from agents.cadre import Cadre
 
 if TYPE_CHECKING:
@@ -115,6 +113,6 @@ class SunkCadre(Cadre):
             self.willingness += -d * self.willingness * (1 - acc) + 2 * d * self.recognition * (
                 1 - self.willingness
             )
-            self.willingness = float(np.clip(self.willingness, 0.0, 1.0))
+            self.willingness = min(1.0, max(0.0, self.willingness))
         elif m.day - self.start_day >= m.population.off_post_term:
             m.rotate(self)

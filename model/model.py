@@ -105,6 +105,7 @@ class CollaborationModel(mesa.Model):
         self._grid_start = np.searchsorted(st.hh_grid, np.arange(len(st.grid_comm) + 1))
         self._build_organizations()
         self._build_cadres()
+        self.backlog = np.zeros(len(self.cadres))
         self._build_ties()
         self._reset_counters()
 
@@ -411,6 +412,7 @@ class CollaborationModel(mesa.Model):
         dropped = self.needs.prune(self.day)
         self.households.gave_up(self.needs.hh[dropped])
         self.dropped_today = len(dropped)
+        self.refresh_backlog()
         for cad in self.cadres:
             cad.end_day()
         self.update_cadre_trust()
@@ -449,10 +451,14 @@ class CollaborationModel(mesa.Model):
         prevent_type = np.array([0.5, 1.0, 0.5, 0.5, 1.0])
         lam = sit.need_rate * self.rate_multiplier * mix * (1 - prevention * prevent_type)
         lam_c = lam * type_factor[st.ctype]  # (communities, types)
-        counts = rng.poisson(lam_c[st.hh_comm])  # (households, types)
-        hh, ntype = np.nonzero(counts)
-        reps = counts[hh, ntype]
-        hh, ntype = np.repeat(hh, reps), np.repeat(ntype, reps).astype(np.int8)
+        # A community's total is Poisson(λ · size); spreading it uniformly over its
+        # households gives each household exactly its own Poisson(λ) count.
+        size = np.diff(self._comm_start)
+        counts = rng.poisson(lam_c * size[:, None])  # (communities, types)
+        comm, ntype = np.nonzero(counts)
+        reps = counts[comm, ntype]
+        comm, ntype = np.repeat(comm, reps), np.repeat(ntype, reps).astype(np.int8)
+        hh = self._comm_start[comm] + (rng.random(len(comm)) * size[comm]).astype(np.int64)
         k = len(hh)
         level = rng.choice(4, size=k, p=nd.LEVEL_MIX)
         if self.phase == "emergency":
@@ -538,11 +544,16 @@ class CollaborationModel(mesa.Model):
             self.send_to_command(arr, extra_hops=hotline)
 
     # ----- stage 5: allocation ------------------------------------------------------
-    def delay(self, hops: float) -> int:
-        """Days a report waits climbing ``hops`` levels: level_delay × hops × (1 − info),
-        rounded stochastically (seed 000)."""
+    def delay(self, hops: float, n: int = 1) -> np.ndarray:
+        """Days each of ``n`` reports waits climbing ``hops`` levels:
+        level_delay × hops × (1 − info), rounded stochastically (seed 000).
+
+        Args:
+            hops: hierarchy levels crossed.
+            n: how many reports.
+        """
         d = self.behaviour.level_delay * hops * (1 - self.regime.information)
-        return int(np.floor(d + self.rng.random()))
+        return np.floor(d + self.rng.random(n)).astype(np.int32)
 
     def move(self, ids: np.ndarray, where: int, *, hops: float, leaves_grid: bool = True) -> None:
         """Send needs to a place, after the hierarchy's delay and detail loss.
@@ -560,7 +571,7 @@ class CollaborationModel(mesa.Model):
         nds, b, r = self.needs, self.behaviour, self.regime
         nds.where[ids] = where
         nds.holder[ids] = -1
-        nds.ready[ids] = self.day + np.array([self.delay(hops) for _ in range(len(ids))])
+        nds.ready[ids] = self.day + self.delay(hops, len(ids))
         nds.fidelity[ids] *= (1 - b.detail_loss) ** (hops * (1 - r.information))
         if leaves_grid:
             self._mark_left_grid(ids)
@@ -585,6 +596,20 @@ class CollaborationModel(mesa.Model):
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         cad.queue.append(nid)
+        self.backlog[cad.idx] += nds.hours[nid]
+
+    def refresh_backlog(self) -> None:
+        """Recount every cadre's backlog (hours of open needs it holds) from the needs.
+
+        Cadres read it through :meth:`Cadre.backlog`; allocation keeps it current as it
+        assigns, and the model recounts it before each stage that reads it.
+        """
+        nds = self.needs
+        live = nds.live
+        held = live[(nds.status[live] == nd.OPEN) & (nds.where[live] == nd.AT_CADRE)]
+        self.backlog = np.bincount(
+            nds.holder[held], weights=nds.hours[held], minlength=len(self.cadres)
+        )
 
     def fidelity(self, nid: int) -> float:
         """Information fidelity when work starts: routing losses, and staleness as the
@@ -613,6 +638,7 @@ class CollaborationModel(mesa.Model):
         if len(ids) == 0:
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
+        self.refresh_backlog()
         best_match = max(r.decision, self.relief)
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
@@ -633,7 +659,7 @@ class CollaborationModel(mesa.Model):
                 if cands:
                     cad = min(cands, key=lambda x: x.backlog() / x.daily_hours())
                     if cad.community != c:
-                        nds.ready[nid] = self.day + self.delay(1)
+                        nds.ready[nid] = self.day + self.delay(1)[0]
             if (
                 not cad.is_sunk
                 and r.offloading_allowed
@@ -674,7 +700,8 @@ class CollaborationModel(mesa.Model):
         a_comm = self.cadre_comm[a_idx]
         order = np.argsort(a_comm, kind="stable")
         a_idx, a_comm = a_idx[order], a_comm[order]
-        backlog = np.array([self.cadres[i].backlog() for i in a_idx])
+        self.refresh_backlog()
+        backlog = self.backlog[a_idx]
         left = np.array([self.cadres[i].hours_left for i in a_idx])
         cap = np.array([self.cadres[i].daily_hours() for i in a_idx])
         exh = np.array([self.cadres[i].exhaustion for i in a_idx])

@@ -30,7 +30,10 @@ def exhaustion_change(cad, *, worked: float, backlog_needs: list[int] | None = N
     """One end_day with a controlled day: hours worked and a queue; return the change."""
     cad.active = True
     cad.hours_worked = worked
-    cad.queue = list(backlog_needs or [])
+    cad.queue = []
+    for nid in backlog_needs or []:
+        cad.model._to_cadre(nid, cad)
+    cad.model.refresh_backlog()  # the model recounts backlogs before end_day
     before = cad.exhaustion
     cad.end_day()
     return cad.exhaustion - before
