@@ -1,10 +1,11 @@
-"""Sweep designs: full factorial, Latin hypercube and Sobol (Saltelli)."""
+"""Sweep designs (factorial, LHS, Sobol) and the checks of a sweep spec."""
 
 import numpy as np
 import pytest
 from SALib.sample import sobol as salib_sobol
 
 from experiments import design as dsg
+from experiments import sweep
 from model import SacaInputError
 
 F_RISK = dsg.Factor("situation.risk", "float", lo=0.1, hi=0.9)
@@ -95,3 +96,145 @@ def test_design_errors():
     with pytest.raises(SacaInputError, match="needs levels"):
         dsg.build("factorial", [F_RISK])
     assert dsg.is_power_of_two(16) and not dsg.is_power_of_two(12)
+
+
+# ----- spec checks ----------------------------------------------------------------------
+BASE = {"sweep": {"scenario": "emergency", "regimes": ["constructive"], "steps": 10}}
+
+
+def spec_with(sweep_extra=None, parameters=None, fixed=None, **tables):
+    data = {"sweep": {**BASE["sweep"], **(sweep_extra or {})}, **tables}
+    if parameters is not None:
+        data["parameters"] = parameters
+    if fixed is not None:
+        data["fixed"] = fixed
+    return data
+
+
+def test_a_good_spec_parses_and_keeps_scalars_as_fixed():
+    spec = sweep.parse_spec(
+        spec_with(
+            {"design": "factorial", "replicates": 2, "seed": 9},
+            parameters={
+                "regime.information": [0, 1],
+                "situation.cohesion_mean": {"min": 0.2, "max": 0.8, "levels": 3},
+                "situation.households": 300,
+            },
+            fixed={"situation.grids": 4},
+        )
+    )
+    assert [f.key for f in spec.factors] == ["regime.information", "situation.cohesion_mean"]
+    assert spec.factors[0].levels == (0.0, 1.0)  # whole numbers for a float parameter
+    assert spec.factors[1].levels == pytest.approx((0.2, 0.5, 0.8))
+    assert spec.fixed == {"situation.grids": 4, "situation.households": 300}
+    assert (spec.replicates, spec.seed, spec.common_random_numbers) == (2, 9, True)
+
+
+def test_spec_hash_ignores_layout_and_description():
+    a = sweep.parse_spec(spec_with({"seed": 1}))
+    b = sweep.parse_spec(spec_with({"seed": 1, "description": "words"}))
+    c = sweep.parse_spec(spec_with({"seed": 2}))
+    assert a.hash == b.hash != c.hash
+
+
+BAD_SPECS = [
+    (spec_with({"replicats": 3}), "unknown key 'replicats' in [sweep]; did you mean 'replicates'"),
+    (spec_with(paramters={}), "unknown table [paramters]; did you mean 'parameters'"),
+    ({"sweep": {"regimes": ["hybrid"]}, "seed": 3}, "seed belongs in the [sweep] table"),
+    ({"parameters": {}}, "no [sweep] table"),
+    (spec_with({"design": "lhc", "samples": 4}), "unknown design 'lhc'; did you mean 'lhs'"),
+    (spec_with({"design": "lhs"}, {"situation.risk": {"min": 0, "max": 1}}), "needs samples"),
+    (spec_with({"design": "sobol", "samples": 10}), "power of two"),
+    (spec_with({"samples": 8}), "samples is for lhs and sobol"),
+    (spec_with({"second_order": True}), "second_order applies to sobol"),
+    (spec_with({"regimes": "hybrid"}), "regimes must be a non-empty list"),
+    (spec_with({"regimes": []}), "regimes must be a non-empty list"),
+    (spec_with({"regimes": ["hybrid", "hybrid"]}), "more than once"),
+    (spec_with({"replicates": 0}), "replicates must be a whole number of at least 1"),
+    (spec_with({"seed": -1}), "seed must be a whole number"),
+    (spec_with({"steps": 2.5}), "steps must be a whole number"),
+    (spec_with(parameters={"regime.infomation": [0, 1]}), "did you mean regime.information"),
+    (spec_with(fixed={"situation.houseolds": 3}), "did you mean situation.households"),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"situation.risk": {"min": 0.8, "max": 0.2}}),
+        "bad range, min (0.8) must be below max (0.2)",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"situation.risk": {"min": 0.1, "max": 1.5}}),
+        "situation.risk max: situation.risk = 1.5 is out of range",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"situation.risk": {"min": -1, "max": 0.5}}),
+        "situation.risk min: situation.risk = -1.0 is out of range",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"situation.risk": {"min": 0.1}}),
+        "needs both min and max",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"situation.risk": {"lo": 0, "max": 1}}),
+        "unknown key 'lo' in a range",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4}, {"regime.information": [0.0, 1.0]}),
+        'need design = "factorial"',
+    ),
+    (
+        spec_with(
+            {"design": "lhs", "samples": 4}, {"situation.risk": {"min": 0, "max": 1, "levels": 3}}
+        ),
+        "levels is for factorial designs",
+    ),
+    (spec_with(parameters={"situation.risk": {"min": 0, "max": 1}}), "needs levels = N"),
+    (
+        spec_with(parameters={"regime.offloading_allowed": {"min": 0, "max": 1, "levels": 2}}),
+        "is a bool parameter and has no range",
+    ),
+    (spec_with(parameters={"regime.evaluation": ["points", "best"]}), "must be one of"),
+    (spec_with(parameters={"regime.information": [0.5, 0.5]}), "repeats a level"),
+    (spec_with(parameters={"regime.information": []}), "empty list of levels"),
+    (spec_with(parameters={"regime.information": 2.0}), "out of range"),
+    (
+        spec_with(parameters={"situation.grids": {"min": 4, "max": 6, "levels": 5}}),
+        "round to only 3 distinct whole numbers",
+    ),
+    (
+        spec_with(parameters={"situation.risk": [0.5]}, fixed={"situation.risk": 0.3}),
+        "in both [parameters] and [fixed]",
+    ),
+    (spec_with(parameters={"situation.timeline": [1]}), "cannot be varied"),
+    (spec_with({"design": "lhs", "samples": 4}), "needs at least one range"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_SPECS)
+def test_bad_spec_is_one_clear_error(data, message):
+    with pytest.raises(SacaInputError) as err:
+        sweep.parse_spec(data, label="s.toml")
+    text = str(err.value)
+    assert text.startswith("s.toml: ")
+    assert message in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (spec_with({"scenario": "emergncy"}), "did you mean emergency"),
+        (spec_with({"regimes": ["autonomus"]}), "did you mean autonomous"),
+        (spec_with({"steps": 500}), "steps 500 runs past the end of the timeline"),
+        (spec_with(fixed={"situation.grids": 1}), "grids"),
+        (
+            # valid values one by one, an impossible structure together: caught per point
+            spec_with(
+                parameters={"situation.grids": [2, 4], "situation.communities": [1, 3]},
+                fixed={"situation.households": 300, "situation.streets": 1},
+            ),
+            "design point 1 (situation.grids=2, situation.communities=3) under regime constructive",
+        ),
+    ],
+)
+def test_resolution_errors_name_the_spec_and_point(data, message):
+    with pytest.raises(SacaInputError) as err:
+        sweep.prepare(sweep.parse_spec(data, label="s.toml"))
+    assert str(err.value).startswith("s.toml: ") and message in str(err.value)

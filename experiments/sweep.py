@@ -1,0 +1,1531 @@
+"""Batch experiments: a TOML spec → design points × regimes × replicates, run and stored.
+
+A sweep spec (DESIGN §5) names a scenario, the regimes every design point runs under,
+the replicates, the root seed and a design over parameters given by dotted key::
+
+    [sweep]
+    scenario = "emergency"
+    regimes = ["constructive", "autonomous"]
+    steps = 120                 # optional: default the scenario's whole timeline
+    replicates = 5
+    seed = 7
+    design = "lhs"              # factorial (default) | lhs | sobol
+    samples = 16                # lhs: design points; sobol: SALib's base samples N
+
+    [parameters]
+    "situation.risk" = { min = 0.1, max = 0.9 }      # a range (lhs, sobol)
+    "regime.information" = [0.0, 0.5, 1.0]          # levels (factorial)
+    "situation.cohesion_mean" = { min = 0.2, max = 0.8, levels = 4 }  # factorial levels
+    "situation.households" = 600                      # a single value: fixed
+
+    [fixed]                     # fixed values for every run (same as --set)
+    "situation.grids" = 12
+
+Every value is checked with the same coercion as ``--set`` (ranges at both ends), and
+every design point under every regime is validated before the first run.
+
+Runs: run ``(point, regime, replicate)`` has the id ``p{point:05d}-{regime}-r{rep:03d}``
+and the generator ``SeedSequence(seed, spawn_key=(point, replicate))``: the regimes of a
+design point and replicate share their seed (common random numbers, so regime
+differences are paired), and nothing depends on the order, the backend or the number of
+workers. With ``common_random_numbers = false`` the key is ``(point, replicate,
+regime_index)``. Runs go replicate by replicate (all points and regimes of replicate 0
+first), so a sweep stopped early still covers the whole design.
+
+Storage (:mod:`experiments.store`): finished runs are streamed to Parquet shards within
+about ``FLUSH_SECONDS``; a killed sweep continues with ``resume=True`` and recomputes
+nothing stored; a failing run is recorded with its traceback and the others go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import tomllib
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+from tqdm import tqdm
+
+from experiments import design as dsg
+from experiments import io, runner
+from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
+from model import SacaInputError
+from model.metrics import METRICS
+from model.parameters import ParamInfo, coerce, unknown_key_error
+from model.regime import Regime
+from model.scenario import Scenario, all_params, apply_overrides
+
+BACKENDS = ("serial", "process", "dask")
+SWEEP_KEYS = (
+    "name",
+    "description",
+    "scenario",
+    "regimes",
+    "steps",
+    "replicates",
+    "seed",
+    "design",
+    "samples",
+    "second_order",
+    "common_random_numbers",
+)
+SPEC_TABLES = ("sweep", "parameters", "fixed")
+RANGE_KEYS = ("min", "max", "levels")
+FLUSH_SECONDS = 2.0
+"""A finished run reaches the disk within about this many seconds."""
+MAX_BATCH = 500
+TICK = 0.25
+RUN_ID = "p{point:05d}-{regime}-r{replicate:03d}"
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a dask scheduler given by address."""
+
+
+# ----- the spec -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep spec (the form of its values checked; see :func:`prepare`).
+
+    Args:
+        name: the sweep's name (``[sweep] name``, default the file's stem).
+        scenario: scenario preset name or TOML path (relative paths already resolved).
+        regimes: regime preset names or TOML paths, in order.
+        replicates: runs per design point and regime.
+        seed: the root seed.
+        design: ``factorial``, ``lhs`` or ``sobol``.
+        samples: lhs points or sobol base samples; None for factorial.
+        steps: days per run; None for the scenario's whole timeline.
+        second_order: sobol: sample for second-order indices too.
+        common_random_numbers: the regimes of a (point, replicate) share their seed.
+        factors: the varied parameters.
+        fixed: dotted key → value applied to every run (``[fixed]`` and scalars in
+            ``[parameters]``).
+        data: the parsed TOML, as given.
+        label: how messages name the spec (its path).
+        base_dir: directory that relative file names in the spec are resolved against.
+        text: the spec file's text (copied into the results directory).
+    """
+
+    name: str
+    scenario: str
+    regimes: tuple[str, ...]
+    replicates: int
+    seed: int
+    design: str
+    samples: int | None
+    steps: int | None
+    second_order: bool
+    common_random_numbers: bool
+    factors: tuple[dsg.Factor, ...]
+    fixed: dict[str, Any]
+    data: dict[str, Any] = field(repr=False)
+    label: str = "spec"
+    base_dir: str = "."
+    text: str = field(default="", repr=False)
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the spec's content (TOML comments, layout and description ignored)."""
+        data = json.loads(json.dumps(self.data, default=str))
+        data.get("sweep", {}).pop("description", None)
+        canon = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def load_spec(path: str | Path, base_dir: str | Path | None = None) -> SweepSpec:
+    """Read and check a sweep spec file.
+
+    Args:
+        path: the TOML file.
+        base_dir: directory for relative scenario / regime files in the spec; default the
+            spec file's directory.
+
+    Raises:
+        SacaInputError: a missing file, bad TOML, unknown key or table, or a value of the
+            wrong form, in one line naming the spec.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SacaInputError(f"sweep spec {path} does not exist or is not a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SacaInputError(f"cannot read {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except ValueError as exc:
+        raise SacaInputError(f"cannot read {path}: {exc}; fix the TOML syntax") from None
+    base = Path(base_dir) if base_dir is not None else p.resolve().parent
+    return parse_spec(data, label=str(path), base_dir=base, text=text, stem=p.stem)
+
+
+def parse_spec(
+    data: Mapping[str, Any],
+    label: str = "spec",
+    base_dir: str | Path = ".",
+    text: str = "",
+    stem: str = "sweep",
+) -> SweepSpec:
+    """Check a parsed sweep spec and return it as a :class:`SweepSpec`.
+
+    Args:
+        data: the parsed TOML.
+        label: how messages name the spec.
+        base_dir: directory for relative scenario / regime files.
+        text: the original text, kept for the copy in the results directory.
+        stem: default name of the sweep.
+
+    Raises:
+        SacaInputError: see :func:`load_spec`.
+    """
+
+    def fail(msg: str) -> SacaInputError:
+        return SacaInputError(f"{label}: {msg}")
+
+    data = dict(data)
+    for key, value in data.items():
+        if key not in SPEC_TABLES:
+            if key in SWEEP_KEYS:
+                raise fail(f"{key} belongs in the [sweep] table")
+            raise fail(
+                f"unknown table [{key}]; {_did_you_mean(key, SPEC_TABLES)}"
+                f"use [sweep], [parameters] and [fixed]"
+            )
+        if not isinstance(value, dict):
+            raise fail(f"{key} must be a table [{key}]")
+    if "sweep" not in data:
+        raise fail("no [sweep] table; it names the scenario, regimes, replicates and seed")
+    sw = dict(data["sweep"])
+    for key in sw:
+        if key not in SWEEP_KEYS:
+            raise fail(
+                f"unknown key {key!r} in [sweep]; {_did_you_mean(key, SWEEP_KEYS)}"
+                f"known keys: {', '.join(SWEEP_KEYS)}"
+            )
+    base = Path(base_dir)
+
+    def file_or_name(value: Any, what: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"{what} must be a preset name or a .toml file, got {value!r}")
+        if value.endswith(".toml") and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    scenario = file_or_name(sw.get("scenario", "baseline"), "scenario")
+    regimes = sw.get("regimes")
+    if regimes is None:
+        raise fail('[sweep] needs regimes, e.g. regimes = ["constructive", "autonomous"]')
+    if isinstance(regimes, str) or not isinstance(regimes, list) or not regimes:
+        raise fail(f'regimes must be a non-empty list like ["hybrid"], got {regimes!r}')
+    regimes = [file_or_name(r, "each regime") for r in regimes]
+    dup = sorted({r for r in regimes if regimes.count(r) > 1})
+    if dup:
+        raise fail(f"regimes lists {', '.join(dup)} more than once; list each once")
+    replicates = sw.get("replicates", 1)
+    if not _whole(replicates) or replicates < 1:
+        raise fail(f"replicates must be a whole number of at least 1, got {replicates!r}")
+    seed = sw.get("seed", 0)
+    if not _whole(seed) or not 0 <= seed <= runner.MAX_SEED:
+        raise fail(f"seed must be a whole number from 0 to {runner.MAX_SEED}, got {seed!r}")
+    steps = sw.get("steps")
+    if steps is not None and (not _whole(steps) or steps < 1):
+        raise fail(f"steps must be a whole number of days of at least 1, got {steps!r}")
+    kind = sw.get("design", "factorial")
+    if kind not in dsg.DESIGNS:
+        raise fail(
+            f"unknown design {kind!r}; {_did_you_mean(str(kind), dsg.DESIGNS)}"
+            f"choose one of {', '.join(dsg.DESIGNS)}"
+        )
+    samples = sw.get("samples")
+    if kind == "factorial":
+        if samples is not None:
+            raise fail(
+                "samples is for lhs and sobol designs; a factorial design runs every "
+                "combination of the levels"
+            )
+    elif samples is None:
+        raise fail(f'design = "{kind}" needs samples = N (the number of design points)')
+    elif not _whole(samples) or samples < 1:
+        raise fail(f"samples must be a whole number of at least 1, got {samples!r}")
+    elif kind == "sobol" and not dsg.is_power_of_two(samples):
+        lo = 2 ** int(math.log2(samples))
+        raise fail(
+            f"sobol samples must be a power of two (Saltelli's scheme), got {samples}; "
+            f"use {lo} or {2 * lo}"
+        )
+    second = sw.get("second_order", False)
+    if not isinstance(second, bool):
+        raise fail(f"second_order must be true or false, got {second!r}")
+    if second and kind != "sobol":
+        raise fail("second_order applies to sobol designs only")
+    crn = sw.get("common_random_numbers", True)
+    if not isinstance(crn, bool):
+        raise fail(f"common_random_numbers must be true or false, got {crn!r}")
+
+    infos = {p.key: p for p in all_params()}
+    known = [*infos, "situation.timeline"]
+    fixed: dict[str, Any] = {}
+    for key, value in data.get("fixed", {}).items():
+        if key not in known:
+            raise fail(f"[fixed] {unknown_key_error(key, known)}")
+        if key == "situation.timeline":
+            fixed[key] = value
+            continue
+        if isinstance(value, list | dict):
+            raise fail(f"[fixed] {key} must be a single value; vary it in [parameters]")
+        try:
+            fixed[key] = coerce(infos[key], value)
+        except SacaInputError as exc:
+            raise fail(f"[fixed] {exc}") from None
+    factors: list[dsg.Factor] = []
+    for key, value in data.get("parameters", {}).items():
+        if key not in infos:
+            if key == "situation.timeline":
+                raise fail("situation.timeline cannot be varied; set it in [fixed]")
+            raise fail(f"[parameters] {unknown_key_error(key, known)}")
+        if key in fixed:
+            raise fail(f"{key} is in both [parameters] and [fixed]; keep one")
+        info = infos[key]
+        if isinstance(value, list):
+            factors.append(_levels_factor(info, value, kind, fail))
+        elif isinstance(value, dict):
+            factors.append(_range_factor(info, value, kind, fail))
+        else:
+            try:
+                fixed[key] = coerce(info, value)
+            except SacaInputError as exc:
+                raise fail(f"[parameters] {exc}") from None
+    if kind != "factorial" and not factors:
+        raise fail(f"a {kind} design needs at least one range in [parameters]")
+    name = sw.get("name", stem)
+    if not isinstance(name, str) or not name:
+        raise fail(f"name must be a non-empty string, got {name!r}")
+    description = sw.get("description", "")
+    if not isinstance(description, str):
+        raise fail("description must be a string")
+    return SweepSpec(
+        name=name,
+        scenario=scenario,
+        regimes=tuple(regimes),
+        replicates=replicates,
+        seed=seed,
+        design=kind,
+        samples=samples,
+        steps=steps,
+        second_order=second,
+        common_random_numbers=crn,
+        factors=tuple(factors),
+        fixed=fixed,
+        data=dict(data),
+        label=label,
+        base_dir=str(base),
+        text=text,
+    )
+
+
+def _coerce_at(info: ParamInfo, value: Any, where: str, fail: Callable) -> Any:
+    if isinstance(value, list | dict):
+        raise fail(f"[parameters] {info.key}: {where} must be a single value, got {value!r}")
+    try:
+        return coerce(info, value)
+    except SacaInputError as exc:
+        raise fail(f"[parameters] {info.key} {where}: {exc}") from None
+
+
+def _levels_factor(info: ParamInfo, value: list, kind: str, fail: Callable) -> dsg.Factor:
+    if kind != "factorial":
+        raise fail(
+            f'[parameters] {info.key} lists levels, which need design = "factorial"; '
+            f"give a range {{ min = ..., max = ... }} for a {kind} design"
+        )
+    if not value:
+        raise fail(f"[parameters] {info.key} has an empty list of levels")
+    levels = [_coerce_at(info, v, f"level {v!r}", fail) for v in value]
+    if len(set(levels)) < len(levels):
+        raise fail(f"[parameters] {info.key} repeats a level: {value!r}")
+    return dsg.Factor(info.key, info.kind, levels=tuple(levels))
+
+
+def _range_factor(info: ParamInfo, value: dict, kind: str, fail: Callable) -> dsg.Factor:
+    key = info.key
+    for k in value:
+        if k not in RANGE_KEYS:
+            raise fail(
+                f"[parameters] {key}: unknown key {k!r} in a range; "
+                f"{_did_you_mean(k, RANGE_KEYS)}a range is {{ min = ..., max = ... }}"
+            )
+    if info.kind not in ("float", "int"):
+        allowed = "true, false" if info.kind == "bool" else ", ".join(info.choices or ())
+        raise fail(
+            f"[parameters] {key} is a {info.kind} parameter and has no range; list the "
+            f"values to use ({allowed}) in a factorial design"
+        )
+    if "min" not in value or "max" not in value:
+        raise fail(f"[parameters] {key}: a range needs both min and max")
+    lo = _coerce_at(info, value["min"], "min", fail)
+    hi = _coerce_at(info, value["max"], "max", fail)
+    if not lo < hi:
+        raise fail(
+            f"[parameters] {key}: bad range, min ({lo}) must be below max ({hi}); "
+            "for a single value write it without braces"
+        )
+    levels = value.get("levels")
+    if kind == "factorial":
+        if levels is None:
+            raise fail(
+                f"[parameters] {key}: a range in a factorial design needs levels = N "
+                "(N evenly spaced values from min to max), or give a list of levels"
+            )
+        if not _whole(levels) or levels < 2:
+            raise fail(f"[parameters] {key}: levels must be a whole number >= 2, got {levels!r}")
+        try:
+            grid = dsg.even_levels(key, info.kind, lo, hi, levels)
+        except SacaInputError as exc:
+            raise fail(str(exc)) from None
+        return dsg.Factor(
+            key, info.kind, levels=tuple(_coerce_at(info, g, "level", fail) for g in grid)
+        )
+    if levels is not None:
+        raise fail(
+            f"[parameters] {key}: levels is for factorial designs; a {kind} design samples "
+            "the range"
+        )
+    return dsg.Factor(key, info.kind, lo=lo, hi=hi)
+
+
+# ----- the plan: resolved inputs, design points and runs --------------------------------
+def run_id(point: int, regime: str, replicate: int) -> str:
+    """The stable id of a run, e.g. ``p00003-autonomous-r001``.
+
+    Args:
+        point: design point index.
+        regime: regime label.
+        replicate: replicate index.
+    """
+    return RUN_ID.format(point=point, regime=regime, replicate=replicate)
+
+
+def seed_key(
+    point: int, replicate: int, regime_index: int, common_random_numbers: bool = True
+) -> tuple[int, ...]:
+    """The spawn key of a run's SeedSequence.
+
+    Args:
+        point: design point index.
+        replicate: replicate index.
+        regime_index: the regime's position in the spec.
+        common_random_numbers: if True the regimes share the key ``(point, replicate)``;
+            otherwise it is ``(point, replicate, regime_index)``.
+    """
+    if common_random_numbers:
+        return (point, replicate)
+    return (point, replicate, regime_index)
+
+
+def run_seed(root: int, key: Sequence[int]) -> np.random.SeedSequence:
+    """A run's generator seed: ``SeedSequence(root, spawn_key=key)``.
+
+    Args:
+        root: the sweep's root seed.
+        key: from :func:`seed_key`.
+    """
+    return np.random.SeedSequence(root, spawn_key=tuple(key))
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep, as sent to a worker.
+
+    Args:
+        id: the run id.
+        point: design point index.
+        regime: regime label.
+        replicate: replicate index.
+        seed_key: spawn key of the run's SeedSequence.
+        root_seed: the sweep's root seed.
+        scenario: the scenario with ``[fixed]`` applied.
+        settings: the regime with ``[fixed]`` applied.
+        overrides: the design point's values (dotted keys), applied in the worker.
+        steps: days to run.
+        timeseries: return the daily series too.
+    """
+
+    id: str
+    point: int
+    regime: str
+    replicate: int
+    seed_key: tuple[int, ...]
+    root_seed: int
+    scenario: Scenario
+    settings: Regime
+    overrides: dict[str, Any]
+    steps: int
+    timeseries: bool = False
+
+    @property
+    def seed_text(self) -> str:
+        """The run's seed as a reproducible expression."""
+        return f"SeedSequence({self.root_seed}, spawn_key={self.seed_key})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A spec resolved and validated: scenario, regimes, design, runs.
+
+    Args:
+        spec: the spec.
+        scenario: the scenario with ``[fixed]`` applied.
+        regimes: label → regime with ``[fixed]`` applied, in spec order.
+        design: the design points.
+        steps: days per run.
+    """
+
+    spec: SweepSpec
+    scenario: Scenario
+    regimes: dict[str, Regime]
+    design: dsg.Design
+    steps: int
+
+    @property
+    def n_runs(self) -> int:
+        """Design points × regimes × replicates."""
+        return len(self.design) * len(self.regimes) * self.spec.replicates
+
+    @property
+    def param_kinds(self) -> dict[str, str]:
+        """Varied parameter key → kind, in spec order."""
+        return {f.key: f.kind for f in self.design.factors}
+
+    def ids(self) -> Iterator[str]:
+        """Every run id, in run order (replicate, then point, then regime)."""
+        for rep in range(self.spec.replicates):
+            for point in range(len(self.design)):
+                for label in self.regimes:
+                    yield run_id(point, label, rep)
+
+    def tasks(
+        self, only: Iterable[str] | None = None, timeseries: bool = False
+    ) -> Iterator[RunTask]:
+        """The runs to do, in run order, built one at a time.
+
+        Args:
+            only: run ids to include; None includes all.
+            timeseries: whether workers return daily series.
+        """
+        keep = None if only is None else set(only)
+        crn = self.spec.common_random_numbers
+        for rep in range(self.spec.replicates):
+            for point in range(len(self.design)):
+                values: dict[str, Any] | None = None
+                for r_index, (label, reg) in enumerate(self.regimes.items()):
+                    rid = run_id(point, label, rep)
+                    if keep is not None and rid not in keep:
+                        continue
+                    if values is None:
+                        values = self.design.values(point)
+                    yield RunTask(
+                        id=rid,
+                        point=point,
+                        regime=label,
+                        replicate=rep,
+                        seed_key=seed_key(point, rep, r_index, crn),
+                        root_seed=self.spec.seed,
+                        scenario=self.scenario,
+                        settings=reg,
+                        overrides=values,
+                        steps=self.steps,
+                        timeseries=timeseries,
+                    )
+
+    def inputs_hash(self) -> str:
+        """SHA-256 of every resolved base parameter of the scenario and regimes."""
+        flat = {label: io.flat_params(self.scenario, reg) for label, reg in self.regimes.items()}
+        canon = json.dumps(io.jsonable(flat), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def prepare(spec: SweepSpec | str | Path) -> Plan:
+    """Resolve a spec and validate every run's parameters before any run starts.
+
+    Loads the scenario and regimes with ``[fixed]`` applied, builds the design and applies
+    every design point to every regime with :func:`model.scenario.apply_overrides` (the
+    same checks as ``--set``, including the scenario's consistency).
+
+    Args:
+        spec: a :class:`SweepSpec` or the path of a spec file.
+
+    Raises:
+        SacaInputError: anything wrong, in one line naming the spec.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    label = spec.label
+    regimes: dict[str, Regime] = {}
+    scenario: Scenario | None = None
+    for name in spec.regimes:
+        try:
+            scenario, rlabel, reg = runner.resolve(spec.scenario, name, spec.fixed)
+        except SacaInputError as exc:
+            raise SacaInputError(f"{label}: {exc}") from None
+        if rlabel in regimes:
+            raise SacaInputError(
+                f"{label}: two regimes are both named {rlabel!r}; give one file another name"
+            )
+        regimes[rlabel] = reg
+    assert scenario is not None
+    try:
+        steps = runner.check_steps(spec.steps, scenario)
+    except SacaInputError as exc:
+        raise SacaInputError(f"{label}: {str(exc).replace('--steps', 'steps', 1)}") from None
+    try:
+        design = dsg.build(spec.design, spec.factors, spec.samples, spec.seed, spec.second_order)
+    except SacaInputError as exc:
+        raise SacaInputError(f"{label}: {exc}") from None
+    for point in range(len(design)):
+        values = design.values(point)
+        for rlabel, reg in regimes.items():
+            try:
+                apply_overrides(scenario, reg, values)
+            except SacaInputError as exc:
+                shown = ", ".join(f"{k}={v}" for k, v in values.items())
+                raise SacaInputError(
+                    f"{label}: design point {point} ({shown}) under regime {rlabel}: {exc}"
+                ) from None
+    return Plan(spec, scenario, regimes, design, steps)
+
+
+# ----- one run in a worker --------------------------------------------------------------
+@dataclass
+class RunOutcome:
+    """What a worker sends back for one run.
+
+    Args:
+        id: the run id.
+        status: ``ok`` or ``failed``.
+        error: ``Type: message`` of the exception, or None.
+        traceback: the formatted traceback, or None.
+        duration_s: wall time of the run in seconds.
+        started: UTC start time (ISO 8601).
+        worker: ``host/pid`` of the process that ran it.
+        summary: one row per window (ok runs), tagged with the run's id columns.
+        timeseries: one row per day if requested (ok runs), else None.
+    """
+
+    id: str
+    status: str
+    error: str | None
+    traceback: str | None
+    duration_s: float
+    started: str
+    worker: str
+    summary: pd.DataFrame | None = None
+    timeseries: pd.DataFrame | None = None
+
+
+def _tag(df: pd.DataFrame, task: RunTask) -> pd.DataFrame:
+    out = df.reset_index()
+    for col in METRICS:
+        out[col] = out[col].astype("float64")
+    ids = {"id": task.id, "point": task.point, "regime": task.regime, "replicate": task.replicate}
+    for i, (col, val) in enumerate(ids.items()):
+        out.insert(i, col, val)
+    return out
+
+
+def execute(task: RunTask) -> RunOutcome:
+    """Run one task and capture its results or its error (never raises an Exception).
+
+    Args:
+        task: the run.
+    """
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    worker = f"{socket.gethostname()}/{os.getpid()}"
+    t0 = time.perf_counter()
+    try:
+        summary, ts = runner.run_one(
+            task.scenario,
+            task.settings,
+            run_seed(task.root_seed, task.seed_key),
+            task.steps,
+            task.overrides,
+        )
+        summary = _tag(summary, task)
+        ts = _tag(ts, task) if task.timeseries else None
+    except Exception as exc:
+        return RunOutcome(
+            task.id,
+            "failed",
+            f"{type(exc).__name__}: {exc}",
+            traceback.format_exc(),
+            time.perf_counter() - t0,
+            started,
+            worker,
+        )
+    return RunOutcome(
+        task.id, "ok", None, None, time.perf_counter() - t0, started, worker, summary, ts
+    )
+
+
+def _failed(task: RunTask, exc: BaseException, why: str = "") -> RunOutcome:
+    text = "".join(traceback.format_exception(exc))
+    msg = f"{type(exc).__name__}: {exc}" + (f" ({why})" if why else "")
+    return RunOutcome(task.id, "failed", msg, text, math.nan, "", "")
+
+
+# ----- backends -------------------------------------------------------------------------
+Item = tuple[RunTask, RunOutcome] | None
+"""A finished run, or None when nothing finished for a moment (time to flush)."""
+
+
+class _Serial:
+    concurrency = 1
+
+    def __enter__(self) -> _Serial:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
+        for task in tasks:
+            yield task, execute(task)
+
+
+class _Process:
+    """A spawn process pool with bounded submission that survives dying workers.
+
+    When a worker process dies (killed, crashed, out of memory) the pool breaks and the
+    runs in flight cannot tell which one did it: they are redone one at a time in a new
+    pool, and a run whose worker dies while it runs alone is recorded as failed.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.concurrency = workers
+        self._ex: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._ex is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._ex = ProcessPoolExecutor(max_workers=self.concurrency, mp_context=ctx)
+        return self._ex
+
+    def __enter__(self) -> _Process:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if self._ex is None:
+            return
+        if exc_type is None:
+            self._ex.shutdown(wait=True)
+        else:  # interrupted: do not wait for runs in flight
+            self._kill()
+
+    def _kill(self) -> None:
+        if self._ex is None:
+            return
+        procs = list((getattr(self._ex, "_processes", None) or {}).values())
+        self._ex.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        self._ex = None
+
+    def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
+        window = 2 * self.concurrency
+        suspects: deque[RunTask] = deque()
+        inflight: dict[Any, RunTask] = {}
+        alone = False
+        while True:
+            if suspects:  # after a worker died: one suspect at a time
+                if not inflight:
+                    task = suspects.popleft()
+                    inflight[self._pool().submit(execute, task)] = task
+                    alone = True
+            else:
+                alone = False
+                while len(inflight) < window:
+                    task = next(tasks, None)
+                    if task is None:
+                        break
+                    inflight[self._pool().submit(execute, task)] = task
+            if not inflight:
+                return
+            done, _ = futures_wait(list(inflight), timeout=TICK, return_when=FIRST_COMPLETED)
+            if not done:
+                yield None
+                continue
+            finished: list[tuple[RunTask, RunOutcome]] = []
+            broken: BrokenProcessPool | None = None
+            for fut in done:
+                task = inflight.pop(fut)
+                try:
+                    finished.append((task, fut.result()))
+                except BrokenProcessPool as exc:
+                    broken = exc
+                    if alone:
+                        why = "its worker process died: killed, crashed or out of memory"
+                        finished.append((task, _failed(task, exc, why)))
+                    else:
+                        suspects.append(task)
+                except Exception as exc:
+                    finished.append((task, _failed(task, exc)))
+            if broken is not None:  # the pool is gone: redo the runs in flight in a new one
+                suspects.extend(inflight.values())
+                inflight.clear()
+                self._kill()
+            yield from finished
+
+
+class _Dask:
+    """A dask.distributed client: a LocalCluster, or an existing scheduler."""
+
+    def __init__(self, workers: int, scheduler: str | None, key_prefix: str) -> None:
+        self.workers = workers
+        self.scheduler = scheduler
+        self.prefix = key_prefix
+        self.concurrency = workers
+        self.client: Any = None
+        self.cluster: Any = None
+
+    def __enter__(self) -> _Dask:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+        else:
+            target = {"address": self.scheduler}
+            if Path(self.scheduler).is_file():  # a --scheduler-file written by dask scheduler
+                target = {"scheduler_file": self.scheduler}
+            try:
+                self.client = Client(**target, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SacaInputError(
+                    f"cannot connect to the dask scheduler at {self.scheduler}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; "
+                    "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
+                ) from None
+        self.concurrency = max(1, self._threads())
+        return self
+
+    def _threads(self) -> int:
+        try:
+            return int(sum(self.client.nthreads().values()))
+        except Exception:
+            return self.workers
+
+    def __exit__(self, *exc: Any) -> None:
+        with contextlib.suppress(Exception):
+            if self.client is not None:
+                self.client.close()
+        with contextlib.suppress(Exception):
+            if self.cluster is not None:
+                self.cluster.close()
+
+    def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
+        from distributed import wait as dask_wait
+
+        inflight: dict[Any, RunTask] = {}
+        while True:
+            window = 2 * max(1, self._threads())
+            while len(inflight) < window:
+                task = next(tasks, None)
+                if task is None:
+                    break
+                fut = self.client.submit(execute, task, key=f"{self.prefix}-{task.id}", pure=False)
+                inflight[fut] = task
+            if not inflight:
+                return
+            try:
+                done = dask_wait(list(inflight), timeout=TICK, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                yield None
+                continue
+            finished = []
+            for fut in done:
+                task = inflight.pop(fut)
+                try:
+                    finished.append((task, fut.result()))
+                except Exception as exc:  # KilledWorker, CancelledError, lost connection
+                    finished.append((task, _failed(task, exc, "the dask worker failed")))
+                fut.release()
+            yield from finished
+
+
+def check_backend(
+    backend: str | None, workers: int | None, scheduler: str | None
+) -> tuple[str, int]:
+    """Check the backend options; return the backend and the worker count.
+
+    Args:
+        backend: ``serial``, ``process``, ``dask`` or None (``dask`` with a scheduler,
+            else ``process``).
+        workers: worker processes (process, dask LocalCluster); None for all cores.
+        scheduler: address of a running dask scheduler, or None.
+
+    Raises:
+        SacaInputError: an unknown backend or inconsistent options.
+    """
+    if backend is None:
+        backend = "dask" if scheduler else "process"
+    if backend not in BACKENDS:
+        raise SacaInputError(
+            f"unknown backend {backend!r}; {_did_you_mean(backend, BACKENDS)}"
+            f"choose one of {', '.join(BACKENDS)}"
+        )
+    if scheduler is not None and backend != "dask":
+        raise SacaInputError("--scheduler needs --backend dask")
+    if workers is not None and (not _whole(workers) or workers < 1):
+        raise SacaInputError(f"--workers must be a whole number of at least 1, got {workers}")
+    if backend == "serial":
+        if workers not in (None, 1):
+            raise SacaInputError("--workers applies to the process and dask backends")
+        return backend, 1
+    if scheduler is not None and workers is not None:
+        raise SacaInputError(
+            "--workers does not apply with --scheduler: the scheduler's workers run the runs"
+        )
+    return backend, workers or os.cpu_count() or 1
+
+
+# ----- the sweep ------------------------------------------------------------------------
+@dataclass
+class SweepReport:
+    """How a sweep session went.
+
+    Args:
+        out: the results directory.
+        total: runs in the design.
+        stored_before: runs already stored when the session started (skipped).
+        ran: runs done in this session.
+        ok: of those, successful.
+        failed: of those, failed (recorded with their traceback).
+        seconds: wall time of the session.
+        complete: every run of the design is stored (ok or failed).
+        failed_total: runs whose latest record is a failure, over the whole sweep.
+    """
+
+    out: Path
+    total: int
+    stored_before: int
+    ran: int
+    ok: int
+    failed: int
+    seconds: float
+    complete: bool
+    failed_total: int
+
+
+def _read_meta(out: Path) -> dict[str, Any] | None:
+    path = out / "meta.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SacaInputError(f"cannot read {path}: {exc}") from None
+
+
+def _write_meta(out: Path, meta: Mapping[str, Any]) -> None:
+    tmp = out / ".meta.json.tmp"
+    io.write_json(meta, tmp)
+    os.replace(tmp, out / "meta.json")
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fh = open(out / ".lock", "a")  # noqa: SIM115 - held for the whole sweep
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SacaInputError(
+                f"another saca sweep is writing {out}; wait for it or stop it first"
+            ) from None
+        yield
+    finally:
+        fh.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (e.g. a SLURM time limit) like Ctrl-C, so stored runs are flushed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _meta(plan: Plan, timeseries: bool) -> dict[str, Any]:
+    spec, d = plan.spec, plan.design
+    return {
+        "kind": "sweep",
+        "name": spec.name,
+        "description": spec.data.get("sweep", {}).get("description", ""),
+        "spec": spec.data,
+        "spec_file": spec.label,
+        "spec_dir": spec.base_dir,
+        "spec_hash": spec.hash,
+        "inputs_hash": plan.inputs_hash(),
+        "scenario": plan.scenario.name,
+        "regimes": list(plan.regimes),
+        "replicates": spec.replicates,
+        "seed": spec.seed,
+        "steps": plan.steps,
+        "design": {
+            "kind": d.kind,
+            "factors": [f.describe() for f in d.factors],
+            "points": len(d),
+            "samples": spec.samples,
+            "second_order": spec.second_order,
+            "salib_problem": d.problem,
+        },
+        "runs": plan.n_runs,
+        "run_id": RUN_ID,
+        "run_order": "replicate, then design point, then regime",
+        "common_random_numbers": spec.common_random_numbers,
+        "seeding": (
+            "run (point, regime, replicate): numpy.random.SeedSequence(seed, spawn_key="
+            + (
+                "(point, replicate)); the regimes of a point and replicate share it"
+                if spec.common_random_numbers
+                else "(point, replicate, regime_index))"
+            )
+            + f"; design sampler: SeedSequence(seed, spawn_key=({dsg.DESIGN_KEY},))"
+        ),
+        "fixed": spec.fixed,
+        "parameters": {
+            label: io.flat_params(plan.scenario, r) for label, r in plan.regimes.items()
+        },
+        "timeseries": timeseries,
+        **io.provenance(),
+        "sessions": [],
+        "complete": False,
+    }
+
+
+class _Buffer:
+    """Finished runs not yet on disk."""
+
+    def __init__(self, store: SweepStore, session: int, flush_seconds: float) -> None:
+        self.store = store
+        self.session = session
+        self.flush_seconds = flush_seconds
+        self.rows: list[dict[str, Any]] = []
+        self.summaries: list[pd.DataFrame] = []
+        self.series: list[pd.DataFrame] = []
+        self.since: float | None = None
+
+    def add(self, task: RunTask, res: RunOutcome) -> None:
+        self.rows.append(
+            {
+                "id": task.id,
+                "point": task.point,
+                "regime": task.regime,
+                "replicate": task.replicate,
+                "seed": task.seed_text,
+                **task.overrides,
+                "status": res.status,
+                "error": res.error,
+                "traceback": res.traceback,
+                "duration_s": res.duration_s,
+                "started": res.started,
+                "worker": res.worker,
+                "session": self.session,
+            }
+        )
+        if res.summary is not None:
+            self.summaries.append(res.summary)
+        if res.timeseries is not None:
+            self.series.append(res.timeseries)
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def due(self, gap: float) -> bool:
+        """Flush now if waiting for the next run would keep these past the deadline."""
+        if not self.rows:
+            return False
+        age = time.monotonic() - (self.since or 0.0)
+        return len(self.rows) >= MAX_BATCH or age + gap >= self.flush_seconds
+
+    def flush(self) -> None:
+        if self.rows:
+            self.store.write_batch(self.rows, self.summaries, self.series)
+        self.rows, self.summaries, self.series, self.since = [], [], [], None
+
+
+def _state(out: Path) -> tuple[dict[str, Any] | None, bool]:
+    """The sweep's meta.json if ``out`` holds a sweep, and whether ``out`` has other files."""
+    if not out.is_dir():
+        return None, False
+    meta = _read_meta(out)
+    other = any(not p.name.startswith(".") for p in out.iterdir())
+    return meta, other
+
+
+def run_sweep(
+    spec: SweepSpec | Plan | str | Path,
+    out: str | Path,
+    *,
+    backend: str | None = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    rerun_failed: bool = False,
+    timeseries: bool | None = None,
+    progress: bool | None = None,
+    flush_seconds: float = FLUSH_SECONDS,
+) -> SweepReport:
+    """Run a sweep, streaming every finished run to ``out``.
+
+    Args:
+        spec: a :class:`SweepSpec`, a prepared :class:`Plan` or the path of a spec file.
+        out: the results directory (created; must be new or empty unless resuming).
+        backend: ``serial``, ``process`` or ``dask`` (see :func:`check_backend`).
+        workers: worker processes for ``process`` and a dask LocalCluster.
+        scheduler: address of a running dask scheduler (``tcp://host:8786``), or the
+            JSON file its ``--scheduler-file`` option wrote.
+        resume: continue the sweep stored in ``out`` (same spec): runs already stored are
+            skipped; a new or empty ``out`` starts afresh.
+        rerun_failed: like ``resume``, and also redo the runs recorded as failed.
+        timeseries: store the daily time series of every run; None keeps what the stored
+            sweep does (default False for a new one).
+        progress: tqdm bar on stderr: True, False, or None for only on a terminal.
+        flush_seconds: a finished run reaches the disk within about this many seconds.
+
+    Returns:
+        A :class:`SweepReport`. Failed runs do not raise; Ctrl-C or SIGTERM raises
+        KeyboardInterrupt after storing every finished run.
+
+    Raises:
+        SacaInputError: a bad spec, options or directory, before any run.
+    """
+    plan = spec if isinstance(spec, Plan) else prepare(spec)
+    backend, workers = check_backend(backend, workers, scheduler)
+    out = io.prepare_out(out)
+    meta, other = _state(out)
+    resume = resume or rerun_failed
+    if meta is None:
+        if other:
+            raise SacaInputError(
+                f"--out {out} is not empty and holds no sweep; give a new or empty directory"
+            )
+        if rerun_failed:
+            raise SacaInputError(f"{out} holds no sweep to rerun (no meta.json)")
+        timeseries = bool(timeseries)
+    else:
+        if meta.get("kind") != "sweep":
+            raise SacaInputError(f"--out {out} holds a saca {meta.get('kind', '?')}, not a sweep")
+        if not resume:
+            raise SacaInputError(
+                f"--out {out} already holds the sweep {meta.get('name')!r}; add --resume to "
+                "continue it, or give another directory"
+            )
+        if meta.get("spec_hash") != plan.spec.hash:
+            raise SacaInputError(
+                f"{out} was written by a different spec (hash {str(meta.get('spec_hash'))[:12]}, "
+                f"this one {plan.spec.hash[:12]}); resume it with the same spec, or give "
+                "another --out"
+            )
+        if meta.get("inputs_hash") != plan.inputs_hash():
+            raise SacaInputError(
+                f"{out}: the scenario or regimes of the spec now resolve to other parameter "
+                "values than when the sweep started (a preset or file changed); restore "
+                "them, or start a new sweep"
+            )
+        stored_ts = bool(meta.get("timeseries"))
+        if timeseries and not stored_ts:
+            raise SacaInputError(
+                f"{out} was started without --timeseries; resume it without, or start a new sweep"
+            )
+        timeseries = stored_ts
+    t_start = time.perf_counter()
+    prefix = f"saca-{plan.spec.hash[:10]}-{time.time_ns() % 10**9}"
+    pool: Any
+    if backend == "serial":
+        pool = _Serial()
+    elif backend == "process":
+        pool = _Process(workers)
+    else:
+        pool = _Dask(workers, scheduler, prefix)
+    with pool:  # a scheduler that cannot be reached is an input error: no run has started
+        io.make_out(out)
+        with _locked(out), _sigterm_as_interrupt():
+            return _session(
+                plan,
+                out,
+                meta,
+                pool,
+                (backend, workers, scheduler),
+                rerun_failed,
+                bool(timeseries),
+                progress,
+                flush_seconds,
+                t_start,
+            )
+
+
+def _session(
+    plan: Plan,
+    out: Path,
+    meta: dict[str, Any] | None,
+    pool: Any,
+    how: tuple[str, int, str | None],
+    rerun_failed: bool,
+    timeseries: bool,
+    progress: bool | None,
+    flush_seconds: float,
+    t_start: float,
+) -> SweepReport:
+    backend, workers, scheduler = how
+    store = SweepStore(out, plan.param_kinds)
+    if meta is None:
+        meta = _meta(plan, timeseries)
+        (out / "spec.toml").write_text(plan.spec.text, encoding="utf-8")
+        io.write_parquet(plan.design.points.reset_index(), out / "design.parquet")
+        mode = "start"
+    else:
+        store.clean()
+        mode = "rerun-failed" if rerun_failed else "resume"
+        first = meta.get("git_commit")
+        now = io.git_commit()
+        if first != now:
+            print(
+                f"saca sweep: warning: the code is at commit {str(now)[:12]}, the sweep "
+                f"started at {str(first)[:12]}; its runs may come from different versions",
+                file=sys.stderr,
+            )
+    manifest = store.manifest()
+    stored = dict(zip(manifest["id"], manifest["status"], strict=True))
+    if rerun_failed:
+        stored = {k: v for k, v in stored.items() if v != "failed"}
+    pending = [rid for rid in plan.ids() if rid not in stored]
+    session = len(meta["sessions"])
+    record: dict[str, Any] = {
+        "session": session,
+        "mode": mode,
+        "started": io.provenance()["timestamp"],
+        "backend": backend,
+        "workers": None if scheduler else workers,
+        "scheduler": scheduler,
+        "host": socket.gethostname(),
+        "git_commit": io.git_commit(),
+        "saca_version": io.versions()["saca"],
+        "pending": len(pending),
+    }
+    meta["sessions"].append(record)
+    _write_meta(out, meta)
+    buffer = _Buffer(store, session, flush_seconds)
+    ok = failed = 0
+    busy = 0.0
+    total, before = plan.n_runs, plan.n_runs - len(pending)
+    disable = None if progress is None else not progress
+    interrupted = False
+    bar = tqdm(
+        total=total, initial=before, desc="runs", unit="run", file=sys.stderr, disable=disable
+    )
+    try:
+        bar.set_postfix(failed=0)
+        for item in pool.run(plan.tasks(pending, timeseries)):
+            if item is not None:
+                task, res = item
+                buffer.add(task, res)
+                if res.status == "ok":
+                    ok += 1
+                else:
+                    failed += 1
+                if res.duration_s == res.duration_s:
+                    busy += res.duration_s
+                bar.update(1)
+                bar.set_postfix(failed=failed, refresh=False)
+            done = ok + failed
+            gap = busy / done / max(1, pool.concurrency) if done else 0.0
+            if buffer.due(gap):
+                buffer.flush()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        buffer.flush()
+        bar.close()
+        record.update(finished=io.provenance()["timestamp"], ran=ok + failed, ok=ok, failed=failed)
+        record["interrupted"] = interrupted
+        manifest = store.manifest()
+        complete = not interrupted and set(plan.ids()) <= set(manifest["id"])
+        if complete:
+            store.compact()
+        meta["complete"] = complete
+        _write_meta(out, meta)
+    return SweepReport(
+        out=out,
+        total=total,
+        stored_before=before,
+        ran=ok + failed,
+        ok=ok,
+        failed=failed,
+        seconds=time.perf_counter() - t_start,
+        complete=complete,
+        failed_total=int((manifest["status"] == "failed").sum()),
+    )
+
+
+def rerun_failed(out: str | Path, **kwargs: Any) -> SweepReport:
+    """Redo the runs of a stored sweep recorded as failed (and any not yet run).
+
+    Args:
+        out: the sweep directory.
+        **kwargs: backend options as for :func:`run_sweep` (``backend``, ``workers``,
+            ``scheduler``, ``progress``).
+    """
+    spec = stored_spec(out)
+    return run_sweep(spec, out, rerun_failed=True, **kwargs)
+
+
+def stored_spec(out: str | Path) -> SweepSpec:
+    """The spec of a stored sweep, read from its ``spec.toml``.
+
+    Args:
+        out: the sweep directory.
+    """
+    out = Path(out)
+    check_readable(out)
+    meta = _read_meta(out) or {}
+    if meta.get("kind") != "sweep":
+        raise SacaInputError(f"{out} holds no sweep (meta.json kind is {meta.get('kind')!r})")
+    spec = load_spec(out / "spec.toml", base_dir=meta.get("spec_dir"))
+    return dataclasses.replace(spec, label=str(meta.get("spec_file", spec.label)))
+
+
+# ----- dry run --------------------------------------------------------------------------
+def estimate(plan: Plan, workers: int = 1, pending: int | None = None) -> dict[str, Any]:
+    """Count the runs and estimate the sweep's time from timing the first run.
+
+    The first design point under the first regime is timed: a whole run when one is
+    predicted to take at most 3 s, else a 1-day and a 10-day run, extrapolated linearly to
+    the run length (build time + days × time per day). Runs with more households or in a
+    busier phase take longer; the parallel figure assumes perfect scaling.
+
+    Args:
+        plan: the prepared sweep.
+        workers: workers to divide the time by.
+        pending: runs still to do (resume); None for all.
+    """
+    task = next(plan.tasks())
+
+    def timed(days: int) -> float:
+        t0 = time.perf_counter()
+        seed = run_seed(task.root_seed, task.seed_key)
+        runner.run_one(task.scenario, task.settings, seed, days, task.overrides)
+        return time.perf_counter() - t0
+
+    timed(1)  # warm up imports and caches
+    k = min(10, plan.steps)
+    t1 = timed(1)
+    tk = timed(k) if k > 1 else t1
+    per_day = max(tk - t1, 0.0) / max(k - 1, 1)
+    build = max(t1 - per_day, 0.0)
+    per_run = build + plan.steps * per_day
+    method = f"timed {k} days of design point 0 under {task.regime}, extrapolated to {plan.steps}"
+    if plan.steps > k and per_run <= 3.0:
+        per_run = timed(plan.steps)
+        method = f"timed one whole {plan.steps}-day run of design point 0 under {task.regime}"
+    n = plan.n_runs if pending is None else pending
+    return {
+        "runs": plan.n_runs,
+        "pending": n,
+        "seconds_per_run": per_run,
+        "serial_seconds": per_run * n,
+        "workers": workers,
+        "parallel_seconds": per_run * n / max(1, workers),
+        "method": method,
+    }
+
+
+def pending_runs(plan: Plan, out: str | Path, rerun_failed: bool = False) -> int:
+    """How many runs of a plan are not yet stored in ``out`` (all if it holds nothing).
+
+    Args:
+        plan: the prepared sweep.
+        out: the results directory.
+        rerun_failed: count failed runs as pending.
+    """
+    out = Path(out)
+    if not (out / "meta.json").is_file():
+        return plan.n_runs
+    manifest = SweepStore(out, plan.param_kinds).manifest()
+    stored = set(
+        manifest["id"] if not rerun_failed else manifest.loc[manifest["status"] == "ok", "id"]
+    )
+    return sum(1 for rid in plan.ids() if rid not in stored)
+
+
+# ----- reading results ------------------------------------------------------------------
+def read_meta(out: str | Path) -> dict[str, Any]:
+    """The ``meta.json`` of a sweep directory.
+
+    Args:
+        out: the sweep directory.
+
+    Raises:
+        SacaInputError: not a sweep directory.
+    """
+    out = Path(out)
+    check_readable(out)
+    meta = _read_meta(out) or {}
+    if meta.get("kind") != "sweep":
+        raise SacaInputError(f"{out} holds no sweep (meta.json kind is {meta.get('kind')!r})")
+    return meta
+
+
+def _store_of(out: Path, meta: Mapping[str, Any]) -> SweepStore:
+    kinds = {f["key"]: f["kind"] for f in meta["design"]["factors"]}
+    return SweepStore(out, kinds)
+
+
+def _order(df: pd.DataFrame, meta: Mapping[str, Any], extra: Sequence[str] = ()) -> pd.DataFrame:
+    rank = {r: i for i, r in enumerate(meta["regimes"])}
+    df = df.assign(_r=df["regime"].map(rank))
+    df = df.sort_values(["point", "_r", "replicate", *extra], kind="stable")
+    return df.drop(columns="_r").reset_index(drop=True)
+
+
+def load_results(out: str | Path, window: str | None = "all") -> pd.DataFrame:
+    """A stored sweep as one DataFrame: one row per stored run.
+
+    Columns: ``id``, ``point``, ``regime``, ``replicate``, ``seed``, one per varied
+    parameter, ``status``, every metric over ``window`` (NaN for failed runs),
+    ``duration_s``, ``error``, ``traceback``, ``started``, ``worker``, ``session``. Rows
+    are ordered by point, regime (spec order) and replicate. Works while a sweep is still
+    running or after it was killed (the runs stored so far).
+
+    Args:
+        out: the sweep directory.
+        window: ``all`` (the whole run) or a phase name; None gives every window, one row
+            per run and window, with a ``window`` column.
+
+    Raises:
+        SacaInputError: not a sweep directory, or an unknown window.
+    """
+    out = Path(out)
+    meta = read_meta(out)
+    store = _store_of(out, meta)
+    man = store.manifest()
+    ok = set(man.loc[man["status"] == "ok", "id"])
+    filt = None if window is None else pc.field("window") == window
+    summ = store.read(SUMMARY, ok, filt).drop(columns=["point", "regime", "replicate"])
+    if window is not None:
+        if ok and summ.empty:
+            windows = sorted(set(store.read(SUMMARY, {next(iter(ok))})["window"]))
+            raise SacaInputError(
+                f"no window {window!r} in {out}; choose one of {', '.join(windows)}"
+            )
+        summ = summ.drop(columns="window")
+    params = [f["key"] for f in meta["design"]["factors"]]
+    head = ["id", "point", "regime", "replicate", "seed", *params, "status"]
+    tail = ["duration_s", "error", "traceback", "started", "worker", "session"]
+    df = man[head].merge(summ, on="id", how="left").merge(man[["id", *tail]], on="id")
+    return _order(df, meta, ["window"] if window is None else [])
+
+
+def load_timeseries(out: str | Path) -> pd.DataFrame:
+    """The daily time series of a sweep stored with ``--timeseries``, one row per run-day.
+
+    Columns: ``id``, ``point``, ``regime``, ``replicate``, the varied parameters, ``day``,
+    ``phase`` and every metric.
+
+    Args:
+        out: the sweep directory.
+
+    Raises:
+        SacaInputError: not a sweep directory, or no time series stored.
+    """
+    out = Path(out)
+    meta = read_meta(out)
+    if not meta.get("timeseries"):
+        raise SacaInputError(f"{out} has no time series; run the sweep with --timeseries")
+    store = _store_of(out, meta)
+    man = store.manifest()
+    ok = set(man.loc[man["status"] == "ok", "id"])
+    ts = store.read(TIMESERIES, ok)
+    params = [f["key"] for f in meta["design"]["factors"]]
+    ts = ts.merge(man[["id", *params]], on="id", how="left")
+    cols = ["id", "point", "regime", "replicate", *params, "day", "phase", *METRICS]
+    return _order(ts[cols], meta, ["day"])
+
+
+__all__ = [
+    "BACKENDS",
+    "MANIFEST",
+    "Plan",
+    "RunOutcome",
+    "RunTask",
+    "SweepReport",
+    "SweepSpec",
+    "check_backend",
+    "estimate",
+    "execute",
+    "load_results",
+    "load_spec",
+    "load_timeseries",
+    "parse_spec",
+    "pending_runs",
+    "prepare",
+    "read_meta",
+    "rerun_failed",
+    "run_id",
+    "run_seed",
+    "run_sweep",
+    "seed_key",
+    "stored_spec",
+]
