@@ -1,10 +1,11 @@
 """The ``saca`` command line (also ``python -m experiments``).
 
-Subcommands: ``list``, ``run``, ``compare``, ``plot`` (DESIGN §5). Every user mistake is
-reported as one line ``saca: error: ...`` on stderr with exit code 2, before any
-simulation starts (DESIGN §6). The work itself lives in importable modules:
-:mod:`experiments.runner` (runs and replicates), :mod:`experiments.stats` (confidence
-intervals), :mod:`experiments.io` (files and provenance), :mod:`experiments.plots`.
+Subcommands: ``list``, ``run``, ``compare``, ``sweep``, ``results``, ``plot`` (DESIGN §5).
+Every user mistake is reported as one line ``saca: error: ...`` on stderr with exit code
+2, before any simulation starts (DESIGN §6). The work itself lives in importable modules:
+:mod:`experiments.runner` (runs and replicates), :mod:`experiments.sweep` (batch
+experiments), :mod:`experiments.stats` (confidence intervals), :mod:`experiments.io`
+(files and provenance), :mod:`experiments.plots`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 import pandas as pd
 from tqdm import tqdm
 
-from experiments import io, plots, runner, stats
+from experiments import io, plots, runner, stats, sweep
 from model import SacaInputError
 from model.metrics import METRICS
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
@@ -126,8 +127,77 @@ def build_parser() -> argparse.ArgumentParser:
         "under every regime (default: 0)",
     )
 
-    p = sub.add_parser("plot", help="redraw the figures of a saved run or comparison")
-    p.add_argument("dir", metavar="DIR", help="a directory written by saca run/compare --out")
+    p = sub.add_parser(
+        "sweep",
+        help="factorial / LHS / Sobol designs x regimes x replicates, stored as they finish",
+        description="Run a sweep spec (TOML: [sweep], [parameters], [fixed]; see README) and "
+        "stream every finished run to DIR. Run (point, regime, replicate) is seeded by "
+        "SeedSequence(seed, spawn_key=(point, replicate)), so results do not depend on the "
+        "backend or the number of workers. Exit 0 when every run succeeded, 1 when some "
+        "failed (recorded with tracebacks; the others are stored), 2 for input errors, "
+        "130 when interrupted (resume with --resume).",
+    )
+    p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="the sweep spec")
+    p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
+    p.add_argument(
+        "--backend",
+        default=None,
+        metavar="serial|process|dask",
+        help="where runs execute (default: process; dask when --scheduler is given)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for process and a dask LocalCluster (default: all cores)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
+        "--scheduler-file (implies --backend dask)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep in DIR (same spec): stored runs are not redone",
+    )
+    p.add_argument(
+        "--rerun-failed",
+        default=None,
+        metavar="DIR",
+        help="redo the failed (and any missing) runs of the sweep in DIR, with its spec",
+    )
+    p.add_argument(
+        "--timeseries", action="store_true", help="store every run's daily time series too"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the number of runs and an estimate of the time, run nothing",
+    )
+
+    p = sub.add_parser(
+        "results",
+        help="a stored sweep as one table",
+        description="Load a sweep directory (complete, running or killed) as one table, "
+        "one row per stored run; print a summary, or write it all with --csv / --json. "
+        "Python: experiments.sweep.load_results(DIR).",
+    )
+    p.add_argument("dir", metavar="DIR", help="a directory written by saca sweep --out")
+    p.add_argument(
+        "--window",
+        default="all",
+        metavar="all|PHASE",
+        help="metrics over the whole run (all, default) or one phase",
+    )
+    p.add_argument("--csv", default=None, metavar="FILE", help="write every row to a CSV file")
+    p.add_argument("--json", action="store_true", help="print every row as JSON records")
+
+    p = sub.add_parser("plot", help="redraw the figures of a saved run, comparison or sweep")
+    p.add_argument("dir", metavar="DIR", help="a directory written by saca run/compare/sweep --out")
     return parser
 
 
@@ -475,6 +545,219 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----- sweep ----------------------------------------------------------------------------
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(round(seconds), 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+def _plan_line(plan: sweep.Plan) -> str:
+    spec, d = plan.spec, plan.design
+    what = {
+        "factorial": "factorial design",
+        "lhs": "Latin hypercube",
+        "sobol": "Sobol (Saltelli) design",
+    }[d.kind]
+    points = f"{len(d)} point{'s' if len(d) != 1 else ''}"
+    regs = f"{len(plan.regimes)} regime{'s' if len(plan.regimes) != 1 else ''}"
+    reps = f"{spec.replicates} replicate{'s' if spec.replicates != 1 else ''}"
+    return (
+        f"saca sweep {spec.name}: {what}, {points} x {regs} x {reps} = {plan.n_runs} runs "
+        f"of {plan.steps} days (scenario {plan.scenario.name}, root seed {spec.seed})"
+    )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``saca sweep``: run, resume, rerun the failures of, or estimate a sweep.
+
+    Args:
+        args: parsed arguments.
+    """
+    if args.rerun_failed is not None:
+        if args.spec or args.out or args.resume:
+            raise SacaInputError(
+                "--rerun-failed DIR reads the spec from DIR; give no SPEC, --out or --resume"
+            )
+        out: str | None = args.rerun_failed
+        spec = sweep.stored_spec(args.rerun_failed)
+    else:
+        if not args.spec:
+            raise SacaInputError("give a sweep spec: saca sweep SPEC.toml --out DIR")
+        if not args.out and not args.dry_run:
+            raise SacaInputError("--out DIR is required: where the results are stored")
+        out = args.out
+        spec = sweep.load_spec(args.spec)
+    plan = sweep.prepare(spec)
+    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    if out is not None:
+        io.prepare_out(out)
+    if args.dry_run:
+        pending = None
+        if out is not None and (Path(out) / "meta.json").is_file():
+            meta = sweep.read_meta(out)
+            if meta.get("spec_hash") == plan.spec.hash:
+                pending = sweep.pending_runs(plan, out, args.rerun_failed is not None)
+        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending)
+        lines = [_plan_line(plan)]
+        if pending is not None:
+            lines.append(f"{plan.n_runs - pending} runs already stored in {out}; {pending} to do")
+        n = est["pending"]
+        where = (
+            "; divide by the dask workers' threads"
+            if args.scheduler
+            else (
+                f", about {_duration(est['parallel_seconds'])} on {workers} {backend} workers "
+                "(perfect scaling assumed)"
+                if workers > 1
+                else ""
+            )
+        )
+        lines.append(
+            f"estimate: {est['seconds_per_run']:.2f} s per run ({est['method']}); "
+            f"{n} runs take about {_duration(est['serial_seconds'])} serially{where}"
+        )
+        _emit("\n".join(lines))
+        return 0
+    assert out is not None
+    try:
+        report = sweep.run_sweep(
+            plan,
+            out,
+            backend=backend,
+            workers=None if args.scheduler else workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            rerun_failed=args.rerun_failed is not None,
+            timeseries=True if args.timeseries else None,
+            progress=None,
+        )
+    except KeyboardInterrupt:
+        stored = plan.n_runs - sweep.pending_runs(plan, out)
+        again = (
+            f"saca sweep --rerun-failed {out}"
+            if args.rerun_failed
+            else f"saca sweep {args.spec} --out {out} --resume"
+        )
+        print(
+            f"saca sweep: interrupted; {stored} of {plan.n_runs} runs are stored in {out}; "
+            f"continue with: {again}",
+            file=sys.stderr,
+        )
+        return 130
+    skipped = f", {report.stored_before} already stored" if report.stored_before else ""
+    _emit(
+        "\n".join(
+            [
+                _plan_line(plan),
+                f"ran {report.ran} runs ({report.ok} ok, {report.failed} failed{skipped}) in "
+                f"{_duration(report.seconds)}; wrote {report.out}",
+                f"table: saca results {report.out} (or experiments.sweep.load_results); "
+                f"figures: saca plot {report.out}",
+            ]
+        )
+    )
+    if report.failed_total:
+        print(
+            f"saca sweep: warning: {report.failed_total} of {report.total} runs failed "
+            f"(errors and tracebacks are in the manifest: saca results {report.out}); redo "
+            f"them with: saca sweep --rerun-failed {report.out}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# ----- results --------------------------------------------------------------------------
+def cmd_results(args: argparse.Namespace) -> int:
+    """``saca results DIR``: a stored sweep as one table.
+
+    Args:
+        args: parsed arguments (``dir``, ``window``, ``csv``, ``json``).
+    """
+    meta = sweep.read_meta(args.dir)
+    if args.csv is not None:
+        csv = Path(args.csv)
+        if csv.is_dir() or not csv.parent.is_dir():
+            raise SacaInputError(f"--csv {csv}: give a file path in an existing directory")
+    df = sweep.load_results(args.dir, window=args.window)
+    if args.csv is not None:
+        df.to_csv(args.csv, index=False)
+    if args.json:
+        _emit(io.dumps(df.to_dict(orient="records")))
+        if args.csv is not None:
+            print(f"saca: wrote {args.csv}", file=sys.stderr)
+        return 0
+    regs = [r for r in meta["regimes"] if r in set(df["regime"])]
+    ok = df[df["status"] == "ok"]
+    failed = df[df["status"] == "failed"]
+    state = "complete" if meta.get("complete") else "incomplete (resume with --resume)"
+    d = meta["design"]
+    lines = [
+        f"saca results {args.dir}: sweep {meta['name']}, {d['kind']} design, {d['points']} "
+        f"points x {len(meta['regimes'])} regimes x {meta['replicates']} replicates = "
+        f"{meta['runs']} runs; stored {len(df)} ({len(ok)} ok, {len(failed)} failed); {state}",
+    ]
+    if regs and len(ok):
+        lines += [
+            f"window {args.window}; mean ± half-width of the 95% CI (Student t) over every ok "
+            "run of a regime, design points and replicates pooled",
+            "",
+        ]
+        rows = []
+        for m in plots.KEY_METRICS:
+            row = [m]
+            for r in regs:
+                c = stats.mean_ci(ok.loc[ok["regime"] == r, m].to_numpy(dtype=float))
+                row.append(_pm(c["mean"], c["lo"], c["hi"]))
+            rows.append(row)
+        lines.append(_table(["metric", *regs], rows))
+    if len(failed):
+        lines += ["", "failed runs:"]
+        lines += [f"  {i}  {e}" for i, e in zip(failed["id"], failed["error"], strict=True)][:20]
+        if len(failed) > 20:
+            lines.append(f"  ... and {len(failed) - 20} more")
+    lines += [
+        "",
+        f"one row per run, {len(df.columns)} columns: --csv FILE, --json, or "
+        "experiments.sweep.load_results(DIR)",
+    ]
+    if args.csv is not None:
+        lines.append(f"wrote {args.csv}")
+    _emit("\n".join(lines))
+    return 0
+
+
+def _sweep_figures(d: Path) -> list[Path]:
+    meta = sweep.read_meta(d)
+    df = sweep.load_results(d)
+    if not (df["status"] == "ok").any():
+        raise SacaInputError(f"{d} has no successful runs to plot")
+    regs = list(meta["regimes"])
+    factors = meta["design"]["factors"]
+    head = (
+        f"sweep {meta['name']}: {meta['design']['kind']} design, {meta['scenario']} scenario, "
+        f"{meta['replicates']} replicates, seed {meta['seed']}"
+    )
+    paths = [d / "sweep_params.png"]
+    plots.plot_sweep_params(df, factors, regs, paths[0], title=f"Metrics vs parameters ({head})")
+    if len(factors) >= 2:
+        paths.append(d / "sweep_winners.png")
+        what = "Which regime wins" if len(regs) > 1 else "Mean"
+        plots.plot_sweep_winners(df, factors, regs, paths[-1], title=f"{what} ({head})")
+    if meta.get("timeseries"):
+        paths.append(d / "sweep_timeseries.png")
+        plots.plot_sweep_timeseries(
+            sweep.load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
+        )
+    return paths
+
+
 # ----- plot -----------------------------------------------------------------------------
 def _read(path: Path) -> Any:
     try:
@@ -486,15 +769,21 @@ def _read(path: Path) -> Any:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    """``saca plot DIR``: redraw the figures of a saved run or comparison.
+    """``saca plot DIR``: redraw the figures of a saved run or comparison, or draw a sweep's.
 
     Args:
         args: parsed arguments (``dir``).
     """
     d = Path(args.dir)
     if not d.is_dir():
-        raise SacaInputError(f"{d} is not a directory; give one written by saca run/compare --out")
-    if (d / "compare.json").is_file() and (d / "timeseries.parquet").is_file():
+        raise SacaInputError(
+            f"{d} is not a directory; give one written by saca run/compare/sweep --out"
+        )
+    meta_path = d / "meta.json"
+    meta = _read(meta_path) if meta_path.is_file() else None
+    if isinstance(meta, dict) and meta.get("kind") == "sweep":
+        paths = _sweep_figures(d)
+    elif (d / "compare.json").is_file() and (d / "timeseries.parquet").is_file():
         res, ts = _read(d / "compare.json"), _read(d / "timeseries.parquet")
         try:
             paths = _compare_figures(res, ts, d)
@@ -513,14 +802,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
         paths = [d / "timeseries.png"]
     else:
         raise SacaInputError(
-            f"{d} holds neither a saved run (timeseries.parquet + meta.json) nor a comparison "
-            "(compare.json + timeseries.parquet); write one with saca run/compare --out"
+            f"{d} holds neither a saved run (timeseries.parquet + meta.json), a comparison "
+            "(compare.json + timeseries.parquet) nor a sweep (meta.json of saca sweep); "
+            "write one with saca run/compare/sweep --out"
         )
     _emit("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "plot": cmd_plot}
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "sweep": cmd_sweep,
+    "results": cmd_results,
+    "plot": cmd_plot,
+}
 
 
 def _fail(message: str) -> int:

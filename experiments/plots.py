@@ -194,6 +194,7 @@ def plot_compare(
     path: str | Path | None = None,
     title: str = "",
     metrics: Sequence[str] = SERIES,
+    note: str | None = None,
 ) -> Figure:
     """Mean time series per regime with 95% CI bands across replicates, phases shaded.
 
@@ -204,6 +205,7 @@ def plot_compare(
         path: where to save the PNG, or None.
         title: figure title.
         metrics: the metrics to draw, one panel each.
+        note: the legend's title; None says "line: mean of N replicates; band: 95% CI".
     """
     ts = timeseries.sort_values(["regime", "replicate", "day"]).copy()
     first = ts[(ts["regime"] == regimes[0]) & (ts["replicate"] == ts["replicate"].min())]
@@ -234,7 +236,7 @@ def plot_compare(
         loc="outside lower center",
         ncols=len(handles),
         frameon=False,
-        title=f"line: mean of {n} replicates; band: 95% CI (Student t); shading: phases",
+        title=note or f"line: mean of {n} replicates; band: 95% CI (Student t); shading: phases",
         title_fontsize=9,
     )
     fig.suptitle(title, fontsize=12)
@@ -328,3 +330,406 @@ def plot_differences(
     )
     fig.suptitle(title, fontsize=11)
     return _save(fig, path)
+
+
+# ----- sweeps ---------------------------------------------------------------------------
+SWEEP_METRICS = ("efficacy", "burnout_mean", "trust_resident_sunk", "trust_institution")
+"""Metrics drawn against each swept parameter."""
+
+WIN_METRICS = {"efficacy": True, "burnout_mean": False}
+"""Metrics of the which-regime-wins heat maps: True if higher is better."""
+
+NO_WINNER = "#d9d9d9"
+EMPTY_CELL = "#ffffff"
+
+
+def _tick(x: Any) -> str:
+    if isinstance(x, bool | np.bool_):
+        return str(bool(x)).lower()
+    if isinstance(x, float | np.floating):
+        return f"{float(x):g}"
+    return str(x)
+
+
+def sweep_bins(points: int) -> int:
+    """How many equal-width bins a sampled (lhs / sobol) parameter gets in a figure.
+
+    Args:
+        points: the number of design points.
+    """
+    return int(min(6, max(2, round(math.sqrt(points / 3)))))
+
+
+def factor_cells(results: pd.DataFrame, factor: Mapping[str, Any], bins: int) -> tuple:
+    """Group a parameter's values into figure cells: its levels, or equal-width bins.
+
+    Args:
+        results: one row per run with a column named by the factor's key.
+        factor: ``{"key", "kind", "levels"}`` or ``{"key", "kind", "min", "max"}`` (as in
+            a sweep's meta.json).
+        bins: number of bins for a range.
+
+    Returns:
+        ``(codes, labels, centres)``: the cell index of every row (a Series aligned with
+        ``results``), a tick label per cell, and the x position of each cell (None for
+        bool / choice levels, drawn at positions 0..k-1).
+    """
+    key = factor["key"]
+    if "levels" in factor:
+        levels = list(factor["levels"])
+        index = {lv: i for i, lv in enumerate(levels)}
+        codes = results[key].map(lambda v: index.get(v, index.get(_plain_level(v), -1)))
+        numeric = factor["kind"] in ("float", "int")
+        return codes, [_tick(lv) for lv in levels], (levels if numeric else None)
+    lo, hi = float(factor["min"]), float(factor["max"])
+    edges = np.linspace(lo, hi, bins + 1)
+    codes = np.clip(
+        np.searchsorted(edges, results[key].to_numpy(float), side="right") - 1, 0, bins - 1
+    )
+    labels = [f"{_tick(edges[i])}–{_tick(edges[i + 1])}" for i in range(bins)]
+    centres = list((edges[:-1] + edges[1:]) / 2)
+    return pd.Series(codes, index=results.index), labels, centres
+
+
+def _plain_level(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def plot_sweep_params(
+    results: pd.DataFrame,
+    factors: Sequence[Mapping[str, Any]],
+    regimes: Sequence[str],
+    path: str | Path | None = None,
+    title: str = "",
+    metrics: Sequence[str] = SWEEP_METRICS,
+) -> Figure:
+    """Each metric against each swept parameter, per regime, with 95% CIs.
+
+    A parameter with levels shows the mean of every run at each level (pooled over the
+    replicates and the other parameters) with its Student t interval. A sampled parameter
+    shows each design point's mean over replicates as faint dots and the mean of the runs
+    in equal-width bins with a 95% band.
+
+    Args:
+        results: one row per run (:func:`experiments.sweep.load_results`), failed runs
+            included or not.
+        factors: the swept parameters, as in the sweep's meta.json.
+        regimes: regime labels in order (colours).
+        path: where to save the PNG, or None.
+        title: figure title.
+        metrics: one row of panels per metric.
+    """
+    ok = results[results["status"] == "ok"]
+    n_points = int(results["point"].nunique()) if len(results) else 0
+    bins = sweep_bins(n_points)
+    nrows, ncols = len(metrics), max(1, len(factors))
+    fig = Figure(figsize=(4.2 * ncols + 0.6, 2.7 * nrows + 1.0), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    k = len(regimes)
+    for j, factor in enumerate(factors):
+        codes, labels, centres = factor_cells(ok, factor, bins)
+        for i, m in enumerate(metrics):
+            ax = axes[i, j]
+            for r_i, r in enumerate(regimes):
+                colour = REGIME_COLOURS[r_i % len(REGIME_COLOURS)]
+                sel = ok["regime"] == r
+                if "levels" in factor:
+                    xs = centres if centres is not None else list(range(len(labels)))
+                    span = (max(xs) - min(xs)) / max(len(xs) - 1, 1) if len(xs) > 1 else 1.0
+                    off = (r_i - (k - 1) / 2) * 0.06 * span
+                    st = [_ci(ok.loc[sel & (codes == c), m]) for c in range(len(labels))]
+                    x = np.asarray(xs, dtype=float) + off
+                    mean = np.array([s["mean"] for s in st])
+                    err = np.array(
+                        [[s["mean"] - s["lo"] for s in st], [s["hi"] - s["mean"] for s in st]]
+                    )
+                    ax.errorbar(
+                        x, mean, yerr=err, color=colour, marker="o", ms=4, lw=1.4, capsize=3
+                    )
+                    ax.set_xticks(xs, labels)
+                else:
+                    per_point = (
+                        ok[sel].groupby("point").agg(x=(factor["key"], "first"), y=(m, "mean"))
+                    )
+                    ax.plot(per_point["x"], per_point["y"], ".", color=colour, alpha=0.3, ms=5)
+                    st = [_ci(ok.loc[sel & (codes == c), m]) for c in range(len(labels))]
+                    mean = np.array([s["mean"] for s in st])
+                    lo = np.array([s["lo"] for s in st])
+                    hi = np.array([s["hi"] for s in st])
+                    ax.fill_between(centres, lo, hi, color=colour, alpha=0.2, lw=0)
+                    ax.plot(centres, mean, color=colour, lw=1.6, marker="o", ms=3)
+            if i == 0:
+                ax.set_title(factor["key"], fontsize=10)
+            if j == 0:
+                ax.set_ylabel(label(m), fontsize=9)
+            if i == nrows - 1:
+                ax.set_xlabel(factor["key"], fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.grid(alpha=0.3)
+    if not factors:
+        for i, m in enumerate(metrics):
+            ax = axes[i, 0]
+            for r_i, r in enumerate(regimes):
+                s = _ci(ok.loc[ok["regime"] == r, m])
+                colour = REGIME_COLOURS[r_i % len(REGIME_COLOURS)]
+                ax.errorbar(
+                    [r_i],
+                    [s["mean"]],
+                    yerr=[[s["mean"] - s["lo"]], [s["hi"] - s["mean"]]],
+                    color=colour,
+                    marker="o",
+                    capsize=4,
+                )
+            ax.set_xticks(range(k), list(regimes))
+            ax.set_ylabel(label(m), fontsize=9)
+            ax.grid(alpha=0.3)
+    handles = [
+        Patch(facecolor=REGIME_COLOURS[i % len(REGIME_COLOURS)], label=r)
+        for i, r in enumerate(regimes)
+    ]
+    note = (
+        "points: mean of every run at a level (replicates and the other parameters pooled) "
+        "with its 95% CI (Student t)"
+    )
+    if any("levels" not in f for f in factors):
+        note += (
+            f"; sampled parameters: dots = design points (mean over replicates), line and "
+            f"band = mean and 95% CI of the runs in {bins} equal-width bins"
+        )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+        title=_wrap(note, fig),
+        title_fontsize=8.5,
+    )
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def _ci(values: pd.Series) -> dict[str, float]:
+    from experiments.stats import mean_ci
+
+    s = mean_ci(values.to_numpy(dtype=float))
+    if not np.isfinite(s["lo"]):
+        s = {**s, "lo": s["mean"], "hi": s["mean"]}
+    return s
+
+
+def winner_grid(
+    results: pd.DataFrame,
+    fx: Mapping[str, Any],
+    fy: Mapping[str, Any],
+    regimes: Sequence[str],
+    metric: str,
+    higher_is_better: bool,
+    bins: int,
+) -> dict[str, Any]:
+    """Which regime wins in each cell of two parameters (see :func:`experiments.stats.winner`).
+
+    Runs are paired across regimes by design point and replicate (they share a seed).
+
+    Args:
+        results: one row per run.
+        fx: the x parameter (meta.json form).
+        fy: the y parameter.
+        regimes: regime labels in order.
+        metric: the metric.
+        higher_is_better: the metric's direction.
+        bins: bins for sampled parameters.
+
+    Returns:
+        ``{"xlabels", "ylabels", "cells"}``; ``cells[iy][ix]`` is the winner dict, or
+        None for an empty cell.
+    """
+    from experiments.stats import winner
+
+    ok = results[results["status"] == "ok"]
+    cx, xl, _ = factor_cells(ok, fx, bins)
+    cy, yl, _ = factor_cells(ok, fy, bins)
+    cells: list[list[Any]] = [[None] * len(xl) for _ in yl]
+    for iy in range(len(yl)):
+        for ix in range(len(xl)):
+            sub = ok[(cx == ix) & (cy == iy)]
+            if sub.empty:
+                continue
+            wide = sub.pivot_table(index=["point", "replicate"], columns="regime", values=metric)
+            values = {
+                r: wide[r].to_numpy(float) if r in wide else np.full(len(wide), np.nan)
+                for r in regimes
+            }
+            cells[iy][ix] = winner(values, higher_is_better)
+    return {"xlabels": xl, "ylabels": yl, "cells": cells}
+
+
+def plot_sweep_winners(
+    results: pd.DataFrame,
+    factors: Sequence[Mapping[str, Any]],
+    regimes: Sequence[str],
+    path: str | Path | None = None,
+    title: str = "",
+    metrics: Mapping[str, bool] = WIN_METRICS,
+    max_pairs: int = 3,
+) -> Figure:
+    """Heat maps over two parameters: which regime wins each cell, or the mean (one regime).
+
+    With two or more regimes a cell is coloured by the regime with the best mean when its
+    paired 95% CI against every other regime excludes 0, and grey ("no clear winner")
+    otherwise; the text gives the best regime's paired difference from the runner-up.
+    With one regime a cell shows the metric's mean. Parameters with levels use their
+    levels; sampled ones equal-width bins. Runs of other parameters are pooled.
+
+    Args:
+        results: one row per run.
+        factors: the swept parameters (at least two), as in meta.json.
+        regimes: regime labels in order.
+        path: where to save the PNG, or None.
+        title: figure title.
+        metrics: metric → True if higher is better; one column of panels each.
+        max_pairs: at most this many parameter pairs (rows of panels).
+    """
+    import itertools
+
+    pairs = list(itertools.combinations(factors, 2))[:max_pairs]
+    n_points = int(results["point"].nunique()) if len(results) else 0
+    bins = sweep_bins(n_points)
+    fig = Figure(figsize=(5.4 * len(metrics) + 0.4, 4.0 * len(pairs) + 1.1), layout="constrained")
+    axes = fig.subplots(len(pairs), len(metrics), squeeze=False)
+    single = len(regimes) == 1
+    for row, (fx, fy) in enumerate(pairs):
+        for col, (m, higher) in enumerate(metrics.items()):
+            ax = axes[row, col]
+            g = winner_grid(results, fx, fy, regimes, m, higher, bins)
+            ny, nx = len(g["ylabels"]), len(g["xlabels"])
+            if single:
+                grid = np.array(
+                    [
+                        [np.nan if c is None else c["means"][regimes[0]] for c in r]
+                        for r in g["cells"]
+                    ]
+                )
+                im = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+                fig.colorbar(im, ax=ax, shrink=0.8, label=label(m))
+                for iy in range(ny):
+                    for ix in range(nx):
+                        if np.isfinite(grid[iy, ix]):
+                            ax.text(
+                                ix,
+                                iy,
+                                f"{grid[iy, ix]:.3g}",
+                                ha="center",
+                                va="center",
+                                fontsize=8,
+                                color="white",
+                            )
+            else:
+                colours = [
+                    *(_light(REGIME_COLOURS[i % len(REGIME_COLOURS)]) for i in range(len(regimes))),
+                    NO_WINNER,
+                    EMPTY_CELL,
+                ]
+                index = np.full((ny, nx), len(regimes) + 1)
+                for iy in range(ny):
+                    for ix in range(nx):
+                        c = g["cells"][iy][ix]
+                        if c is None or c["best"] is None:
+                            continue
+                        index[iy, ix] = regimes.index(c["best"]) if c["clear"] else len(regimes)
+                        ax.text(ix, iy, _cell_text(c), ha="center", va="center", fontsize=7.5)
+                from matplotlib.colors import ListedColormap
+
+                ax.imshow(
+                    index,
+                    origin="lower",
+                    cmap=ListedColormap(colours),
+                    vmin=-0.5,
+                    vmax=len(colours) - 0.5,
+                    aspect="auto",
+                )
+            ax.set_xticks(range(nx), g["xlabels"], fontsize=8)
+            ax.set_yticks(range(ny), g["ylabels"], fontsize=8)
+            ax.set_xlabel(fx["key"], fontsize=9)
+            ax.set_ylabel(fy["key"], fontsize=9)
+            better = "higher" if higher else "lower"
+            ax.set_title(f"{label(m)} ({better} is better)", fontsize=9.5)
+    if not single:
+        handles = [
+            Patch(
+                facecolor=_light(REGIME_COLOURS[i % len(REGIME_COLOURS)]),
+                edgecolor="#999999",
+                label=f"{r} wins",
+            )
+            for i, r in enumerate(regimes)
+        ] + [Patch(facecolor=NO_WINNER, edgecolor="#999999", label="no clear winner")]
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=len(handles),
+            frameon=False,
+            title=_wrap(
+                "wins = best mean, with a paired 95% t CI against every other regime that "
+                "excludes 0 (pairs: design point × replicate, which share a seed); text: the "
+                "best regime and its difference Δ from the runner-up [95% CI]; other "
+                "parameters pooled",
+                fig,
+            ),
+            title_fontsize=8.5,
+        )
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def _wrap(text: str, fig: Figure) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=max(60, int(fig.get_figwidth() * 15)))
+
+
+def _light(colour: str, amount: float = 0.45) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def _cell_text(cell: Mapping[str, Any]) -> str:
+    best, diffs = cell["best"], cell["diffs"]
+    if not diffs:
+        return str(best)
+    # the runner-up is the regime closest to the best
+    other, d = min(
+        diffs.items(), key=lambda kv: abs(kv[1]["diff"]) if np.isfinite(kv[1]["diff"]) else np.inf
+    )
+    head = best if cell["clear"] else f"no clear winner\n(best {best})"
+    return f"{head}\nΔ {_fmt(d['diff'])} [{_fmt(d['lo'])}, {_fmt(d['hi'])}]\nvs {other}"
+
+
+def plot_sweep_timeseries(
+    timeseries: pd.DataFrame,
+    regimes: Sequence[str],
+    path: str | Path | None = None,
+    title: str = "",
+    metrics: Sequence[str] = SERIES,
+) -> Figure:
+    """Mean time series per regime over every run of a sweep, with 95% CI bands.
+
+    The band spans the design points and replicates together (it shows where a regime's
+    runs lie across the design, not the uncertainty of one design point).
+
+    Args:
+        timeseries: :func:`experiments.sweep.load_timeseries` output.
+        regimes: regime labels in order.
+        path: where to save the PNG, or None.
+        title: figure title.
+        metrics: one panel each.
+    """
+    ts = timeseries.copy()
+    reps = int(ts["replicate"].max()) + 1 if len(ts) else 1
+    ts["replicate"] = ts["point"] * reps + ts["replicate"]
+    n = int(ts.groupby("regime")["replicate"].nunique().min()) if len(ts) else 0
+    note = (
+        f"line: mean of {n} runs per regime (all design points and replicates); band: 95% CI "
+        "(Student t) of that mean; shading: phases"
+    )
+    return plot_compare(ts, regimes, path, title=title, metrics=metrics, note=note)

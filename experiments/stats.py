@@ -10,7 +10,8 @@ the shared seeds make the runs of a replicate alike, and it is the honest one he
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,38 @@ def band(
     agg["lo"] = agg["mean"] - half
     agg["hi"] = agg["mean"] + half
     return agg.rename(columns={"count": "n"})[[by, "day", "mean", "lo", "hi", "n"]]
+
+
+def winner(
+    values: Mapping[str, Sequence[float] | np.ndarray],
+    higher_is_better: bool = True,
+    level: float = LEVEL,
+) -> dict[str, Any]:
+    """Which regime is best on one metric, and whether it is clearly so.
+
+    Element ``i`` of every regime's array must come from the same pairing unit (design
+    point and replicate, which share their seed). The best regime has the best mean; it
+    is a *clear* winner when its paired difference from every other regime has a
+    ``level`` CI that excludes 0 in its favour.
+
+    Args:
+        values: regime → values, all of the same length and pairing order.
+        higher_is_better: True for a metric like efficacy, False for one like burnout.
+        level: confidence level.
+
+    Returns:
+        ``{"best", "clear", "means", "diffs"}``: ``diffs`` maps every other regime to the
+        paired CI of ``best - other``; ``best`` is None when no regime has a finite mean.
+    """
+    means = {r: mean_ci(v, level)["mean"] for r, v in values.items()}
+    finite = {r: m for r, m in means.items() if np.isfinite(m)}
+    if not finite:
+        return {"best": None, "clear": False, "means": means, "diffs": {}}
+    pick = max if higher_is_better else min
+    best = pick(finite, key=finite.__getitem__)
+    diffs = {r: paired_diff_ci(values[r], values[best], level) for r in values if r != best}
+    sign = 1.0 if higher_is_better else -1.0
+    clear = bool(diffs) and all(
+        np.isfinite(d["lo"]) and (d["lo"] > 0 if sign > 0 else d["hi"] < 0) for d in diffs.values()
+    )
+    return {"best": best, "clear": clear, "means": means, "diffs": diffs}

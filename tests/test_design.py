@@ -1,11 +1,15 @@
 """Sweep designs (factorial, LHS, Sobol) and the checks of a sweep spec."""
 
+import contextlib
+import io
+
 import numpy as np
 import pytest
 from SALib.sample import sobol as salib_sobol
 
 from experiments import design as dsg
 from experiments import sweep
+from experiments.cli import main
 from model import SacaInputError
 
 F_RISK = dsg.Factor("situation.risk", "float", lo=0.1, hi=0.9)
@@ -238,3 +242,52 @@ def test_resolution_errors_name_the_spec_and_point(data, message):
     with pytest.raises(SacaInputError) as err:
         sweep.prepare(sweep.parse_spec(data, label="s.toml"))
     assert str(err.value).startswith("s.toml: ") and message in str(err.value)
+
+
+def call(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sweep]\nregimes = ["hybrid"]\nreplicate = 2\n', "did you mean 'replicates'"),
+        (
+            '[sweep]\nregimes = ["hybrid"]\ndesign = "lhs"\nsamples = 4\n'
+            '[parameters]\n"situation.risk" = { min = 0.9, max = 0.1 }\n',
+            "bad range",
+        ),
+        ('[sweep]\nregimes = ["hybrid"]\ndesign = "montecarlo"\n', "unknown design"),
+        ('[sweep]\nregimes = ["hybrid"\n', "fix the TOML syntax"),
+    ],
+)
+def test_cli_spec_errors_exit_2_with_one_line_before_any_run(tmp_path, text, message):
+    spec = tmp_path / "s.toml"
+    spec.write_text(text)
+    out = tmp_path / "out"
+    code, stdout, stderr = call(["sweep", spec, "--out", out, "--backend", "serial"])
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("saca: error: ") and stderr.count("\n") == 1
+    assert message in stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--backend", "threads"], "unknown backend 'threads'"),
+        (["--backend", "serial", "--workers", "2"], "--workers applies to the process"),
+        (["--workers", "0"], "--workers must be a whole number of at least 1"),
+        (["--backend", "process", "--scheduler", "tcp://x:1"], "--scheduler needs --backend dask"),
+        (["--scheduler", "tcp://x:1", "--workers", "2"], "--workers does not apply"),
+    ],
+)
+def test_cli_backend_option_errors(tmp_path, argv, message):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\nregimes = ["hybrid"]\nsteps = 2\n')
+    code, _, stderr = call(["sweep", spec, "--out", tmp_path / "o", *argv])
+    assert code == 2 and message in stderr and stderr.count("\n") == 1
+    assert not (tmp_path / "o").exists()

@@ -1,22 +1,34 @@
-"""Sweeps end to end: backends agree, seeds, files, resume after a killed compaction."""
+"""Sweeps end to end: backends agree, kills resume exactly, failures are recorded, files."""
 
+import contextlib
+import dataclasses
+import io
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import runner, sweep
+from experiments import runner, stats, sweep
+from experiments.cli import main
 from experiments.store import MANIFEST, SUMMARY, SweepStore
 from model.metrics import METRICS
+from model.scenario import load_regime
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = (
     '[fixed]\n"situation.households" = 240\n"situation.grids" = 4\n'
     '"situation.communities" = 2\n"situation.streets" = 1\n'
 )
+SWEEP = [sys.executable, "-m", "experiments", "sweep"]
 KEYS = ["id", "point", "regime", "replicate", "seed", "regime.information", "situation.risk"]
 
 
@@ -30,6 +42,14 @@ def write_spec(path, replicates=6, steps=20, seed=5, extra=""):
         f"{TINY}"
     )
     return path
+
+
+def call(argv):
+    """Run main() and return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def values(df):
@@ -124,7 +144,158 @@ def test_meta_and_files(reference):
     assert set(summ["window"]) == {"all", "normal"}
 
 
-# ----- resume -----------------------------------------------------------------------------
+# ----- kill, resume, failures -----------------------------------------------------------
+def _start(spec, out, *extra):
+    return subprocess.Popen(
+        [*SWEEP, str(spec), "--out", str(out), "--backend", "serial", *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_shard(proc, out, timeout=60):
+    t0 = time.monotonic()
+    while not list((out / MANIFEST).glob("0*.parquet")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < timeout, "no shard appeared"
+        time.sleep(0.02)
+
+
+def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(reference, tmp_path):
+    spec, _, ref = reference
+    out = tmp_path / "killed"
+    proc = _start(spec, out)
+    _wait_for_shard(proc, out)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["complete"] is False  # killed mid-way, before the end
+    stored = len(SweepStore(out, {}).shards(MANIFEST))
+    assert stored >= 1
+    partial = sweep.load_results(out)
+    assert 0 < len(partial) < 48 and partial["id"].is_unique
+
+    report = sweep.run_sweep(spec, out, backend="serial", resume=True)
+    assert report.stored_before == len(partial)
+    assert report.ran == 48 - len(partial)  # nothing stored is recomputed
+    assert report.complete
+    got = sweep.load_results(out)
+    pd.testing.assert_frame_equal(values(got), values(ref))
+    # the files themselves hold every run once
+    man = pd.read_parquet(out / "manifest.parquet")
+    summ = pd.read_parquet(out / "summary.parquet")
+    assert man["id"].is_unique and len(man) == 48
+    assert len(summ) == 48 * 2 and not summ.duplicated(["id", "window"]).any()
+    sessions = json.loads((out / "meta.json").read_text())["sessions"]
+    assert [s["mode"] for s in sessions] == ["start", "resume"]
+    assert set(got["session"]) == {0, 1}
+
+
+def test_sigterm_stores_finished_runs_and_exits_130(reference, tmp_path):
+    spec, _, _ = reference
+    out = tmp_path / "term"
+    proc = _start(spec, out)
+    _wait_for_shard(proc, out)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "--resume" in err
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["sessions"][0]["interrupted"] is True
+    assert meta["sessions"][0]["ran"] == len(sweep.load_results(out))
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path / "s.toml", replicates=1)
+    out = tmp_path / "out"
+    real = runner.run_one
+    autonomous = load_regime("autonomous")[1]
+
+    def flaky(scenario, regime, seed, steps=None, overrides=None, progress=None):
+        if seed.spawn_key == (2, 0) and regime == autonomous:
+            raise RuntimeError("boom in the model")
+        return real(scenario, regime, seed, steps, overrides, progress)
+
+    monkeypatch.setattr(runner, "run_one", flaky)
+    code, stdout, stderr = call(["sweep", spec, "--out", out, "--backend", "serial"])
+    assert code == 1
+    assert "ran 8 runs (7 ok, 1 failed)" in stdout
+    assert "1 of 8 runs failed" in stderr and "--rerun-failed" in stderr
+    df = sweep.load_results(out)
+    assert len(df) == 8 and df["id"].is_unique
+    bad = df[df["status"] == "failed"]
+    assert bad["id"].tolist() == ["p00002-autonomous-r000"]
+    assert bad["error"].iloc[0] == "RuntimeError: boom in the model"
+    assert "Traceback" in bad["traceback"].iloc[0] and "flaky" in bad["traceback"].iloc[0]
+    assert bad[list(METRICS)].isna().all(axis=None)
+    assert df.loc[df["status"] == "ok", "efficacy"].notna().all()
+    code, stdout, _ = call(["results", out])
+    assert code == 0 and "p00002-autonomous-r000  RuntimeError: boom in the model" in stdout
+
+    monkeypatch.setattr(runner, "run_one", real)
+    code, stdout, stderr = call(["sweep", "--rerun-failed", out, "--backend", "serial"])
+    assert code == 0, stderr
+    assert "ran 1 runs (1 ok, 0 failed, 7 already stored)" in stdout
+    again = sweep.load_results(out)
+    assert len(again) == 8 and again["id"].is_unique and (again["status"] == "ok").all()
+    clean = sweep.run_sweep(spec, tmp_path / "clean", backend="serial")
+    assert clean.ok == 8
+    pd.testing.assert_frame_equal(values(again), values(sweep.load_results(tmp_path / "clean")))
+
+
+class _KillsItsWorker:
+    """Unpickling this in a worker process ends the process, like a crash or OOM kill."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_run_that_kills_its_worker_process_fails_alone(tmp_path):
+    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
+    tasks = list(plan.tasks())[:3]
+    bomb = dataclasses.replace(tasks[1], overrides={**tasks[1].overrides, "x": _KillsItsWorker()})
+    with sweep._Process(2) as pool:
+        done = {t.id: r for t, r in (x for x in pool.run(iter([tasks[0], bomb, tasks[2]])) if x)}
+    assert done[bomb.id].status == "failed"
+    assert "its worker process died" in done[bomb.id].error
+    assert done[tasks[0].id].status == done[tasks[2].id].status == "ok"
+
+
+def test_a_sweep_where_every_run_fails_exits_nonzero(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path / "s.toml", replicates=1, steps=2)
+
+    def broken(*args, **kwargs):
+        raise ValueError("nothing works")
+
+    monkeypatch.setattr(runner, "run_one", broken)
+    code, _, stderr = call(["sweep", spec, "--out", tmp_path / "o", "--backend", "serial"])
+    assert code == 1 and "8 of 8 runs failed" in stderr
+
+
+def test_resume_checks(reference, tmp_path):
+    spec, ref_out, _ = reference
+    out = tmp_path / "copy"
+    shutil.copytree(ref_out, out)
+    code, _, err = call(["sweep", spec, "--out", out, "--backend", "serial"])
+    assert code == 2 and "already holds the sweep" in err and "--resume" in err
+    other = write_spec(tmp_path / "other.toml", seed=6)
+    code, _, err = call(["sweep", other, "--out", out, "--backend", "serial", "--resume"])
+    assert code == 2 and "different spec" in err
+    code, _, err = call(["sweep", spec, "--out", out, "--resume", "--timeseries"])
+    assert code == 2 and "without --timeseries" in err
+    code, stdout, _ = call(["sweep", spec, "--out", out, "--backend", "serial", "--resume"])
+    assert code == 0 and "ran 0 runs (0 ok, 0 failed, 48 already stored)" in stdout
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    code, _, err = call(["sweep", spec, "--out", tmp_path / "busy", "--backend", "serial"])
+    assert code == 2 and "not empty and holds no sweep" in err
+    code, _, err = call(["sweep", "--rerun-failed", tmp_path / "busy"])
+    assert code == 2 and "no meta.json" in err
+    code, _, err = call(["sweep", spec, "--rerun-failed", out])
+    assert code == 2 and "reads the spec from DIR" in err
 
 
 def test_killed_compaction_and_orphans_never_duplicate(reference, tmp_path):
@@ -150,6 +321,128 @@ def test_killed_compaction_and_orphans_never_duplicate(reference, tmp_path):
     assert not (out / SUMMARY).exists() and not (out / MANIFEST).exists()
     assert len(pd.read_parquet(out / "summary.parquet")) == 96
     pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref))
+
+
+# ----- results, plots, dry run, time series ---------------------------------------------
+def test_results_cli(reference, tmp_path):
+    _, out, ref = reference
+    code, stdout, _ = call(["results", out])
+    assert code == 0
+    assert "stored 48 (48 ok, 0 failed); complete" in stdout
+    assert "efficacy" in stdout and "constructive" in stdout
+    code, stdout, _ = call(["results", out, "--json"])
+    rows = json.loads(stdout)
+    assert len(rows) == 48 and rows[0]["id"] == "p00000-constructive-r000"
+    assert rows[0]["efficacy"] == pytest.approx(ref["efficacy"].iloc[0])
+    csv = tmp_path / "r.csv"
+    code, stdout, _ = call(["results", out, "--csv", csv])
+    assert code == 0 and len(pd.read_csv(csv)) == 48
+    code, stdout, _ = call(["results", out, "--window", "normal", "--json"])
+    assert code == 0 and len(json.loads(stdout)) == 48
+    code, _, err = call(["results", out, "--window", "emergency"])
+    assert code == 2 and "no window 'emergency'" in err and "all, normal" in err
+    code, _, err = call(["results", tmp_path])
+    assert code == 2 and "no meta.json" in err
+    long = sweep.load_results(out, window=None)
+    assert len(long) == 96 and set(long["window"]) == {"all", "normal"}
+
+
+def test_plot_sweep_dir(reference, tmp_path):
+    _, ref_out, _ = reference
+    out = tmp_path / "p"
+    shutil.copytree(ref_out, out)
+    code, stdout, _ = call(["plot", out])
+    assert code == 0
+    for name in ("sweep_params.png", "sweep_winners.png"):
+        assert (out / name).stat().st_size > 10_000 and name in stdout
+
+
+def test_timeseries_and_their_figure(tmp_path):
+    spec = write_spec(tmp_path / "s.toml", replicates=1, steps=6)
+    out = tmp_path / "o"
+    code, _, err = call(["sweep", spec, "--out", out, "--backend", "serial", "--timeseries"])
+    assert code == 0, err
+    ts = sweep.load_timeseries(out)
+    assert len(ts) == 8 * 6 and not ts.duplicated(["id", "day"]).any()
+    res = sweep.load_results(out)
+    last = ts[ts["day"] == 5].set_index("id")["needs_open"]
+    assert last.to_dict() == res.set_index("id")["needs_open"].to_dict()
+    code, _, _ = call(["plot", out])
+    assert code == 0 and (out / "sweep_timeseries.png").is_file()
+
+
+def test_dry_run_counts_and_estimates_without_writing(reference, tmp_path):
+    spec, out, _ = reference
+    code, stdout, _ = call(["sweep", spec, "--dry-run", "--workers", "2"])
+    assert code == 0
+    assert "4 points x 2 regimes x 6 replicates = 48 runs of 20 days" in stdout
+    assert "estimate:" in stdout and "s per run" in stdout and "on 2 process workers" in stdout
+    code, stdout, _ = call(["sweep", spec, "--out", tmp_path / "new", "--dry-run"])
+    assert code == 0 and not (tmp_path / "new").exists()
+    code, stdout, _ = call(["sweep", spec, "--out", out, "--dry-run", "--backend", "serial"])
+    assert code == 0 and "48 runs already stored" in stdout and "; 0 to do" in stdout
+
+
+# ----- dask with a real scheduler -------------------------------------------------------
+def test_dask_scheduler_and_worker_processes(reference, tmp_path):
+    spec = write_spec(tmp_path / "s.toml", replicates=1)
+    serial = sweep.run_sweep(spec, tmp_path / "serial", backend="serial")
+    assert serial.ok == 8
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler, worker = [dask, "scheduler", "--host", "127.0.0.1"], [dask, "worker"]
+    sched_file = tmp_path / "scheduler.json"
+    procs = [
+        subprocess.Popen(
+            [*scheduler, "--scheduler-file", str(sched_file), "--port", "0", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        t0 = time.monotonic()
+        while not sched_file.is_file() or not sched_file.read_text().strip():
+            assert time.monotonic() - t0 < 60, "the scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [*worker, address, "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        out = tmp_path / "dask"
+        code, _, err = call(["sweep", spec, "--out", out, "--scheduler", address])
+        assert code == 0, err
+        # the scheduler file works too (the SLURM route in the README)
+        again = tmp_path / "dask_file"
+        code, _, err = call(["sweep", spec, "--out", again, "--scheduler", sched_file])
+        assert code == 0, err
+        got = sweep.load_results(out)
+        pd.testing.assert_frame_equal(values(got), values(sweep.load_results(tmp_path / "serial")))
+        pd.testing.assert_frame_equal(values(sweep.load_results(again)), values(got))
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["sessions"][0]["backend"] == "dask"
+        assert meta["sessions"][0]["scheduler"] == address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def test_unreachable_scheduler_is_an_input_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "1s")
+    spec = write_spec(tmp_path / "s.toml", replicates=1)
+    code, _, err = call(
+        ["sweep", spec, "--out", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9"]
+    )
+    assert code == 2 and "cannot connect to the dask scheduler" in err
+    assert not (tmp_path / "o").exists()
 
 
 # ----- memory ---------------------------------------------------------------------------
@@ -184,3 +477,24 @@ def test_memory_does_not_grow_with_the_number_of_runs(tmp_path):
     assert len(streaming) > 5
     # 80 runs streamed in many shards: the size may move by noise, not per run
     assert max(streaming) - streaming[0] < 20, (streaming[0], max(streaming))
+
+
+# ----- statistics of the which-regime-wins map ------------------------------------------
+def test_winner_against_hand_computed_intervals():
+    a = [0.50, 0.60, 0.55, 0.65]
+    b = [0.60, 0.72, 0.64, 0.77]  # b - a = 0.10, 0.12, 0.09, 0.12: mean 0.1075
+    w = stats.winner({"a": a, "b": b})
+    assert w["best"] == "b" and w["clear"]
+    d = w["diffs"]["a"]
+    sd = np.std([0.10, 0.12, 0.09, 0.12], ddof=1)
+    half = 3.182446 * sd / 2  # t(0.975, 3) * sd / sqrt(4)
+    assert d["diff"] == pytest.approx(0.1075)
+    assert d["lo"] == pytest.approx(0.1075 - half, rel=1e-6)
+    assert d["hi"] == pytest.approx(0.1075 + half, rel=1e-6)
+    # lower is better: a wins burnout
+    w = stats.winner({"a": a, "b": b}, higher_is_better=False)
+    assert w["best"] == "a" and w["clear"] and w["diffs"]["b"]["diff"] == pytest.approx(-0.1075)
+    # differences of both signs: the best mean is not a clear winner
+    w = stats.winner({"a": [1.0, 2.0, 3.0], "b": [1.5, 1.0, 3.6]})
+    assert w["best"] == "b" and not w["clear"]
+    assert stats.winner({"a": [np.nan], "b": [np.nan]})["best"] is None
