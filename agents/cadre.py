@@ -70,6 +70,7 @@ class Cadre(mesa.Agent):
         self.withdrawn = False
         self.active = True
         self.queue: list[int] = []
+        self.queue_changed = False
         self.effort = motivation
         self.hours_left = 0.0
         self._reset_day()
@@ -166,15 +167,20 @@ class Cadre(mesa.Agent):
         return float(self.model.backlog[self.idx])
 
     def order_queue(self) -> None:
-        """Order the queue: earliest deadline first under resident goals, easiest first
+        """When new needs came in, drop needs no longer held (settled, dropped, passed on)
+        and order the rest: earliest deadline first under resident goals, easiest first
         under checklist goals (goal displacement, seed 000)."""
-        if len(self.queue) < 2:
+        if not self.queue_changed:
             return
+        self.queue_changed = False
         nds = self.model.needs
-        g = self.model.regime.goals
-        q = np.asarray(self.queue)
-        key = g * nds.deadline[q] + (1 - g) * (self.model.day + 4 * nds.hours[q])
-        self.queue = q[np.argsort(key, kind="stable")].tolist()
+        q = np.asarray(self.queue, dtype=np.int64)
+        q = q[(nds.status[q] == nd.OPEN) & (nds.holder[q] == self.idx)]
+        if len(q) > 1:
+            g = self.model.regime.goals
+            key = g * nds.deadline[q] + (1 - g) * (self.model.day + 4 * nds.hours[q])
+            q = q[np.argsort(key, kind="stable")]
+        self.queue = q.tolist()
 
     def work(self) -> None:
         """Work through the queue with the hours left; needs still in transit wait."""

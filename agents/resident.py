@@ -88,7 +88,7 @@ class Households:
                 best, best_trust = int(ties.cadre[t]), float(tr)
         return best, best_trust
 
-    def report_probability(self, trust: float, urgency: float) -> float:
+    def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
         """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
 
         P = 1 / (1 + exp(−(trust − θ + 0.3 (urgency − 0.5)) / 0.08))
@@ -117,7 +117,7 @@ class Households:
         m = self.model
         hidden = m.hidden_need_of(h)
         if hidden >= 0:
-            m.report(hidden, cadre.idx, via_visit=True)
+            m.report_to_visitor(hidden, cadre)
             self.contact(h, cadre.idx, VISIT_WANTED)
         else:
             self.contact(h, cadre.idx, VISIT_UNWANTED)

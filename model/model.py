@@ -136,6 +136,7 @@ class CollaborationModel(mesa.Model):
             SocialOrg(self, community=int(c)) for c in np.flatnonzero(st.has_social_org)
         ]
         hh_per_comm = np.bincount(st.hh_comm, minlength=st.n_communities)
+        self.has_firm = st.ctype == 1
         self.firms = {
             int(c): PropertyFirm(self, community=int(c), capacity=0.004 * hh_per_comm[c])
             for c in np.flatnonzero(st.ctype == 1)
@@ -248,10 +249,12 @@ class CollaborationModel(mesa.Model):
             if isinstance(cad, SunkCadre):
                 self.sunk_in[cad.community].append(cad)
         # Full-time cadres the street's command can pool across its communities (P15).
-        self.street_cadres: list[list[Cadre]] = [[] for _ in range(self.situation.streets)]
-        for cad in self.cadres:
-            if not cad.is_sunk or cad.mode == "off_post":
-                self.street_cadres[st.comm_street[cad.community]].append(cad)
+        full_time = np.array([not c.is_sunk or c.mode == "off_post" for c in self.cadres])
+        street_of = st.comm_street[np.array([c.community for c in self.cadres], dtype=int)]
+        self.street_cadres = [
+            np.flatnonzero(full_time & (street_of == s)) for s in range(self.situation.streets)
+        ]
+        self.cadre_hours = np.array([c.daily_hours() for c in self.cadres])
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
@@ -346,6 +349,7 @@ class CollaborationModel(mesa.Model):
         ]
         arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         self.cc_sunk, self.cc_comm = arr[:, 0], arr[:, 1]
+        self._cc_index = {(s, c): i for i, (s, c) in enumerate(arr.tolist())}
         self.cc_trust = np.full(len(arr), 0.4)
         self._cadre_trust_mean = np.full(len(self.cadres), 0.4)
         self._refresh_cadre_trust()
@@ -489,14 +493,14 @@ class CollaborationModel(mesa.Model):
         """Stage 4: each household reports through its most trusted channel; with low
         trust the need stays hidden (seed 000)."""
         hhs, nds = self.households, self.needs
-        u = self.rng.random(len(ids))
-        for nid, draw in zip(ids.tolist(), u.tolist(), strict=True):
-            h = int(nds.hh[nid])
-            channel, trust = hhs.choose_channel(h)
-            if draw < hhs.report_probability(trust, nd.URGENCY[nds.ntype[nid]]):
-                self.report(nid, channel)
-            else:
-                self._hidden_by_hh.setdefault(h, []).append(nid)
+        if len(ids) == 0:
+            return
+        channels, trusts = zip(*(hhs.choose_channel(h) for h in nds.hh[ids].tolist()), strict=True)
+        p = hhs.report_probability(np.array(trusts), nd.URGENCY[nds.ntype[ids]])
+        told = self.rng.random(len(ids)) < p
+        self.report(ids[told], np.array(channels, dtype=np.int64)[told])
+        for nid, h in zip(ids[~told].tolist(), nds.hh[ids[~told]].tolist(), strict=True):
+            self._hidden_by_hh.setdefault(h, []).append(nid)
 
     def hidden_need_of(self, h: int) -> int:
         """A live hidden need of household ``h`` (one a visit could reveal), or -1.
@@ -512,36 +516,50 @@ class CollaborationModel(mesa.Model):
                 return nid
         return -1
 
-    def report(self, nid: int, channel: int, *, via_visit: bool = False) -> None:
-        """Put a need into the system: to the property firm, up the digital system, on the
-        task list or to the command (seed 000, 002, 003, 004).
+    def report(self, ids: np.ndarray, channels: np.ndarray) -> None:
+        """Put reported needs into the system: to the property firm, up the digital system,
+        on the task list or to the command (seed 000, 002, 003, 004), first rule that applies.
+
+        Args:
+            ids: the needs.
+            channels: the cadre each was reported through, or -1 for the hotline.
+        """
+        nds, r = self.needs, self.regime
+        nds.status[ids] = nd.OPEN
+        nds.reported[ids] = True
+        nds.channel[ids] = channels
+        # A report through the hotline enters the platform above the community and has one
+        # more level to come down than one made to a cadre the household knows.
+        hotline = channels < 0
+        firm = (
+            (nds.ntype[ids] == nd.FACILITY) & self.has_firm[nds.comm[ids]] & (nds.level[ids] <= 1)
+        )
+        self.move(ids[firm], nd.AT_FIRM, hops=0, leaves_grid=False)
+        ids, hotline = ids[~firm], hotline[~firm]
+        if r.escalation == "central":
+            self.move(ids, nd.AT_CITY, hops=1)
+            return
+        if not r.event_filter:
+            self.move(ids, nd.AT_STREET, hops=1)
+            return
+        listed = self.rng.random(len(ids)) < r.contract
+        for extra in (0, 1):
+            mine = hotline == bool(extra)
+            self.move(ids[listed & mine], nd.AT_LIST, hops=1 + extra, leaves_grid=False)
+            self.send_to_command(ids[~listed & mine], extra_hops=extra)
+
+    def report_to_visitor(self, nid: int, cad: Cadre) -> None:
+        """A visiting cadre finds a hidden need and takes it on at once (seed 001).
 
         Args:
             nid: the need.
-            channel: the cadre it was reported through, or -1 for the hotline.
-            via_visit: revealed by a visiting cadre, who takes it on directly.
+            cad: the visiting cadre.
         """
-        nds, r = self.needs, self.regime
+        nds = self.needs
         nds.status[nid] = nd.OPEN
         nds.reported[nid] = True
-        nds.channel[nid] = channel
-        arr = np.array([nid])
-        c = int(nds.comm[nid])
-        # A report through the hotline enters the platform above the community and has one
-        # more level to come down than one made to a cadre the household knows.
-        hotline = int(channel < 0)
-        if via_visit:
-            self._to_cadre(nid, self.cadres[channel])
-        elif nds.ntype[nid] == nd.FACILITY and c in self.firms and nds.level[nid] <= 1:
-            self.move(arr, nd.AT_FIRM, hops=0, leaves_grid=False)
-        elif r.escalation == "central":
-            self.move(arr, nd.AT_CITY, hops=1)
-        elif not r.event_filter:
-            self.move(arr, nd.AT_STREET, hops=1)
-        elif self.rng.random() < r.contract:
-            self.move(arr, nd.AT_LIST, hops=1 + hotline, leaves_grid=False)
-        else:
-            self.send_to_command(arr, extra_hops=hotline)
+        nds.channel[nid] = cad.idx
+        self._to_cadre(nid, cad)
 
     # ----- stage 5: allocation ------------------------------------------------------
     def delay(self, hops: float, n: int = 1) -> np.ndarray:
@@ -596,6 +614,7 @@ class CollaborationModel(mesa.Model):
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         cad.queue.append(nid)
+        cad.queue_changed = True
         self.backlog[cad.idx] += nds.hours[nid]
 
     def refresh_backlog(self) -> None:
@@ -640,6 +659,7 @@ class CollaborationModel(mesa.Model):
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
         best_match = max(r.decision, self.relief)
+        active = np.array([x.active for x in self.cadres])
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
             ntype = nds.ntype[nid]
@@ -655,9 +675,11 @@ class CollaborationModel(mesa.Model):
             else:
                 cad = pool[h % len(pool)]
             if cad.backlog() > POOL_BACKLOG * cad.daily_hours() and rng.random() < 1 - r.contract:
-                cands = [x for x in self.street_cadres[self.structure.comm_street[c]] if x.active]
-                if cands:
-                    cad = min(cands, key=lambda x: x.backlog() / x.daily_hours())
+                cands = self.street_cadres[self.structure.comm_street[c]]
+                cands = cands[active[cands]]
+                if len(cands):
+                    load = self.backlog[cands] / self.cadre_hours[cands]
+                    cad = self.cadres[int(cands[np.argmin(load)])]
                     if cad.community != c:
                         nds.ready[nid] = self.day + self.delay(1)[0]
             if (
@@ -676,8 +698,9 @@ class CollaborationModel(mesa.Model):
     def _offloaded(self, frm: Cadre, to: Cadre) -> None:
         """Offloading strains the working tie between the two cadres (seed 001)."""
         self.offloads_today += 1
-        sel = (self.cc_sunk == to.idx) & (self.cc_comm == frm.idx)
-        self.cc_trust[sel] -= 0.02 * self.cc_trust[sel]
+        i = self._cc_index.get((to.idx, frm.idx))
+        if i is not None:
+            self.cc_trust[i] *= 0.98
 
     def claim_tasks(self) -> None:
         """Allocation by self-claiming from the community task list (seed 002).

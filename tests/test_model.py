@@ -101,7 +101,7 @@ def route(small_model, add_need, overrides, *, ntype=nd.SERVICE, level=0, channe
     nid = add_need(m, h, ntype=ntype, level=level, status=nd.HIDDEN)
     if channel is None:
         channel = int(m.ties.cadre[m.ties.by_household[h][0]])
-    m.report(nid, channel)
+    m.report(np.array([nid]), np.array([channel]))
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
     return m, nid
 
@@ -126,7 +126,7 @@ def test_facility_needs_go_to_the_property_firm(small_model, add_need):
         overrides={"situation.share_old_estate": 0.0, "situation.share_urban_village": 0.0}
     )
     nid = add_need(m, 0, ntype=nd.FACILITY, level=0, status=nd.HIDDEN)
-    m.report(nid, -1)
+    m.report(np.array([nid]), np.array([-1]))
     assert m.needs.where[nid] == nd.AT_FIRM
 
 
@@ -229,7 +229,7 @@ def test_an_overloaded_post_is_pooled_to_the_least_loaded_cadre_of_the_street(
     holder = m.cadres[int(m.needs.holder[nid])]
     assert holder not in m.posts[g]
     street = m.structure.comm_street[c]
-    assert holder in m.street_cadres[street] and holder.backlog() == pytest.approx(
+    assert holder.idx in m.street_cadres[street] and holder.backlog() == pytest.approx(
         m.needs.hours[nid]
     )
 

@@ -109,7 +109,7 @@ def test_central_escalation_sends_every_report_to_the_city(small_model, add_need
     h = int(np.flatnonzero(~np.isin(m.structure.hh_comm, list(m.firms)))[0])
     ids = [add_need(m, h, level=0, status=nd.HIDDEN) for _ in range(5)]
     for nid in ids:
-        m.report(nid, -1)
+        m.report(np.array([nid]), np.array([-1]))
     assert np.all(m.needs.where[ids] == nd.AT_CITY)
     assert np.all(m.needs.left_grid[ids])
 
@@ -133,7 +133,7 @@ def test_property_firms_work_in_new_builds_and_settle_facility_needs(small_model
     assert firm.capacity == pytest.approx(0.004 * (m.structure.hh_comm == 0).sum())
     h = int(np.flatnonzero(m.structure.hh_comm == 0)[0])
     nid = add_need(m, h, ntype=nd.FACILITY, level=0, status=nd.HIDDEN)
-    m.report(nid, -1)
+    m.report(np.array([nid]), np.array([-1]))
     assert m.needs.where[nid] == nd.AT_FIRM and not m.needs.left_grid[nid]
     for day in range(10):
         m.day = day
