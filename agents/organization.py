@@ -191,7 +191,7 @@ class PropertyFirm(Organization):
     def step(self) -> None:
         """Settle waiting facility needs of its community, up to capacity."""
         m = self.model
-        ids = m.needs.waiting(nd.AT_FIRM, m.day)
+        ids = m.waiting_at_firms()
         ids = ids[m.needs.comm[ids] == self.community]
         self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
         n = min(len(ids), int(self._credit))

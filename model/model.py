@@ -137,6 +137,7 @@ class CollaborationModel(mesa.Model):
         ]
         hh_per_comm = np.bincount(st.hh_comm, minlength=st.n_communities)
         self.has_firm = st.ctype == 1
+        self._firm_queue, self._firm_queue_day = np.empty(0, np.int64), -1
         self.firms = {
             int(c): PropertyFirm(self, community=int(c), capacity=0.004 * hh_per_comm[c])
             for c in np.flatnonzero(st.ctype == 1)
@@ -255,6 +256,7 @@ class CollaborationModel(mesa.Model):
             np.flatnonzero(full_time & (street_of == s)) for s in range(self.situation.streets)
         ]
         self.cadre_hours = np.array([c.daily_hours() for c in self.cadres])
+        self.sunk_idx = [np.array([s.idx for s in sunk], dtype=np.int64) for sunk in self.sunk_in]
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
@@ -660,6 +662,7 @@ class CollaborationModel(mesa.Model):
         self.refresh_backlog()
         best_match = max(r.decision, self.relief)
         active = np.array([x.active for x in self.cadres])
+        off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
             ntype = nds.ntype[nid]
@@ -688,9 +691,11 @@ class CollaborationModel(mesa.Model):
                 and self.sunk_in[c]
                 and rng.random() < b.offload_propensity
             ):
-                target = min(
-                    self.sunk_in[c], key=lambda x: x.backlog() - 100 * (x.mode == "off_post")
-                )
+                # The least-loaded sunk cadre of the community, off-post cadres first.
+                sunk = self.sunk_idx[c]
+                target = self.cadres[
+                    int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
+                ]
                 self._offloaded(cad, target)
                 cad = target
             self._to_cadre(nid, cad)
@@ -879,6 +884,15 @@ class CollaborationModel(mesa.Model):
         self.relief += phi * min(1.0, 4 * waste) * (1 - self.relief) / delay
 
     # ===== helpers ====================================================================
+    def waiting_at_firms(self) -> np.ndarray:
+        """Open facility needs waiting for property firms today, found once a day for all
+        firms (each takes its community's)."""
+        if self._firm_queue_day != self.day:
+            self._firm_queue = self.needs.waiting(nd.AT_FIRM, self.day)
+            self._firm_queue_day = self.day
+        q = self._firm_queue
+        return q[self.needs.status[q] == nd.OPEN]
+
     def random_household(self, community: int, grid: int) -> int:
         """A random household of a grid (or of the community when grid is -1).
 
