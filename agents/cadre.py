@@ -6,6 +6,7 @@ Seeds: 000 (effort, perfunctory work, anxiety, burnout, crowding out of motivati
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -174,13 +175,17 @@ class Cadre(mesa.Agent):
             return
         self.queue_changed = False
         nds = self.model.needs
+        g, day = self.model.regime.goals, self.model.day
+        if len(self.queue) <= 16:  # plain Python beats numpy's per-call cost on short queues
+            status, holder, deadline, hours = nds.status, nds.holder, nds.deadline, nds.hours
+            held = [n for n in self.queue if status[n] == nd.OPEN and holder[n] == self.idx]
+            held.sort(key=lambda n: g * deadline[n] + (1 - g) * (day + 4 * hours[n]))
+            self.queue = held
+            return
         q = np.asarray(self.queue, dtype=np.int64)
         q = q[(nds.status[q] == nd.OPEN) & (nds.holder[q] == self.idx)]
-        if len(q) > 1:
-            g = self.model.regime.goals
-            key = g * nds.deadline[q] + (1 - g) * (self.model.day + 4 * nds.hours[q])
-            q = q[np.argsort(key, kind="stable")]
-        self.queue = q.tolist()
+        key = g * nds.deadline[q] + (1 - g) * (day + 4 * nds.hours[q])
+        self.queue = q[np.argsort(key, kind="stable")].tolist()
 
     def work(self) -> None:
         """Work through the queue with the hours left; needs still in transit wait."""
@@ -233,7 +238,7 @@ class Cadre(mesa.Agent):
         m = self.model
         nds = m.needs
         fam = m.ties.familiarity_of(int(nds.hh[nid]), self.idx)
-        res = max(self.resources, float(m.structure.resources[self.community]))
+        res = max(self.resources, m.community_resources[self.community])
         q = (
             0.30 * self.skills[nds.ntype[nid]]
             + 0.15 * self.experience
@@ -241,7 +246,7 @@ class Cadre(mesa.Agent):
             + 0.10 * res
             + 0.30 * m.fidelity(nid) * self.information_access()
         )
-        p = 0.3 + 0.7 * np.sqrt(q) * (0.5 + 0.5 * self.effort)
+        p = 0.3 + 0.7 * math.sqrt(q) * (0.5 + 0.5 * self.effort)
         return p * PERFUNCTORY_SUCCESS if self.perfunctory else p
 
     def information_access(self) -> float:

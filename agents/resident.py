@@ -196,8 +196,7 @@ class Households:
         ti = self.trust_institution[hh]
         np.add.at(self.trust_institution, hh, -b.trust_gain * b.loss_aversion * ti)
         np.add.at(self.satisfaction, hh, -0.2 * self.satisfaction[hh])
-        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
-        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
+        self._clip(hh)
 
     def settled_above(self, hh: np.ndarray) -> None:
         """Needs settled by the street office or the city platform raise institution trust.
@@ -208,8 +207,13 @@ class Households:
         g = self.model.behaviour.trust_gain
         np.add.at(self.trust_institution, hh, g * (1 - self.trust_institution[hh]))
         np.add.at(self.satisfaction, hh, 0.2 * (1 - self.satisfaction[hh]))
-        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
-        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
+        self._clip(hh)
+
+    def _clip(self, hh: np.ndarray) -> None:
+        """Keep the touched households' trust and satisfaction in [0, 1] (a household with
+        several outcomes in a day can overshoot)."""
+        self.trust_institution[hh] = np.clip(self.trust_institution[hh], 0, 1)
+        self.satisfaction[hh] = np.clip(self.satisfaction[hh], 0, 1)
 
     def update_opinions(self) -> None:
         """Aggregate trust by kind of cadre and spread opinions by word of mouth (seed 000).

@@ -8,6 +8,7 @@ motivation, correction, collection. Each stage cites its seed in the method that
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -137,6 +138,7 @@ class CollaborationModel(mesa.Model):
         ]
         hh_per_comm = np.bincount(st.hh_comm, minlength=st.n_communities)
         self.has_firm = st.ctype == 1
+        self.community_resources = st.resources.tolist()
         self._firm_queue, self._firm_queue_day = np.empty(0, np.int64), -1
         self.firms = {
             int(c): PropertyFirm(self, community=int(c), capacity=0.004 * hh_per_comm[c])
@@ -642,9 +644,9 @@ class CollaborationModel(mesa.Model):
             nid: the need.
         """
         nds, r = self.needs, self.regime
-        age = self.day - nds.created[nid]
-        return float(
-            nds.fidelity[nid] * np.exp(-self.volatility_today * age * (1 - 0.7 * r.information))
+        age = self.day - int(nds.created[nid])
+        return float(nds.fidelity[nid]) * math.exp(
+            -self.volatility_today * age * (1 - 0.7 * r.information)
         )
 
     def assign_by_post(self, ids: np.ndarray) -> None:
