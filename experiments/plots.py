@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from experiments.stats import band
+from model.metrics import COUNT_METRICS, SHARE_METRICS
 
 SERIES = (
     "efficacy",
@@ -57,28 +58,8 @@ LABELS = {
 }
 
 BOUNDS = {
-    **dict.fromkeys(
-        (
-            "efficacy",
-            "resolution_rate",
-            "escalation_share",
-            "trust_resident_sunk",
-            "trust_resident_community",
-            "trust_institution",
-            "trust_cadre_cadre",
-            "burnout_mean",
-            "burnout_share",
-            "burnout_sunk",
-            "burnout_community",
-            "shirking_rate",
-            "formalism_share",
-            "participation_in_service",
-        ),
-        (0.0, 1.0),
-    ),
-    **dict.fromkeys(
-        ("needs_open", "needs_hidden", "needs_created", "needs_resolved", "complaints"), (0.0, None)
-    ),
+    **dict.fromkeys(SHARE_METRICS, (0.0, 1.0)),
+    **dict.fromkeys(COUNT_METRICS, (0.0, None)),
 }
 """Natural bounds of a metric: CI bands are clipped to them (few replicates on a day can
 give a t interval wider than the metric's range)."""

@@ -54,6 +54,38 @@ METRICS = (
 ``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
 per active cadre of each kind), ``offloads`` and ``mandate_relief`` expose mechanisms."""
 
+SHARE_METRICS = (
+    "efficacy",
+    "resolution_rate",
+    "escalation_share",
+    "trust_resident_sunk",
+    "trust_resident_community",
+    "trust_institution",
+    "trust_cadre_cadre",
+    "burnout_mean",
+    "burnout_share",
+    "burnout_sunk",
+    "burnout_community",
+    "shirking_rate",
+    "formalism_share",
+    "participation_in_service",
+    "coverage_gini",
+    "efficacy_sd_between_communities",
+    "mandate_relief",
+)
+"""Metrics that are shares, means of [0, 1] states or [0, 1] spreads: always in [0, 1]."""
+
+COUNT_METRICS = (
+    "needs_created",
+    "needs_resolved",
+    "needs_open",
+    "needs_hidden",
+    "needs_dropped",
+    "complaints",
+    "offloads",
+)
+"""Metrics that count needs or events: never negative."""
+
 # Metrics that are states: their window summary is the mean over the window's days.
 STATE_METRICS = (
     "trust_resident_sunk",
