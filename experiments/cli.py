@@ -1,6 +1,7 @@
 """The ``saca`` command line (also ``python -m experiments``).
 
-Subcommands: ``list``, ``run``, ``compare``, ``sweep``, ``results``, ``plot`` (DESIGN §5).
+Subcommands: ``list``, ``run``, ``compare``, ``sweep``, ``results``, ``plot``, ``app``
+(DESIGN §5).
 Every user mistake is reported as one line ``saca: error: ...`` on stderr with exit code
 2, before any simulation starts (DESIGN §6). The work itself lives in importable modules:
 :mod:`experiments.runner` (runs and replicates), :mod:`experiments.sweep` (batch
@@ -198,6 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plot", help="redraw the figures of a saved run, comparison or sweep")
     p.add_argument("dir", metavar="DIR", help="a directory written by saca run/compare/sweep --out")
+
+    p = sub.add_parser(
+        "app",
+        help="the interactive app (Mesa SolaraViz) in a browser",
+        description="Serve the app at http://HOST:PORT: dials, switches, scenario and preset "
+        "pickers, step/run/reset, live plots, a community's network, and constructive vs "
+        "autonomous side by side. On first start it unpacks Solara's front end from npm "
+        "into the environment (needs npm once; no CDN).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, metavar="N", help="port (default: 8765)")
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.add_argument(
+        "--setup-assets",
+        action="store_true",
+        help="only unpack the front end from npm (what the first start does), then exit",
+    )
     return parser
 
 
@@ -810,6 +828,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from experiments import app_assets
+
+    if not 0 <= args.port <= 65535:
+        raise SacaInputError(f"--port must be from 0 to 65535, got {args.port}")
+    try:
+        if args.setup_assets:
+            done = app_assets.ensure_assets()
+            print(f"saca app: front end ready in {app_assets.cache_dir()}", end="")
+            print(f" (unpacked {', '.join(done)})" if done else " (nothing to do)")
+            return 0
+        return app_assets.serve(args.host, args.port, open_browser=args.open)
+    except app_assets.AssetError as exc:
+        print(f"saca: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -817,6 +852,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "results": cmd_results,
     "plot": cmd_plot,
+    "app": cmd_app,
 }
 
 

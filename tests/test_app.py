@@ -1,0 +1,365 @@
+"""The app (``saca app``): its model wrapper, figures, assets, command, and the page itself
+driven in headless Chromium.
+
+The browser test starts ``saca app`` on a free localhost port, opens it in the system's
+Chromium through Playwright, fails on any HTTP error (a 404 means a front-end file is
+missing: DESIGN §5, "The app offline"), moves a dial, resets and steps the model, checks
+that the figures and a metric changed, times the steps, and saves a screenshot and the
+timings under ``results/test-artifacts/`` (or ``$SACA_TEST_ARTIFACTS``). Without Chromium,
+npm or Playwright it is skipped, except in CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mesa.visualization import solara_viz
+from PIL import Image
+
+from experiments import app_assets
+from experiments.app import (
+    DIALS,
+    SWITCHES,
+    AppModel,
+    current_metrics,
+    metrics_html,
+    model_params,
+    regime_values,
+)
+from experiments.app_figures import NetworkPlot, SeriesPlot, network_figure, rolling
+from experiments.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("SACA_TEST_ARTIFACTS", ROOT / "results" / "test-artifacts"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# ----- the model the app drives --------------------------------------------------------
+def test_app_model_takes_preset_values_and_overrides():
+    m = AppModel(preset="autonomous", seed=3, information=0.2, task_force=True)
+    assert m.regime.information == 0.2
+    assert m.regime.task_force is True
+    assert m.regime.control == regime_values("autonomous")["control"]
+    assert (m.scenario_name, m.preset, m.seed) == ("emergency", "autonomous", 3)
+
+
+def test_app_model_matches_the_plain_model_with_the_same_seed():
+    from model import CollaborationModel
+
+    a = AppModel(preset="constructive", seed=5)
+    b = CollaborationModel("emergency", "constructive", rng=5)
+    a.run_for(5)
+    b.run_for(5)
+    assert a.timeseries().equals(b.timeseries())
+    assert len(a.step_seconds) == 5
+
+
+def test_app_model_stops_at_the_end_of_the_timeline():
+    m = AppModel(scenario_name="baseline")
+    days = m.situation.days
+    m.run_for(days)
+    assert m.steps == days and not m.running
+    assert len(m.timeseries()) == days
+
+
+def test_model_params_pass_mesas_checks_and_rebuild_the_model():
+    params = model_params("constructive")
+    assert set(DIALS + SWITCHES) <= set(params)
+    assert all(params[d]["value"] == 0.0 for d in DIALS)
+    model = AppModel(preset="constructive")
+    solara_viz._check_model_params(model, params)  # what SolaraViz checks on start
+    user, fixed = solara_viz.split_model_params(params)
+    values = {**fixed, **{k: v["value"] for k, v in user.items()}, "information": 0.8}
+    kwargs = solara_viz._build_model_init_kwargs(  # what Reset does
+        model, values, add_scenario_when_empty=True, require_model_accepts_scenario=True
+    )
+    rebuilt = AppModel(**kwargs)
+    assert rebuilt.regime.information == 0.8
+    assert rebuilt.regime.contract == 0.0
+
+
+def test_metrics_table_has_every_row_and_dashes_before_the_first_step():
+    m = AppModel(scenario_name="baseline")
+    html = metrics_html([("value", m)])
+    assert html.count("data-metric=") == len(current_metrics(m))
+    assert "–" in html
+    m.run_for(3)
+    values = current_metrics(m)
+    assert all(np.isfinite(v) for v in values.values())
+
+
+# ----- figures ---------------------------------------------------------------------------
+def test_rolling_mean_skips_missing_days():
+    x = np.array([1.0, np.nan, 3.0, 5.0])
+    np.testing.assert_allclose(rolling(x, 2), [1.0, 1.0, 3.0, 4.0])
+    assert np.isnan(rolling(np.array([np.nan]), 3)[0])
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def _savefig(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def test_blitted_images_match_full_draws():
+    m = AppModel(seed=1)
+    series, net = SeriesPlot([("hybrid", "#1f77b4")], m.situation.timeline), NetworkPlot(m, 0)
+    series.update([m])
+    first_series = series.png()
+    net.update()
+    net.png()
+    m.run_for(40)  # burnout rises: the axis limit changes and the background is redrawn
+    series.update([m])
+    net.update()
+    blit_series, blit_net = series.png(), net.png()
+    fresh_series = SeriesPlot([("hybrid", "#1f77b4")], m.situation.timeline)
+    full_series = _savefig(fresh_series.update([m]))
+    full_net = _savefig(network_figure(m, 0))
+    assert np.abs(_pixels(blit_series) - _pixels(full_series)).mean() < 1.0
+    assert np.abs(_pixels(blit_net) - _pixels(full_net)).mean() < 1.0
+    assert np.abs(_pixels(first_series) - _pixels(blit_series)).mean() > 0.1  # it moved
+
+
+def test_components_render_on_the_server():
+    import solara
+
+    from experiments.app import OneRun, SideBySide
+
+    m = AppModel(scenario_name="baseline")
+    m.run_for(2)
+    for component in (OneRun, SideBySide):
+        _box, rc = solara.render(component(m), handle_error=False)
+        rc.close()
+
+
+# ----- assets and the command -------------------------------------------------------------
+def test_required_packages_follow_solaras_page():
+    pkgs = dict(app_assets.required_packages())
+    assert {"requirejs", "font-awesome", "@widgetti/vue-grid-layout"} <= set(pkgs)
+    import ipyvue
+
+    vue3 = str(ipyvue.__version__).startswith("3")
+    app = "@widgetti/solara-vuetify3-app" if vue3 else "@widgetti/solara-vuetify-app"
+    assert app in pkgs
+
+
+def _npm_tarball(path: Path, files: dict[str, str]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_unpack_puts_the_package_where_solara_looks(tmp_path):
+    archive = _npm_tarball(tmp_path / "x.tgz", {"dist/a.js": "ok", "package.json": "{}"})
+    dest = tmp_path / "cdn" / "@scope" / "x@1.0.0"
+    app_assets._unpack(archive, dest)
+    assert (dest / "dist" / "a.js").read_text() == "ok"
+    assert (dest / app_assets.DONE).exists()
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".saca-")]
+
+
+def test_missing_lists_unfinished_packages(tmp_path):
+    assert app_assets.missing(tmp_path) == app_assets.required_packages()
+    name, version = app_assets.required_packages()[0]
+    (tmp_path / f"{name}@{version}").mkdir(parents=True)  # no marker: incomplete
+    assert (name, version) in app_assets.missing(tmp_path)
+
+
+def test_ensure_assets_without_npm_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_assets.shutil, "which", lambda _: None)
+    with pytest.raises(app_assets.AssetError, match="npm not found"):
+        app_assets.ensure_assets(tmp_path, quiet=True)
+
+
+def test_server_command_runs_solara_on_the_app_file():
+    cmd = app_assets.server_command("127.0.0.1", 8123)
+    assert cmd[1:4] == ["-m", "solara", "run"]
+    assert Path(cmd[4]) == ROOT / "experiments" / "app.py"
+    assert cmd[cmd.index("--port") + 1] == "8123"
+    assert app_assets.server_env()["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+
+
+def test_cli_app_rejects_a_bad_port(capsys):
+    assert main(["app", "--port", "70000"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("saca: error: --port") and err.count("\n") == 1
+
+
+def test_cli_app_setup_assets_only(monkeypatch, capsys):
+    monkeypatch.setattr(app_assets, "ensure_assets", lambda: ["requirejs@2.3.6"])
+    assert main(["app", "--setup-assets"]) == 0
+    assert "unpacked requirejs@2.3.6" in capsys.readouterr().out
+
+
+def test_cli_app_reports_asset_errors(monkeypatch, capsys):
+    def fail():
+        raise app_assets.AssetError("npm not found; install it")
+
+    monkeypatch.setattr(app_assets, "ensure_assets", fail)
+    assert main(["app", "--setup-assets"]) == 1
+    assert capsys.readouterr().err == "saca: error: npm not found; install it\n"
+
+
+# ----- the page in a browser ---------------------------------------------------------------
+def _need(ok: bool, why: str) -> None:
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (required in CI)")
+        pytest.skip(why)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """``saca app`` on a free port (the front end unpacked first, as on first start)."""
+    _need(shutil.which("npm") is not None, "npm is needed to unpack the app's front end")
+    app_assets.ensure_assets()
+    port = _free_port()
+    log = ARTIFACTS / "app-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "experiments", "app", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"saca app did not start; see {log}:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _metric(page, key: str) -> str:
+    return page.locator(f"td[data-metric='{key}'][data-model='value']").inner_text()
+
+
+@pytest.mark.timeout(300)
+def test_app_in_headless_chromium(app_url):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    _need(chromium is not None, "chromium is not installed (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need(False, "playwright is not installed (pip install -e '.[dev]')")
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1250})
+            page.set_default_timeout(60_000)
+            page.on(
+                "response",
+                lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
+            page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page.goto(app_url)
+            status = page.locator(".saca-status")
+            status.filter(has_text="Day 0 of 180").wait_for()
+            assert _metric(page, "efficacy") == "–"
+            series0 = page.locator("img.saca-series").get_attribute("src")
+            network0 = page.locator("img.saca-network").get_attribute("src")
+
+            # Move a dial (keyboard on the slider), then Reset to build the model with it.
+            dial = page.get_by_role("slider", name="information")
+            dial.focus()
+            dial.press("End")
+            page.wait_for_function(
+                "() => document.querySelector('[role=slider][aria-label=information]')"
+                ".getAttribute('aria-valuenow') === '1'"
+            )
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.locator(".saca-regime").filter(has_text="information 1.00").wait_for()
+
+            # Step, timing each round trip (click -> the page shows the new day).
+            step = page.get_by_role("button", name="Step", exact=True)
+            times = []
+            for day in range(1, 6):
+                t0 = time.perf_counter()
+                step.click()
+                status.filter(has_text=f"Day {day} of 180").wait_for()
+                times.append(time.perf_counter() - t0)
+            page.wait_for_timeout(500)
+            assert _metric(page, "efficacy") != "–"
+            assert float(_metric(page, "trust_resident_sunk")) > 0
+            assert page.locator("img.saca-series").get_attribute("src") != series0
+            assert page.locator("img.saca-network").get_attribute("src") != network0
+            server_ms = page.locator(".saca-steptime").inner_text()
+            draw_ms = page.locator(".saca-drawtime").inner_text()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "app.png"))
+
+            # Side by side: constructive and autonomous step together.
+            page.get_by_role("tab", name="Page 1").click()
+            pair = page.locator(".saca-pair-status")
+            pair.filter(has_text="day 0 of 180").wait_for()
+            page.get_by_role("button", name="+10 days").click()
+            pair.filter(has_text="day 10 of 180").wait_for()
+            page.wait_for_timeout(500)
+            for regime in ("constructive", "autonomous"):
+                cell = page.locator(f"td[data-metric='efficacy'][data-model='{regime}']")
+                assert cell.inner_text() != "–"
+            assert page.locator("img.saca-pair-network").count() == 2
+            page.screenshot(path=str(ARTIFACTS / "app-side-by-side.png"))
+        finally:
+            browser.close()
+    timing = {
+        "step_round_trip_s": times,
+        "median_step_round_trip_s": float(np.median(times)),
+        "server": server_ms,
+        "figures": draw_ms,
+    }
+    (ARTIFACTS / "app-timing.json").write_text(json.dumps(timing, indent=2))
+    print(f"app step round trip (click -> new day shown): {timing}")
+    assert not errors, "HTTP errors or page errors:\n" + "\n".join(errors)
