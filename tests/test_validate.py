@@ -1,0 +1,390 @@
+"""Tests of the pattern-oriented validation (``saca validate``, experiments/validate.py).
+
+The effect, CI and verdict arithmetic is checked on known numbers; the pattern files are
+checked for what the issue asks of them; spec errors exit 2 with one line; and one test
+runs the quick validation of all sixteen patterns and fails when a pattern that
+``experiments/patterns/expected.toml`` says is reproduced in quick mode is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sst
+
+from experiments import validate as v
+from experiments.cli import main
+from model import SacaInputError
+
+ALL = [f"P{i}" for i in range(1, 17)]
+
+
+def call(argv):
+    """Run main() and return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _test(kind: str, expected: int = 1, **contrast) -> v.Test:
+    return v.Test(
+        label="t",
+        metric=(("efficacy", 1.0),),
+        window="all",
+        expected=expected,
+        contrast=v.Contrast(kind, **contrast),
+        scenario="baseline",
+        regime="hybrid",
+    )
+
+
+# ----- verdicts ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lo", "hi", "expected", "verdict"),
+    [
+        (0.1, 0.5, 1, v.REPRODUCED),
+        (0.1, 0.5, -1, v.NOT_REPRODUCED),
+        (-0.5, -0.1, -1, v.REPRODUCED),
+        (-0.5, -0.1, 1, v.NOT_REPRODUCED),
+        (-0.1, 0.1, 1, v.INCONCLUSIVE),
+        (-0.1, 0.1, -1, v.INCONCLUSIVE),
+        (0.0, 0.3, 1, v.INCONCLUSIVE),  # touching zero does not exclude it
+        (math.nan, math.nan, 1, v.INCONCLUSIVE),
+        (None, None, -1, v.INCONCLUSIVE),
+    ],
+)
+def test_verdict(lo, hi, expected, verdict):
+    assert v.verdict(lo, hi, expected) == verdict
+
+
+def test_pattern_verdict():
+    R, N, U = v.REPRODUCED, v.NOT_REPRODUCED, v.INCONCLUSIVE
+    assert v.pattern_verdict([R, R, R]) == R
+    assert v.pattern_verdict([R, U]) == U
+    assert v.pattern_verdict([R, N, U]) == N
+    assert v.pattern_verdict([]) == U
+
+
+# ----- effects and CIs on known numbers ---------------------------------------------------
+def test_paired_difference_known_ci():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    b = a + np.array([1.0, 2.0, 3.0, 4.0])  # differences 1, 2, 3, 4
+    t = _test("regimes", a="x", b="y")
+    e = v.effect(t, np.vstack([a, b]), v.arms(t))
+    half = sst.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert e["effect"] == pytest.approx(2.5)
+    assert e["lo"] == pytest.approx(2.5 - half)
+    assert e["hi"] == pytest.approx(2.5 + half)
+    assert e["lo"] == pytest.approx(0.4457, abs=1e-4)
+    assert e["n"] == 4
+
+
+def test_change_uses_same_runs():
+    t = _test("change", before="span:0-0.1", after="span:0.9-1")
+    before = np.array([0.5, 0.6, 0.7])
+    e = v.effect(t, np.vstack([before, before - 0.2]), v.arms(t))
+    assert e["effect"] == pytest.approx(-0.2)
+    assert e["hi"] == pytest.approx(-0.2)  # identical differences: zero-width CI
+
+
+def test_level_against_threshold():
+    t = _test("level", expected=-1, threshold=0.5)
+    e = v.effect(t, np.array([[0.2, 0.3, 0.25, 0.25]]), v.arms(t))
+    assert e["effect"] == pytest.approx(-0.25)
+    assert v.verdict(e["lo"], e["hi"], -1) == v.REPRODUCED
+
+
+def test_slope():
+    assert v.slope([0, 1, 2], [1, 3, 5]) == pytest.approx(2.0)
+    assert v.slope([0, 1, 2, 3], [1, np.nan, 5, 7]) == pytest.approx(2.0)
+    assert math.isnan(v.slope([1, 1], [2, 3]))
+
+
+def test_gradient_slope_ci_on_synthetic_data():
+    rng = np.random.default_rng(3)
+    x = [0.0, 0.25, 0.5, 0.75, 1.0]
+    t = _test("gradient", key="regime.control", values=tuple(x))
+    reps = 12
+    noise = rng.normal(0, 0.05, (len(x), reps))
+    y = 0.3 - 0.4 * np.array(x)[:, None] + noise
+    e = v.effect(t, y, v.arms(t))
+    per = [np.polyfit(x, y[:, r], 1)[0] for r in range(reps)]
+    assert e["effect"] == pytest.approx(np.mean(per))
+    half = sst.t.ppf(0.975, reps - 1) * np.std(per, ddof=1) / math.sqrt(reps)
+    assert e["hi"] - e["lo"] == pytest.approx(2 * half)
+    assert e["lo"] < -0.4 < e["hi"]
+    assert v.verdict(e["lo"], e["hi"], -1) == v.REPRODUCED
+
+
+def test_optimum_middle_minus_better_end():
+    t = _test("optimum", key="regime.contract", values=(0.0, 0.5, 1.0), middle=0.5)
+    y = np.array([[0.5, 0.6], [0.8, 0.7], [0.6, 0.65]])  # rows: 0, 0.5, 1
+    e = v.effect(t, y, v.arms(t))
+    assert e["effect"] == pytest.approx(np.mean([0.8 - 0.6, 0.7 - 0.65]))
+
+
+def test_interaction_slope_of_slopes():
+    t = _test(
+        "interaction",
+        expected=-1,
+        key="regime.front_loading",
+        values=(0.0, 0.5, 1.0),
+        by="situation.capacity_mean",
+        by_values=(0.2, 0.5, 0.8),
+    )
+    arms = v.arms(t)
+    # y = x * (0.1 - 0.3 * w) + replicate noise that does not depend on x
+    y = np.array([[a.x * (0.1 - 0.3 * a.by) + r * 0.01 for r in range(4)] for a in arms])
+    e = v.effect(t, y, arms)
+    assert e["effect"] == pytest.approx(-0.3)
+    assert [(a.by, a.x) for a in arms[:3]] == [(0.2, 0.0), (0.2, 0.5), (0.2, 1.0)]
+
+
+def test_thinned_levels_keep_ends_and_middle():
+    t = _test("optimum", key="regime.contract", values=(0.0, 0.25, 0.5, 0.75, 1.0), middle=0.5)
+    assert [a.x for a in v.arms(t, thin=True)] == [0.0, 0.5, 1.0]
+    g = _test("gradient", key="situation.risk", values=(0.3, 0.5, 0.7, 0.9))
+    assert [a.x for a in v.arms(g, thin=True)] == [0.3, 0.7, 0.9]
+
+
+def test_metric_values_and_windows():
+    summary = pd.DataFrame(
+        {"efficacy": [0.8, 0.6], "efficacy_sd_between_communities": [0.1, 0.2]},
+        index=pd.Index(["all", "emergency"], name="window"),
+    )
+    ts = pd.DataFrame({"efficacy": np.arange(10, dtype=float)})
+    combo = (("efficacy", 1.0), ("efficacy_sd_between_communities", -1.0))
+    assert v.metric_value(summary, ts, combo, "all") == pytest.approx(0.7)
+    assert v.metric_value(summary, ts, (("efficacy", 1.0),), "emergency") == 0.6
+    assert v.metric_value(summary, ts, (("efficacy", 1.0),), "span:0-0.2") == 0.5
+    assert v.metric_value(summary, ts, (("efficacy", 1.0),), "span:0.9-1") == 9.0
+    assert math.isnan(v.metric_value(summary, ts, (("efficacy", 1.0),), "recovery"))
+    assert v.metric_text(combo) == "efficacy − efficacy_sd_between_communities"
+
+
+def test_scaled_timeline_keeps_phase_proportions():
+    tl = v.scaled_timeline("emergency", 72)
+    assert [p["phase"] for p in tl] == ["normal", "emergency", "recovery"]
+    assert tl[0]["start"] == 0 and tl[-1]["end"] == 72
+    assert [p["end"] - p["start"] for p in tl] == [12, 24, 36]
+
+
+def test_robust_design_is_a_latin_hypercube_in_range():
+    d = v.robust_design(30, 1)
+    assert len(d) == 30
+    for k, (lo, hi) in v.ROBUST_RANGES.items():
+        assert d[k].between(lo, hi).all()
+        # one point in each of the 30 strata of every axis
+        strata = np.floor((d[k] - lo) / (hi - lo) * 30).astype(int)
+        assert sorted(strata) == list(range(30))
+    assert d.equals(v.robust_design(30, 1))
+
+
+# ----- the pattern files ------------------------------------------------------------------
+def test_sixteen_patterns_load():
+    pats = v.load_patterns()
+    assert [p.id for p in pats] == ALL
+    for p in pats:
+        assert p.claim and p.passage and p.mechanism and p.parameters, p.id
+        assert p.seed_study in ("000", "001", "002", "003", "004"), p.id
+        assert p.replicates >= 10, p.id
+        for t in p.tests:
+            assert t.label and t.expected in (1, -1)
+
+
+@pytest.mark.parametrize(
+    ("pid", "kinds"),
+    [
+        ("P2", {"gradient"}),
+        ("P4", {"interaction"}),
+        ("P12", {"interaction"}),
+        ("P15", {"optimum"}),
+    ],
+)
+def test_gradient_patterns_are_tested_as_gradients(pid, kinds):
+    (p,) = v.load_patterns([pid])
+    assert kinds <= {t.contrast.kind for t in p.tests}
+
+
+def test_expected_verdicts_cover_every_pattern():
+    exp = v.load_expected()
+    assert sorted(exp["quick"], key=lambda s: int(s[1:])) == ALL
+    assert sorted(exp["full"], key=lambda s: int(s[1:])) == ALL
+
+
+def test_pattern_ids():
+    assert v.pattern_id("p01") == "P1"
+    assert v.parse_pattern_list("P1, 12") == ["P1", "P12"]
+    with pytest.raises(SacaInputError):
+        v.pattern_id("X3")
+
+
+def test_regressions_flags_only_lost_reproductions():
+    res = {
+        "patterns": [
+            {"id": "P1", "verdict": v.INCONCLUSIVE, "tests": []},
+            {"id": "P2", "verdict": v.REPRODUCED, "tests": []},
+            {"id": "P3", "verdict": v.REPRODUCED, "tests": []},
+        ]
+    }
+    exp = {"P1": v.REPRODUCED, "P2": v.REPRODUCED, "P3": v.INCONCLUSIVE}
+    out = v.regressions(res, exp)
+    assert len(out) == 1 and out[0].startswith("P1 was reproduced and is now inconclusive")
+
+
+# ----- spec errors: exit 2, one line ------------------------------------------------------
+def _one_line_error(code, out, err, *needles):
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith("saca: error: ") and err.count("\n") == 1, err
+    for n in needles:
+        assert n in err, err
+
+
+def test_unknown_pattern_exits_2():
+    _one_line_error(*call(["validate", "--pattern", "P1,P17", "--quick"]), "P17")
+    _one_line_error(*call(["validate", "--pattern", "Q1"]), "Q1")
+
+
+def test_bad_options_exit_2():
+    _one_line_error(*call(["validate", "--pattern", "P1", "--replicates", "1"]), "--replicates")
+    _one_line_error(*call(["validate", "--pattern", "P1", "--workers", "0"]), "--workers")
+    _one_line_error(*call(["validate", "--pattern", "P1", "--report", "x.md"]), "--report")
+
+
+def _bad_spec(tmp_path, edit):
+    d = tmp_path / "pats"
+    d.mkdir()
+    text = (v.PATTERN_DIR / "P11.toml").read_text(encoding="utf-8")
+    (d / "P11.toml").write_text(edit(text), encoding="utf-8")
+    return call(["validate", "--patterns-dir", d, "--quick"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda s: s.replace('metric = "needs_created"', 'metric = "needs_made"'), "needs_made"),
+        (lambda s: s.replace('kind = "switch"', 'kind = "toggle"', 1), "toggle"),
+        (lambda s: s.replace('"regime.front_loading"', '"regime.front_load"', 1), "front_load"),
+        (lambda s: s.replace("on = 0.7", "on = 7.0", 1), "front_loading"),
+        (lambda s: s.replace('expected = "-"', 'expected = "down"', 1), "expected"),
+        (lambda s: s.replace('regime = "hybrid"', 'regime = "anarchy"'), "anarchy"),
+        (lambda s: s.replace("replicates = 10", "replicate = 10"), "replicate"),
+        (lambda s: s.replace('id = "P11"', 'id = "P12"'), "P12"),
+        (lambda s: s + "\n[[test]\n", "TOML"),
+        (
+            lambda s: s.replace('label = "fewer needs arise"', 'label = "x"\nwindow = "day5"'),
+            "day5",
+        ),
+    ],
+)
+def test_bad_spec_file_exits_2(tmp_path, edit, needle):
+    _one_line_error(*_bad_spec(tmp_path, edit), "P11.toml", needle)
+
+
+def test_missing_patterns_dir_exits_2(tmp_path):
+    _one_line_error(*call(["validate", "--patterns-dir", tmp_path / "nope"]), "nope")
+
+
+# ----- running ----------------------------------------------------------------------------
+def test_small_run_writes_figures_report_and_robustness(tmp_path):
+    out = tmp_path / "validation"
+    code, stdout, err = call(
+        [
+            "validate",
+            "--pattern",
+            "P11",
+            "--quick",
+            "--replicates",
+            "2",
+            "--robustness",
+            "2",
+            "--out",
+            out,
+            "--json",
+        ]
+    )
+    assert code == 0, err
+    res = json.loads(stdout)
+    (p,) = res["patterns"]
+    assert p["id"] == "P11" and p["experiment"]["replicates"] == 2
+    for t in p["tests"]:
+        assert {"effect", "lo", "hi", "verdict", "arms", "expected"} <= set(t)
+        assert len(t["arms"]) == 2 and t["n"] == 2
+    assert (out / "validation.json").is_file() and (out / "P11.png").is_file()
+    report = (tmp_path / "VALIDATION.md").read_text(encoding="utf-8")
+    assert "saca validate --pattern P11 --quick --replicates 2" in report
+    assert "validation/P11.png" in report and "## P11" in report
+    if p["verdict"] == v.REPRODUCED:
+        rob = p["robustness"]
+        assert rob["points"] == 2 and 0 <= rob["held"] <= 2
+        assert (out / "robustness.png").is_file()
+        assert "situations" in report
+
+
+def test_results_do_not_depend_on_workers():
+    (p,) = v.load_patterns(["P13"])
+    a = v.run_validation([p], quick=True, replicates=2, workers=1, progress=False)
+    b = v.run_validation([p], quick=True, replicates=2, workers=2, progress=False)
+    strip = lambda r: [(t["effect"], t["lo"], t["hi"]) for t in r["patterns"][0]["tests"]]  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+@pytest.fixture(scope="module")
+def quick_all():
+    """The quick validation of all sixteen patterns, run once for this module."""
+    return v.run_validation(v.load_patterns(), quick=True, workers=2, progress=False)
+
+
+def test_quick_validation_keeps_reproduced_patterns(quick_all):
+    expected = v.load_expected()["quick"]
+    lost = v.regressions(quick_all, expected)
+    assert not lost, "\n".join(lost)
+
+
+def test_quick_validation_reports_every_pattern(quick_all):
+    assert [p["id"] for p in quick_all["patterns"]] == ALL
+    text = v.text_report(quick_all)
+    for pid in ALL:
+        assert f"\n  {pid} " in text
+    for p in quick_all["patterns"]:
+        assert p["verdict"] in v.VERDICTS
+        assert p["verdict"] == v.pattern_verdict([t["verdict"] for t in p["tests"]])
+
+
+def test_figures_and_report_from_a_result(quick_all, tmp_path):
+    fig = v.plot_pattern(quick_all["patterns"][11])  # P12: an interaction
+    assert len([ax for ax in fig.axes if ax.get_visible()]) >= 1
+    md = v.markdown_report(quick_all, "validation", "saca validate --quick")
+    for pid in ALL:
+        assert f"## {pid}\n" in md and f"validation/{pid}.png" in md
+    assert "| pattern | claim |" in md
+
+
+def test_check_flag_exits_1_on_regression(tmp_path, monkeypatch):
+    monkeypatch.setattr(v, "load_expected", lambda: {"quick": {"P11": v.REPRODUCED}, "full": {}})
+    d = tmp_path / "pats"
+    d.mkdir()
+    shutil.copy(v.PATTERN_DIR / "P11.toml", d / "P11.toml")
+    text = (d / "P11.toml").read_text(encoding="utf-8")
+    # claim the opposite sign: the pattern is then "not reproduced" and --check fails
+    (d / "P11.toml").write_text(text.replace('expected = "-"', 'expected = "+"'), "utf-8")
+    code, _, err = call(
+        ["validate", "--patterns-dir", d, "--quick", "--replicates", "2", "--check"]
+    )
+    assert code == 1
+    assert "regression: P11 was reproduced" in err
+
+
+def test_pattern_files_are_package_data():
+    assert Path(v.PATTERN_DIR).name == "patterns"
+    assert (v.PATTERN_DIR / "expected.toml").is_file()
