@@ -2,6 +2,8 @@
 
 import contextlib
 import io
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,3 +293,20 @@ def test_cli_backend_option_errors(tmp_path, argv, message):
     code, _, stderr = call(["sweep", spec, "--out", tmp_path / "o", *argv])
     assert code == 2 and message in stderr and stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_example_specs_are_valid_and_small():
+    specs = sorted((Path(sweep.__file__).parent / "specs").glob("*.toml"))
+    names = {p.stem for p in specs}
+    assert {"emergency_compare", "information_control", "situation_lhs"} <= names
+    for p in specs:
+        plan = sweep.prepare(p)
+        assert plan.n_runs <= 80, p.name
+    lhs = sweep.prepare(Path(sweep.__file__).parent / "specs" / "situation_lhs.toml")
+    assert lhs.design.kind == "lhs"
+    assert set(lhs.param_kinds) == {
+        "situation.risk",
+        "situation.capacity_mean",
+        "situation.cohesion_mean",
+    }
+    assert math.isclose(lhs.design.points["situation.risk"].min(), 0.1, abs_tol=0.1)
