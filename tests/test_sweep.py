@@ -29,6 +29,8 @@ TINY = (
     '"situation.communities" = 2\n"situation.streets" = 1\n'
 )
 SWEEP = [sys.executable, "-m", "experiments", "sweep"]
+# These tests start processes (pools, dask, the CLI): a hang fails instead of blocking CI.
+pytestmark = pytest.mark.timeout(300)
 KEYS = ["id", "point", "regime", "replicate", "seed", "regime.information", "situation.risk"]
 
 
