@@ -204,17 +204,26 @@ def server_env() -> dict[str, str]:
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:
     """Install the front end if needed, then serve the app until interrupted.
 
+    On POSIX the server replaces this process (``os.execve``), so signalling ``saca app``
+    (Ctrl-C, ``kill``, a test fixture's ``terminate()``) stops the server itself rather
+    than leaving it running without a parent; elsewhere it runs as a child process.
+
     Args:
         host: the address to listen on.
         port: the port.
         open_browser: open a browser tab once the server is up.
 
     Returns:
-        The server's exit code.
+        The server's exit code (only where it runs as a child).
 
     Raises:
         AssetError: the front end could not be installed.
     """
     ensure_assets()
     print(f"saca app: serving on http://{host}:{port} (Ctrl-C to stop)", file=sys.stderr)
-    return subprocess.call(server_command(host, port, open_browser), env=server_env())
+    cmd, env = server_command(host, port, open_browser), server_env()
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)
+    return subprocess.call(cmd, env=env)

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -257,6 +258,7 @@ def app_url():
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            start_new_session=True,  # its own process group: teardown stops all of it
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -273,11 +275,44 @@ def app_url():
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group (SIGTERM, then SIGKILL after 20 s)."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
         try:
-            proc.wait(timeout=20)
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
         except subprocess.TimeoutExpired:
-            proc.kill()
+            continue
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_saca_app_becomes_the_server():
+    """``saca app`` execs the server, so stopping its pid stops the server (a child would
+    keep running, orphaned, after ``terminate()``)."""
+    _need(shutil.which("npm") is not None, "npm is needed to unpack the app's front end")
+    app_assets.ensure_assets()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments", "app", "--port", str(_free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while b"solara" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+            assert proc.poll() is None, "saca app exited"
+            assert time.monotonic() < deadline, "saca app did not exec the server"
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def _metric(page, key: str) -> str:
