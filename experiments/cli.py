@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small district (1,600 households, 72 days) and 5 replicates: a few minutes",
+        help="72-day runs (phases shortened in proportion) and 5 replicates: a few minutes",
     )
     p.add_argument(
         "--replicates",
