@@ -61,19 +61,28 @@ class AppModel(CollaborationModel):
     replaces the preset's value. The model stops (``running = False``) at the end of the
     scenario's timeline, and records how long each step took (``step_seconds``).
 
+    Mesa's Reset builds ``type(model)(**changed)`` from the inputs the user changed, which
+    may be only some of them. The app therefore gives each browser session a subclass
+    (:func:`session_model`) whose ``remembered`` settings are the last model's: a
+    parameter not given keeps its current value (the scenario, the seed, the preset and
+    the regime values, unless the preset changes). ``AppModel`` itself remembers nothing.
+
     Args:
         scenario_name: scenario preset name or TOML path.
         preset: regime preset name or TOML path.
         seed: the model's seed (``rng``).
         **regime values: ``information`` ... ``control`` and the switches in
-            :data:`SWITCHES`; None keeps the preset's value.
+            :data:`SWITCHES`; None keeps the current (or the preset's) value.
     """
+
+    remembered: dict[str, Any] | None = None
+    """The last model's :attr:`settings` on a session subclass; None: remember nothing."""
 
     def __init__(
         self,
-        scenario_name: str = DEFAULTS["scenario_name"],
-        preset: str = DEFAULTS["preset"],
-        seed: int = DEFAULTS["seed"],
+        scenario_name: str | None = None,
+        preset: str | None = None,
+        seed: int | None = None,
         information: float | None = None,
         consensus: float | None = None,
         goals: float | None = None,
@@ -93,13 +102,28 @@ class AppModel(CollaborationModel):
         off_post_share: float | None = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k in DIALS + SWITCHES and v is not None}
+        last = type(self).remembered or {}
+        scenario_name = scenario_name or last.get("scenario_name", DEFAULTS["scenario_name"])
+        preset = preset or last.get("preset", DEFAULTS["preset"])
+        seed = int(last.get("seed", DEFAULTS["seed"]) if seed is None else seed)
+        if last.get("preset") == preset:  # same preset: keep the current regime values
+            given = {**{k: last[k] for k in DIALS + SWITCHES if k in last}, **given}
         overrides = {f"regime.{k}": v for k, v in given.items()}
-        super().__init__(scenario=scenario_name, regime=preset, rng=int(seed), overrides=overrides)
-        self.scenario_name = scenario_name
-        self.preset = preset
-        self.seed = int(seed)
+        super().__init__(scenario=scenario_name, regime=preset, rng=seed, overrides=overrides)
+        self.scenario_name, self.preset, self.seed = scenario_name, preset, seed
         self.step_seconds: list[float] = []
-        self._layouts: dict[int, dict] = {}
+        if type(self).remembered is not None:
+            type(self).remembered = self.settings
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Scenario, preset, seed and every regime value of this model."""
+        return {
+            "scenario_name": self.scenario_name,
+            "preset": self.preset,
+            "seed": self.seed,
+            **{k: getattr(self.regime, k) for k in DIALS + SWITCHES},
+        }
 
     def step(self) -> None:
         """One day; the model stops running (Mesa's play loop ends) after the last day of
@@ -126,43 +150,41 @@ def _choices(name: str) -> tuple[str, ...]:
     return tuple(field.metadata.get("choices") or ())
 
 
-def model_params(
-    preset: str = DEFAULTS["preset"],
-    scenario_name: str = DEFAULTS["scenario_name"],
-    seed: int = DEFAULTS["seed"],
-) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: pickers, the six dials and the switches.
+def session_model() -> type[AppModel]:
+    """A subclass of :class:`AppModel` for one browser session, remembering its last
+    model's settings (Mesa's Reset passes only the inputs that changed)."""
+    return type("SessionModel", (AppModel,), {"remembered": {}})
 
-    The sliders start at the preset's values; ``preset`` itself is passed as a fixed
-    parameter (the preset picker beside them changes it).
+
+def model_params(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SolaraViz's ``model_params``: the scenario, the seed, the six dials and the switches,
+    each input starting at ``settings`` (a model's :attr:`AppModel.settings`).
 
     Args:
-        preset: the regime preset whose values the inputs show.
-        scenario_name: the scenario shown in the picker.
-        seed: the seed shown.
+        settings: the values to show; None shows the default scenario, seed and preset.
     """
-    values = regime_values(preset)
+    if settings is None:
+        settings = {**DEFAULTS, **regime_values(DEFAULTS["preset"])}
     params: dict[str, Any] = {
         "scenario_name": {
             "type": "Select",
-            "value": scenario_name,
+            "value": settings["scenario_name"],
             "values": preset_names("scenarios"),
             "label": "Scenario",
         },
-        "seed": {"type": "SliderInt", "value": seed, "min": 0, "max": 100, "step": 1},
-        "preset": preset,
+        "seed": {"type": "SliderInt", "value": settings["seed"], "min": 0, "max": 100, "step": 1},
     }
     for dial in DIALS:
         params[dial] = {
             "type": "SliderFloat",
-            "value": float(values[dial]),
+            "value": float(settings[dial]),
             "min": 0.0,
             "max": 1.0,
             "step": 0.05,
             "label": dial,
         }
     for name in SWITCHES:
-        v = values[name]
+        v = settings[name]
         label = name.replace("_", " ")
         if isinstance(v, bool):
             params[name] = {"type": "Checkbox", "value": v, "label": label}
@@ -425,20 +447,23 @@ def PresetPicker(preset: str, on_preset: Callable[[str], None]) -> None:
 @solara.component
 def Page() -> None:
     """The app: SolaraViz with the preset picker beside its sidebar."""
-    preset, set_preset = solara.use_state(DEFAULTS["preset"])
-    first = solara.use_memo(lambda: AppModel(), [])
+    cls = solara.use_memo(session_model, [])
+    first = solara.use_memo(lambda: cls(), [])
     model = solara.use_reactive(first)
+    picks, set_picks = solara.use_state(0)
     current = model.value
 
     def on_preset(p: str) -> None:
-        model.value = AppModel(scenario_name=current.scenario_name, preset=p, seed=current.seed)
-        set_preset(p)
+        model.value = cls(scenario_name=current.scenario_name, preset=p, seed=current.seed)
+        set_picks(picks + 1)
 
     with solara.Sidebar():
-        PresetPicker(preset, on_preset)
+        PresetPicker(current.preset, on_preset)
+    # Keyed by the picks: a new preset remounts the inputs, dropping changes not yet
+    # applied, so that every input shows the new model's value.
     SolaraViz(
         model,
         components=[(OneRun, 0), (SideBySide, 1)],
-        model_params=model_params(preset, current.scenario_name, current.seed),
+        model_params=model_params(current.settings),
         name="saca: constructive vs autonomous collaboration",
-    ).key(f"viz-{preset}")
+    ).key(f"viz-{picks}")

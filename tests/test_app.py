@@ -38,6 +38,7 @@ from experiments.app import (
     metrics_html,
     model_params,
     regime_values,
+    session_model,
 )
 from experiments.app_figures import NetworkPlot, SeriesPlot, network_figure, rolling
 from experiments.cli import main
@@ -84,20 +85,39 @@ def test_app_model_stops_at_the_end_of_the_timeline():
     assert len(m.timeseries()) == days
 
 
-def test_model_params_pass_mesas_checks_and_rebuild_the_model():
-    params = model_params("constructive")
+def test_model_params_show_the_models_settings_and_pass_mesas_checks():
+    model = AppModel(preset="constructive", seed=7)
+    params = model_params(model.settings)
     assert set(DIALS + SWITCHES) <= set(params)
     assert all(params[d]["value"] == 0.0 for d in DIALS)
-    model = AppModel(preset="constructive")
+    assert params["seed"]["value"] == 7
     solara_viz._check_model_params(model, params)  # what SolaraViz checks on start
-    user, fixed = solara_viz.split_model_params(params)
-    values = {**fixed, **{k: v["value"] for k, v in user.items()}, "information": 0.8}
-    kwargs = solara_viz._build_model_init_kwargs(  # what Reset does
-        model, values, add_scenario_when_empty=True, require_model_accepts_scenario=True
+    assert model_params()["information"]["value"] == regime_values("hybrid")["information"]
+
+
+def test_a_session_model_keeps_what_reset_does_not_pass():
+    cls = session_model()
+    first = cls(scenario_name="baseline", preset="autonomous", seed=5)
+    # Mesa's Reset: type(model)(**kwargs) with only the inputs the user changed
+    kwargs = solara_viz._build_model_init_kwargs(
+        first, {"contract": 0.0}, add_scenario_when_empty=True, require_model_accepts_scenario=True
     )
-    rebuilt = AppModel(**kwargs)
-    assert rebuilt.regime.information == 0.8
-    assert rebuilt.regime.contract == 0.0
+    second = type(first)(**kwargs)
+    assert (second.scenario_name, second.preset, second.seed) == ("baseline", "autonomous", 5)
+    assert second.regime.contract == 0.0
+    assert second.regime.information == regime_values("autonomous")["information"]
+    third = cls(information=0.3)  # the change to contract is kept too
+    assert (third.regime.contract, third.regime.information) == (0.0, 0.3)
+    fourth = cls(preset="constructive")  # a new preset starts from its own values
+    assert fourth.settings == {
+        "scenario_name": "baseline",
+        "preset": "constructive",
+        "seed": 5,
+        **regime_values("constructive"),
+    }
+    assert session_model().remembered == {}  # each session starts afresh
+    assert AppModel.remembered is None
+    assert AppModel().seed == 42
 
 
 def test_metrics_table_has_every_row_and_dashes_before_the_first_step():
@@ -374,6 +394,13 @@ def test_app_in_headless_chromium(app_url):
             draw_ms = page.locator(".saca-drawtime").inner_text()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "app.png"))
+
+            # A preset rebuilds the model and moves the sliders to its values.
+            page.get_by_role("button", name="Preset hybrid").click()
+            page.get_by_role("option", name="autonomous").click()
+            status.filter(has_text="Day 0 of 180").filter(has_text="regime autonomous").wait_for()
+            slider = page.get_by_role("slider", name="contract")
+            assert slider.get_attribute("aria-valuenow") == "1"
 
             # Side by side: constructive and autonomous step together.
             page.get_by_role("tab", name="Page 1").click()
