@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import textwrap
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -861,9 +862,28 @@ def _experiment_dict(p: Pattern, replicates: int, quick: bool) -> dict[str, Any]
     }
 
 
+def _by_level(plan: _Planned, values: np.ndarray) -> list[dict[str, Any]]:
+    """For an interaction: per level of ``by``, the slope on ``key`` (mean and CI over
+    replicates) and the level of ``key`` with the highest mean."""
+    by = np.array([a.by for a in plan.arms], dtype=float)
+    x = np.array([a.x for a in plan.arms], dtype=float)
+    rows = []
+    for w in np.unique(by):
+        m = by == w
+        per = [slope(x[m], values[m, r]) for r in range(values.shape[1])]
+        ci = stats.mean_ci(per)
+        means = np.nanmean(values[m], axis=1)
+        best = float(x[m][int(np.nanargmax(means))]) if np.isfinite(means).any() else None
+        rows.append(
+            {"by": float(w), "slope": ci["mean"], "lo": ci["lo"], "hi": ci["hi"], "best": best}
+        )
+    return rows
+
+
 def _test_dict(plan: _Planned, values: np.ndarray) -> dict[str, Any]:
     t = plan.test
     eff = effect(t, values, plan.arms)
+    extra = {"by_level": _by_level(plan, values)} if t.contrast.kind == "interaction" else {}
     return {
         "label": t.label,
         "metric": t.metric_label,
@@ -877,6 +897,7 @@ def _test_dict(plan: _Planned, values: np.ndarray) -> dict[str, Any]:
         "verdict": verdict(eff["lo"], eff["hi"], t.expected),
         "arms": _arm_stats(plan, values),
         "per_replicate": values.tolist(),
+        **extra,
     }
 
 
@@ -1197,29 +1218,56 @@ def _panel(ax: Any, t: Mapping[str, Any]) -> None:
     ax.tick_params(labelsize=8)
 
 
+def _slopes_panel(ax: Any, t: Mapping[str, Any]) -> None:
+    rows = t["by_level"]
+    w = np.array([r["by"] for r in rows])
+    m = np.array([_f(r["slope"]) for r in rows])
+    lo = np.array([_f(r["lo"]) for r in rows])
+    hi = np.array([_f(r["hi"]) for r in rows])
+    err = np.where(np.isfinite([m - lo, hi - m]), [m - lo, hi - m], 0.0)
+    ax.errorbar(w, m, yerr=err, fmt="o-", color=COLOURS[t["verdict"]], capsize=4)
+    ax.axhline(0, color="#999999", lw=1)
+    c = t["contrast"]
+    ax.set_xlabel(c["by"], fontsize=8)
+    ax.set_ylabel(f"slope of {t['metric']} on {c['key']}", fontsize=8)
+    ax.set_title(
+        f"slope on {c['key']} at each level of {c['by']}\n(the test: the trend of these slopes)",
+        fontsize=9,
+    )
+    ax.grid(alpha=0.3)
+    ax.tick_params(labelsize=8)
+
+
 def plot_pattern(p: Mapping[str, Any], path: str | Path | None = None) -> Figure:
-    """One figure per pattern: a panel per test (bars with 95% CIs, or lines with bands).
+    """One figure per pattern: a panel per test (bars with 95% CIs, or lines with bands);
+    an interaction gets a second panel with the slope at each level of its moderator.
 
     Args:
         p: a pattern entry of :func:`run_validation`'s result.
         path: where to save the PNG, or None.
     """
-    n = len(p["tests"])
+    panels: list[tuple[Callable[[Any, Mapping[str, Any]], None], Mapping[str, Any]]] = []
+    for t in p["tests"]:
+        panels.append((_panel, t))
+        if t.get("by_level"):
+            panels.append((_slopes_panel, t))
+    n = len(panels)
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(4.4 * ncols, 3.6 * nrows + 0.8), layout="constrained")
+    width = max(4.6 * ncols, 9.0)
+    fig = Figure(figsize=(width, 3.7 * nrows + 1.0), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
-    for ax, t in zip(axes, p["tests"], strict=False):
-        _panel(ax, t)
+    for ax, (draw, t) in zip(axes, panels, strict=False):
+        draw(ax, t)
     reps = p["experiment"]["replicates"]
-    fig.suptitle(
-        f"{p['id']} {p['title']}: {p['verdict']} "
-        f"({p['experiment']['scenario']} scenario, {reps} replicates; bars and bands: 95% CI)",
-        fontsize=10,
-        color=COLOURS[p["verdict"]],
+    title = (
+        f"{p['id']} {p['title']}: {p['verdict']}. {p['experiment']['scenario']} scenario, "
+        f"{reps} replicates; bars and bands: 95% CI of each arm's mean (the effects' CIs are "
+        "paired across arms and narrower)"
     )
+    fig.suptitle(textwrap.fill(title, int(11 * width)), fontsize=10, color=COLOURS[p["verdict"]])
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
@@ -1418,9 +1466,9 @@ def _pattern_section(p: Mapping[str, Any], figures: str) -> list[str]:
     e = p["experiment"]
     ov = ", ".join(f"`{k} = {_v(v)}`" for k, v in e["overrides"].items()) or "none"
     L = [
-        f"## {p['id']}",
+        f'<a id="{p["id"].lower()}"></a>',
         "",
-        f"### {p['title']}",
+        f"## {p['id']} · {p['title']}",
         "",
         f"**Claim.** {' '.join(p['claim'].split())}",
         "",
@@ -1448,6 +1496,22 @@ def _pattern_section(p: Mapping[str, Any], figures: str) -> list[str]:
             f"`{t['metric']}`{win} | {t['expected']} | {_ci_text(t)} | {t['n']} | "
             f"{t['verdict']} |"
         )
+    for t in p["tests"]:
+        if t.get("by_level"):
+            c = t["contrast"]
+            slopes = "; ".join(
+                f"{r['by']:g}: {_num(r['slope'])} [{_num(r['lo'])}, {_num(r['hi'])}]"
+                for r in t["by_level"]
+            )
+            best = ", ".join(
+                f"{r['by']:g} → {_v(r['best'])}" for r in t["by_level"] if r["best"] is not None
+            )
+            L += [
+                "",
+                f"*{_md_escape(t['label'])}*: slope of `{t['metric']}` on `{c['key']}` at each "
+                f"`{c['by']}`: {slopes}. Level of `{c['key']}` with the highest mean at each "
+                f"`{c['by']}`: {best}.",
+            ]
     L += [
         "",
         f"![{p['id']}]({figures}/{p['id']}.png)",

@@ -323,7 +323,7 @@ def test_small_run_writes_figures_report_and_robustness(tmp_path):
     assert (out / "validation.json").is_file() and (out / "P11.png").is_file()
     report = (tmp_path / "VALIDATION.md").read_text(encoding="utf-8")
     assert "saca validate --pattern P11 --quick --replicates 2" in report
-    assert "validation/P11.png" in report and "## P11" in report
+    assert "validation/P11.png" in report and "## P11 · " in report
     if p["verdict"] == v.REPRODUCED:
         rob = p["robustness"]
         assert rob["points"] == 2 and 0 <= rob["held"] <= 2
@@ -366,7 +366,7 @@ def test_figures_and_report_from_a_result(quick_all, tmp_path):
     assert len([ax for ax in fig.axes if ax.get_visible()]) >= 1
     md = v.markdown_report(quick_all, "validation", "saca validate --quick")
     for pid in ALL:
-        assert f"## {pid}\n" in md and f"validation/{pid}.png" in md
+        assert f'<a id="{pid.lower()}"></a>' in md and f"validation/{pid}.png" in md
     assert "| pattern | claim |" in md
 
 
