@@ -54,11 +54,7 @@ import threading
 import time
 import tomllib
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
-from concurrent.futures import wait as futures_wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -721,88 +717,125 @@ class _Serial:
             yield task, execute(task)
 
 
-class _Process:
-    """A spawn process pool with bounded submission that survives dying workers.
+def _worker_loop(conn: Any) -> None:
+    """A worker process: receive a task, send back its outcome, until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        outcome = execute(task)
+        try:
+            conn.send(outcome)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            conn.send(_failed(task, exc, "its result could not be sent back"))
 
-    When a worker process dies (killed, crashed, out of memory) the pool breaks and the
-    runs in flight cannot tell which one did it: they are redone one at a time in a new
-    pool, and a run whose worker dies while it runs alone is recorded as failed.
+
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Any
+    task: RunTask | None = None
+
+
+class _Process:
+    """Worker processes (spawned), each running one task at a time over its own pipe.
+
+    A worker that dies (killed, crashed, out of memory) takes only its own run with it:
+    that run is recorded as failed and a fresh worker takes its place.
     """
 
     def __init__(self, workers: int) -> None:
         self.concurrency = workers
-        self._ex: ProcessPoolExecutor | None = None
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._ex is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._ex = ProcessPoolExecutor(max_workers=self.concurrency, mp_context=ctx)
-        return self._ex
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_worker_loop, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
 
     def __enter__(self) -> _Process:
+        self._workers = [self._spawn() for _ in range(self.concurrency)]
         return self
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
-        if self._ex is None:
-            return
-        if exc_type is None:
-            self._ex.shutdown(wait=True)
-        else:  # interrupted: do not wait for runs in flight
-            self._kill()
+        for w in self._workers:
+            if exc_type is None and w.task is None:
+                with contextlib.suppress(OSError):
+                    w.conn.send(None)
+        for w in self._workers:
+            if exc_type is None:
+                w.proc.join(timeout=10)
+            if w.proc.is_alive():
+                w.proc.terminate()
+                w.proc.join(timeout=10)
+            w.conn.close()
+        self._workers = []
 
-    def _kill(self) -> None:
-        if self._ex is None:
-            return
-        procs = list((getattr(self._ex, "_processes", None) or {}).values())
-        self._ex.shutdown(wait=False, cancel_futures=True)
-        for p in procs:
-            with contextlib.suppress(Exception):
-                p.terminate()
-        self._ex = None
+    def _give(self, i: int, task: RunTask) -> None:
+        w = self._workers[i]
+        try:
+            w.conn.send(task)
+        except OSError:  # the worker died while idle: not this run's fault
+            w.proc.join(timeout=1)
+            self._workers[i] = w = self._spawn()
+            w.conn.send(task)
+        w.task = task
+
+    def _replace(self, i: int) -> None:
+        w = self._workers[i]
+        w.proc.join(timeout=5)
+        if w.proc.is_alive():
+            w.proc.terminate()
+        w.conn.close()
+        self._workers[i] = self._spawn()
 
     def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
-        window = 2 * self.concurrency
-        suspects: deque[RunTask] = deque()
-        inflight: dict[Any, RunTask] = {}
-        alone = False
+        from multiprocessing.connection import wait as mp_wait
+
+        exhausted = False
         while True:
-            if suspects:  # after a worker died: one suspect at a time
-                if not inflight:
-                    task = suspects.popleft()
-                    inflight[self._pool().submit(execute, task)] = task
-                    alone = True
-            else:
-                alone = False
-                while len(inflight) < window:
+            for i, w in enumerate(self._workers):
+                if w.task is None and not exhausted:
                     task = next(tasks, None)
                     if task is None:
-                        break
-                    inflight[self._pool().submit(execute, task)] = task
-            if not inflight:
+                        exhausted = True
+                    else:
+                        self._give(i, task)
+            busy = [(i, w) for i, w in enumerate(self._workers) if w.task is not None]
+            if not busy:
                 return
-            done, _ = futures_wait(list(inflight), timeout=TICK, return_when=FIRST_COMPLETED)
-            if not done:
+            handles = [w.conn for _, w in busy] + [w.proc.sentinel for _, w in busy]
+            ready = set(mp_wait(handles, timeout=TICK))
+            if not ready:
                 yield None
                 continue
             finished: list[tuple[RunTask, RunOutcome]] = []
-            broken: BrokenProcessPool | None = None
-            for fut in done:
-                task = inflight.pop(fut)
+            for i, w in busy:
+                if w.conn not in ready and w.proc.sentinel not in ready:
+                    continue
+                task = w.task
+                assert task is not None
                 try:
-                    finished.append((task, fut.result()))
-                except BrokenProcessPool as exc:
-                    broken = exc
-                    if alone:
-                        why = "its worker process died: killed, crashed or out of memory"
-                        finished.append((task, _failed(task, exc, why)))
-                    else:
-                        suspects.append(task)
-                except Exception as exc:
-                    finished.append((task, _failed(task, exc)))
-            if broken is not None:  # the pool is gone: redo the runs in flight in a new one
-                suspects.extend(inflight.values())
-                inflight.clear()
-                self._kill()
+                    outcome = w.conn.recv() if w.conn.poll() else None
+                except (EOFError, OSError):
+                    outcome = None
+                if outcome is None:  # the process ended without an answer
+                    w.proc.join(timeout=5)
+                    code = w.proc.exitcode
+                    how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                    why = f"its worker process died ({how}): killed, crashed or out of memory"
+                    outcome = _failed(task, ChildProcessError(why))
+                    self._replace(i)
+                else:
+                    w.task = None
+                finished.append((task, outcome))
             yield from finished
 
 
