@@ -158,13 +158,17 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def load_spec(path: str | Path, base_dir: str | Path | None = None) -> SweepSpec:
+def load_spec(
+    path: str | Path, base_dir: str | Path | None = None, extra_tables: Sequence[str] = ()
+) -> SweepSpec:
     """Read and check a sweep spec file.
 
     Args:
         path: the TOML file.
         base_dir: directory for relative scenario / regime files in the spec; default the
             spec file's directory.
+        extra_tables: further tables the caller reads itself (e.g. ``sensitivity`` for
+            ``saca sensitivity``); they are kept in ``data`` and count in the spec's hash.
 
     Raises:
         SacaInputError: a missing file, bad TOML, unknown key or table, or a value of the
@@ -182,7 +186,9 @@ def load_spec(path: str | Path, base_dir: str | Path | None = None) -> SweepSpec
     except ValueError as exc:
         raise SacaInputError(f"cannot read {path}: {exc}; fix the TOML syntax") from None
     base = Path(base_dir) if base_dir is not None else p.resolve().parent
-    return parse_spec(data, label=str(path), base_dir=base, text=text, stem=p.stem)
+    return parse_spec(
+        data, label=str(path), base_dir=base, text=text, stem=p.stem, extra_tables=extra_tables
+    )
 
 
 def parse_spec(
@@ -191,6 +197,7 @@ def parse_spec(
     base_dir: str | Path = ".",
     text: str = "",
     stem: str = "sweep",
+    extra_tables: Sequence[str] = (),
 ) -> SweepSpec:
     """Check a parsed sweep spec and return it as a :class:`SweepSpec`.
 
@@ -200,6 +207,7 @@ def parse_spec(
         base_dir: directory for relative scenario / regime files.
         text: the original text, kept for the copy in the results directory.
         stem: default name of the sweep.
+        extra_tables: further tables allowed, checked by the caller (see :func:`load_spec`).
 
     Raises:
         SacaInputError: see :func:`load_spec`.
@@ -209,13 +217,14 @@ def parse_spec(
         return SacaInputError(f"{label}: {msg}")
 
     data = dict(data)
+    tables = (*SPEC_TABLES, *extra_tables)
     for key, value in data.items():
-        if key not in SPEC_TABLES:
+        if key not in tables:
             if key in SWEEP_KEYS:
                 raise fail(f"{key} belongs in the [sweep] table")
             raise fail(
-                f"unknown table [{key}]; {_did_you_mean(key, SPEC_TABLES)}"
-                f"use [sweep], [parameters] and [fixed]"
+                f"unknown table [{key}]; {_did_you_mean(key, tables)}"
+                f"use {', '.join(f'[{t}]' for t in tables)}"
             )
         if not isinstance(value, dict):
             raise fail(f"{key} must be a table [{key}]")

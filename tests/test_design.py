@@ -143,6 +143,16 @@ def test_spec_hash_ignores_layout_and_description():
     assert a.hash == b.hash != c.hash
 
 
+def test_extra_tables_are_allowed_only_when_asked_for_and_count_in_the_hash() -> None:
+    data = spec_with(map={"metrics": ["efficacy"]})
+    with pytest.raises(SacaInputError, match=r"unknown table \[map\]"):
+        sweep.parse_spec(data)
+    spec = sweep.parse_spec(data, extra_tables=("map",))
+    assert spec.data["map"] == {"metrics": ["efficacy"]}
+    other = sweep.parse_spec(spec_with(map={"metrics": ["trust"]}), extra_tables=("map",))
+    assert spec.hash != other.hash
+
+
 BAD_SPECS = [
     (spec_with({"replicats": 3}), "unknown key 'replicats' in [sweep]; did you mean 'replicates'"),
     (spec_with(paramters={}), "unknown table [paramters]; did you mean 'parameters'"),
