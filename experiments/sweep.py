@@ -9,8 +9,10 @@ the replicates, the root seed and a design over parameters given by dotted key::
     steps = 120                 # optional: default the scenario's whole timeline
     replicates = 5
     seed = 7
-    design = "lhs"              # factorial (default) | lhs | sobol
-    samples = 16                # lhs: design points; sobol: SALib's base samples N
+    design = "lhs"              # factorial (default) | lhs | sobol | morris
+    samples = 16                # lhs: design points; sobol: SALib's base samples N;
+                                # morris: trajectories
+    levels = 4                  # morris only: grid levels per range (even; default 4)
 
     [parameters]
     "situation.risk" = { min = 0.1, max = 0.9 }      # a range (lhs, sobol)
@@ -85,6 +87,7 @@ SWEEP_KEYS = (
     "design",
     "samples",
     "second_order",
+    "levels",
     "common_random_numbers",
 )
 SPEC_TABLES = ("sweep", "parameters", "fixed")
@@ -109,8 +112,8 @@ class SweepSpec:
         regimes: regime preset names or TOML paths, in order.
         replicates: runs per design point and regime.
         seed: the root seed.
-        design: ``factorial``, ``lhs`` or ``sobol``.
-        samples: lhs points or sobol base samples; None for factorial.
+        design: ``factorial``, ``lhs``, ``sobol`` or ``morris``.
+        samples: lhs points, sobol base samples or morris trajectories; None for factorial.
         steps: days per run; None for the scenario's whole timeline.
         second_order: sobol: sample for second-order indices too.
         common_random_numbers: the regimes of a (point, replicate) share their seed.
@@ -121,6 +124,7 @@ class SweepSpec:
         label: how messages name the spec (its path).
         base_dir: directory that relative file names in the spec are resolved against.
         text: the spec file's text (copied into the results directory).
+        levels: morris: grid levels per range; None for the other designs.
     """
 
     name: str
@@ -139,6 +143,7 @@ class SweepSpec:
     label: str = "spec"
     base_dir: str = "."
     text: str = field(default="", repr=False)
+    levels: int | None = None
 
     @property
     def hash(self) -> str:
@@ -275,11 +280,12 @@ def parse_spec(
     if kind == "factorial":
         if samples is not None:
             raise fail(
-                "samples is for lhs and sobol designs; a factorial design runs every "
+                "samples is for lhs, sobol and morris designs; a factorial design runs every "
                 "combination of the levels"
             )
     elif samples is None:
-        raise fail(f'design = "{kind}" needs samples = N (the number of design points)')
+        what = "trajectories" if kind == "morris" else "design points"
+        raise fail(f'design = "{kind}" needs samples = N (the number of {what})')
     elif not _whole(samples) or samples < 1:
         raise fail(f"samples must be a whole number of at least 1, got {samples!r}")
     elif kind == "sobol" and not dsg.is_power_of_two(samples):
@@ -287,6 +293,18 @@ def parse_spec(
         raise fail(
             f"sobol samples must be a power of two (Saltelli's scheme), got {samples}; "
             f"use {lo} or {2 * lo}"
+        )
+    levels = sw.get("levels")
+    if kind == "morris":
+        levels = dsg.MORRIS_LEVELS if levels is None else levels
+        if not _whole(levels) or levels < 2 or levels % 2:
+            raise fail(
+                f"levels (the Morris grid) must be an even whole number >= 2, got {levels!r}"
+            )
+    elif levels is not None:
+        raise fail(
+            "levels in [sweep] is the grid of a morris design; a factorial design gives "
+            "levels = N in each range"
         )
     second = sw.get("second_order", False)
     if not isinstance(second, bool):
@@ -355,6 +373,7 @@ def parse_spec(
         label=label,
         base_dir=str(base),
         text=text,
+        levels=levels,
     )
 
 
@@ -421,9 +440,10 @@ def _range_factor(info: ParamInfo, value: dict, kind: str, fail: Callable) -> ds
             key, info.kind, levels=tuple(_coerce_at(info, g, "level", fail) for g in grid)
         )
     if levels is not None:
+        grid = "; set the Morris grid with levels = N in [sweep]" if kind == "morris" else ""
         raise fail(
             f"[parameters] {key}: levels is for factorial designs; a {kind} design samples "
-            "the range"
+            f"the range{grid}"
         )
     return dsg.Factor(key, info.kind, lo=lo, hi=hi)
 
@@ -613,7 +633,14 @@ def prepare(spec: SweepSpec | str | Path) -> Plan:
     except SacaInputError as exc:
         raise SacaInputError(f"{label}: {str(exc).replace('--steps', 'steps', 1)}") from None
     try:
-        design = dsg.build(spec.design, spec.factors, spec.samples, spec.seed, spec.second_order)
+        design = dsg.build(
+            spec.design,
+            spec.factors,
+            spec.samples,
+            spec.seed,
+            spec.second_order,
+            spec.levels or dsg.MORRIS_LEVELS,
+        )
     except SacaInputError as exc:
         raise SacaInputError(f"{label}: {exc}") from None
     for point in range(len(design)):
@@ -862,16 +889,21 @@ class _Dask:
     def __enter__(self) -> _Dask:
         import logging
 
+        import dask
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            # The workers' statistical profiler samples every thread's stack each 10 ms;
+            # with a pure-Python model it competes for the GIL and cost ~10% of throughput
+            # (benchmarks/bench_sweep.py). A user's own cluster keeps its own settings.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self.cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
         else:
             target = {"address": self.scheduler}
@@ -1071,6 +1103,7 @@ def _meta(plan: Plan, timeseries: bool) -> dict[str, Any]:
             "points": len(d),
             "samples": spec.samples,
             "second_order": spec.second_order,
+            **({"levels": d.levels} if d.kind == "morris" else {}),
             "salib_problem": d.problem,
         },
         "runs": plan.n_runs,
@@ -1385,7 +1418,9 @@ def stored_spec(out: str | Path) -> SweepSpec:
     meta = _read_meta(out) or {}
     if meta.get("kind") != "sweep":
         raise SacaInputError(f"{out} holds no sweep (meta.json kind is {meta.get('kind')!r})")
-    spec = load_spec(out / "spec.toml", base_dir=meta.get("spec_dir"))
+    # a sweep run by an analysis (saca sensitivity, ...) keeps that analysis's own table
+    extra = tuple(k for k in meta.get("spec", {}) if k not in SPEC_TABLES)
+    spec = load_spec(out / "spec.toml", base_dir=meta.get("spec_dir"), extra_tables=extra)
     return dataclasses.replace(spec, label=str(meta.get("spec_file", spec.label)))
 
 
