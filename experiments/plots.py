@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from experiments.stats import band
 from model.metrics import COUNT_METRICS, SHARE_METRICS
@@ -320,7 +320,46 @@ SWEEP_METRICS = ("efficacy", "burnout_mean", "trust_resident_sunk", "trust_insti
 WIN_METRICS = {"efficacy": True, "burnout_mean": False}
 """Metrics of the which-regime-wins heat maps: True if higher is better."""
 
+BETTER = {
+    **dict.fromkeys(
+        (
+            "efficacy",
+            "resolution_rate",
+            "trust_resident_sunk",
+            "trust_resident_community",
+            "trust_institution",
+            "trust_cadre_cadre",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "needs_open",
+            "needs_hidden",
+            "needs_dropped",
+            "response_time_mean",
+            "response_time_p90",
+            "burnout_mean",
+            "burnout_share",
+            "burnout_sunk",
+            "burnout_community",
+            "shirking_rate",
+            "formalism_share",
+            "complaints",
+            "coverage_gini",
+            "efficacy_sd_between_communities",
+            "hours_per_resolved",
+        ),
+        False,
+    ),
+}
+"""Every metric with a better direction (True: higher is better), from its meaning in
+DESIGN §4. Counts driven by the situation (``needs_created``), shares without a better end
+(``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
+``offloads``, ``mandate_relief``) have none, so no regime can "win" on them."""
+
 NO_WINNER = "#d9d9d9"
+HATCH = "#9a9a9a"
 EMPTY_CELL = "#ffffff"
 
 
@@ -521,10 +560,12 @@ def winner_grid(
         bins: bins for sampled parameters.
 
     Returns:
-        ``{"xlabels", "ylabels", "cells"}``; ``cells[iy][ix]`` is the winner dict, or
-        None for an empty cell.
+        ``{"xlabels", "ylabels", "cells"}``; ``cells[iy][ix]`` is the winner dict of
+        :func:`experiments.stats.winner` plus ``cis`` (regime → its mean with 95% CI over
+        the cell's runs), ``runner_up`` (see :func:`runner_up`) and ``n`` (pairs), or None
+        for an empty cell.
     """
-    from experiments.stats import winner
+    from experiments.stats import mean_ci, winner
 
     ok = results[results["status"] == "ok"]
     cx, xl, _ = factor_cells(ok, fx, bins)
@@ -540,8 +581,26 @@ def winner_grid(
                 r: wide[r].to_numpy(float) if r in wide else np.full(len(wide), np.nan)
                 for r in regimes
             }
-            cells[iy][ix] = winner(values, higher_is_better)
+            cell = winner(values, higher_is_better)
+            cell["cis"] = {r: mean_ci(v) for r, v in values.items()}
+            cell["runner_up"] = runner_up(cell)
+            cell["n"] = len(wide)
+            cells[iy][ix] = cell
     return {"xlabels": xl, "ylabels": yl, "cells": cells}
+
+
+def runner_up(cell: Mapping[str, Any]) -> str | None:
+    """The regime whose mean is closest to the best one's (second best), or None.
+
+    Args:
+        cell: a winner dict of :func:`experiments.stats.winner` (``best``, ``means``).
+    """
+    best, means = cell["best"], cell["means"]
+    others = [r for r, m in means.items() if r != best and np.isfinite(m)]
+    if best is None or not others:
+        return None
+    # distance to the best, not the raw mean, so the direction of the metric does not matter
+    return min(others, key=lambda r: abs(means[r] - means[best]))
 
 
 def plot_sweep_winners(
@@ -617,6 +676,18 @@ def plot_sweep_winners(
                         if c is None or c["best"] is None:
                             continue
                         index[iy, ix] = regimes.index(c["best"]) if c["clear"] else len(regimes)
+                        if not c["clear"]:  # hatched too, so it reads in greyscale prints
+                            ax.add_patch(
+                                Rectangle(
+                                    (ix - 0.5, iy - 0.5),
+                                    1,
+                                    1,
+                                    fill=False,
+                                    hatch="///",
+                                    edgecolor=HATCH,
+                                    lw=0,
+                                )
+                            )
                         ax.text(ix, iy, _cell_text(c), ha="center", va="center", fontsize=7.5)
                 from matplotlib.colors import ListedColormap
 
@@ -642,7 +713,7 @@ def plot_sweep_winners(
                 label=f"{r} wins",
             )
             for i, r in enumerate(regimes)
-        ] + [Patch(facecolor=NO_WINNER, edgecolor="#999999", label="no clear winner")]
+        ] + [Patch(facecolor=NO_WINNER, edgecolor=HATCH, hatch="///", label="no clear winner")]
         fig.legend(
             handles=handles,
             loc="outside lower center",
@@ -651,8 +722,8 @@ def plot_sweep_winners(
             title=_wrap(
                 "wins = best mean, with a paired 95% t CI against every other regime that "
                 "excludes 0 (pairs: design point × replicate, which share a seed); text: the "
-                "best regime and its difference Δ from the runner-up [95% CI]; other "
-                "parameters pooled",
+                "best regime and its difference Δ from the runner-up [95% CI]"
+                + ("; other parameters pooled" if len(factors) > 2 else ""),
                 fig,
             ),
             title_fontsize=8.5,
@@ -676,14 +747,128 @@ def _light(colour: str, amount: float = 0.45) -> tuple[float, float, float]:
 
 def _cell_text(cell: Mapping[str, Any]) -> str:
     best, diffs = cell["best"], cell["diffs"]
-    if not diffs:
+    other = cell.get("runner_up") or runner_up(cell)
+    if other is None or other not in diffs:
         return str(best)
-    # the runner-up is the regime closest to the best
-    other, d = min(
-        diffs.items(), key=lambda kv: abs(kv[1]["diff"]) if np.isfinite(kv[1]["diff"]) else np.inf
-    )
+    d = diffs[other]
     head = best if cell["clear"] else f"no clear winner\n(best {best})"
     return f"{head}\nΔ {_fmt(d['diff'])} [{_fmt(d['lo'])}, {_fmt(d['hi'])}]\nvs {other}"
+
+
+def plot_pareto(
+    points: pd.DataFrame,
+    regimes: Sequence[str],
+    panels: Sequence[tuple[str, str]],
+    path: str | Path | None = None,
+    title: str = "",
+    y: str = "efficacy",
+    note: str = "",
+) -> Figure:
+    """Trade-off panels: ``y`` against another metric for every point, its Pareto front marked.
+
+    Sampled dial settings are grey dots, the regime presets coloured squares with their
+    names; front members get a black edge and are joined by a line; bars are 95% CIs of
+    the presets and of the front's members. A corner arrow shows where better lies.
+
+    Args:
+        points: one row per point: ``label``, ``kind`` (``preset`` or ``sample``), the
+            metrics with ``_lo`` / ``_hi`` columns, and the front columns of ``panels``.
+        regimes: preset labels in order (colours).
+        panels: ``(x metric, boolean front column)`` per panel.
+        path: where to save the PNG, or None.
+        title: figure title.
+        y: the metric on the vertical axis (higher is better).
+        note: the legend's title.
+    """
+    fig = Figure(figsize=(5.6 * len(panels), 4.9), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False).ravel()
+    for ax, (xm, front_col) in zip(axes, panels, strict=True):
+        front = points[points[front_col].astype(bool)].sort_values(xm)
+        ax.plot(front[xm], front[y], color="#333333", lw=1.0, zorder=1)
+        sample = points[points["kind"] == "sample"]
+        on = sample[front_col].astype(bool)
+        ax.scatter(sample.loc[~on, xm], sample.loc[~on, y], s=18, color="#9a9a9a", zorder=2)
+        ax.scatter(
+            sample.loc[on, xm],
+            sample.loc[on, y],
+            s=30,
+            color="#9a9a9a",
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=3,
+        )
+        for _, row in points.iterrows():
+            is_preset = row["kind"] == "preset"
+            if not (is_preset or row[front_col]):
+                continue
+            i = list(regimes).index(row["label"]) if row["label"] in regimes else -1
+            colour = REGIME_COLOURS[i % len(REGIME_COLOURS)] if is_preset else "#9a9a9a"
+            xerr = _err(row, xm)
+            yerr = _err(row, y)
+            ax.errorbar([row[xm]], [row[y]], xerr=xerr, yerr=yerr, color=colour, lw=0.9, zorder=2)
+            if is_preset:
+                ax.scatter(
+                    [row[xm]],
+                    [row[y]],
+                    marker="s",
+                    s=46,
+                    color=colour,
+                    edgecolors="black" if row[front_col] else colour,
+                    linewidths=1.2,
+                    zorder=4,
+                )
+                ax.annotate(
+                    str(row["label"]),
+                    (row[xm], row[y]),
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                    fontsize=8.5,
+                    color=colour,
+                )
+        higher_x = BETTER.get(xm, True)
+        corner = "better ↗" if higher_x else "better ↖"
+        ax.text(
+            0.98 if higher_x else 0.02,
+            0.98,
+            corner,
+            transform=ax.transAxes,
+            ha="right" if higher_x else "left",
+            va="top",
+            fontsize=9,
+            color="#555555",
+        )
+        ax.set_xlabel(label(xm), fontsize=9)
+        ax.set_ylabel(label(y), fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    handles = [
+        Patch(facecolor=REGIME_COLOURS[i % len(REGIME_COLOURS)], label=r)
+        for i, r in enumerate(regimes)
+    ]
+    if (points["kind"] == "sample").any():
+        handles.append(Patch(facecolor="#9a9a9a", label="sampled dial settings"))
+    handles.append(Patch(facecolor="white", edgecolor="black", label="on the Pareto front"))
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+        title=_wrap(note, fig) if note else None,
+        title_fontsize=8.5,
+    )
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def _err(row: pd.Series, metric: str) -> list[list[float]] | None:
+    lo, hi = row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    # a t interval from few replicates can pass the metric's natural bounds
+    lo_b, hi_b = BOUNDS.get(metric, (None, None))
+    lo = lo if lo_b is None else max(lo, lo_b)
+    hi = hi if hi_b is None else min(hi, hi_b)
+    return [[max(row[metric] - lo, 0.0)], [max(hi - row[metric], 0.0)]]
 
 
 def plot_sweep_timeseries(
