@@ -634,7 +634,13 @@ def plot_sweep_winners(
     pairs = list(itertools.combinations(factors, 2))[:max_pairs]
     n_points = int(results["point"].nunique()) if len(results) else 0
     bins = sweep_bins(n_points)
-    fig = Figure(figsize=(5.4 * len(metrics) + 0.4, 4.0 * len(pairs) + 1.1), layout="constrained")
+    # a finer grid gets wider panels and smaller cell text, so the differences stay legible
+    across = max((len(f.get("levels") or range(bins)) for f in factors), default=bins)
+    width, height = max(5.4, 1.45 * across + 0.9), max(4.0, 0.95 * across + 1.2)
+    fontsize = 7.5 if across <= 3 else 6.8
+    fig = Figure(
+        figsize=(width * len(metrics) + 0.4, height * len(pairs) + 1.1), layout="constrained"
+    )
     axes = fig.subplots(len(pairs), len(metrics), squeeze=False)
     single = len(regimes) == 1
     for row, (fx, fy) in enumerate(pairs):
@@ -688,7 +694,7 @@ def plot_sweep_winners(
                                     lw=0,
                                 )
                             )
-                        ax.text(ix, iy, _cell_text(c), ha="center", va="center", fontsize=7.5)
+                        ax.text(ix, iy, _cell_text(c), ha="center", va="center", fontsize=fontsize)
                 from matplotlib.colors import ListedColormap
 
                 ax.imshow(

@@ -1021,10 +1021,12 @@ def command(args: argparse.Namespace) -> int:
     ]
     _emit("\n".join(lines))
     if res.failed:
+        where = [Path(args.out) / n for n, r in res.reports.items() if r.failed_total]
+        redo = "; ".join(f"saca sweep --rerun-failed {d}" for d in where)
         print(
-            f"saca map: warning: {res.failed} runs failed and are left out of the map (errors "
-            f"in saca results {Path(args.out) / RUNS}); redo them with saca sweep "
-            f"--rerun-failed DIR/<sweep>, then saca map ... --resume",
+            f"saca map: warning: {res.failed} runs failed and are left out (errors and "
+            f"tracebacks: saca results {where[0]}); redo them with {redo}, then saca map "
+            f"{args.spec} --out {args.out} --resume",
             file=sys.stderr,
         )
         return 1

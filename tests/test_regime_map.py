@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import regime_map, stats, sweep
+from experiments import regime_map, runner, stats, sweep
 from experiments.cli import main
 from model.regime import DIALS
+from model.scenario import load_regime
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -227,6 +228,34 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
     assert "ran 0 runs" in stdout and set(pd.read_parquet(out / "map.parquet")["metric"]) == {
         "trust_institution"
     }
+
+
+def test_a_failed_run_is_left_out_reported_and_redone(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path / "m.toml", map_table='[map]\nmetrics = ["efficacy"]\n')
+    out = tmp_path / "out"
+    real = runner.run_one
+    autonomous = load_regime("autonomous")[1]
+
+    def flaky(scenario, regime, seed, steps=None, overrides=None, progress=None):
+        # point 3 (risk 0.9, capacity 0.8), replicate 1, under autonomous
+        if seed.spawn_key == (3, 1) and regime == autonomous:
+            raise RuntimeError("boom in the model")
+        return real(scenario, regime, seed, steps, overrides, progress)
+
+    monkeypatch.setattr(runner, "run_one", flaky)
+    code, stdout, err = call(["map", spec, "--out", out, "--backend", "serial"])
+    assert code == 1 and "ran 16 runs (1 failed)" in stdout
+    assert f"saca sweep --rerun-failed {out / 'runs'}" in err and "--resume" in err
+    cells = pd.read_parquet(out / "map.parquet")
+    c = cells[(cells["x"] == 0.9) & (cells["y"] == 0.8)].iloc[0]
+    runs = sweep.load_results(out / "runs")
+    alone = runs.loc[runs["id"] == "p00003-autonomous-r000", "efficacy"].item()
+    # one pair left: the mean is that run's, and no CI can make a clear winner
+    assert c["autonomous_mean"] == pytest.approx(alone) and not c["clear"]
+    monkeypatch.setattr(runner, "run_one", real)
+    assert call(["sweep", "--rerun-failed", out / "runs", "--backend", "serial"])[0] == 0
+    code, stdout, _ = call(["map", spec, "--out", out, "--backend", "serial", "--resume"])
+    assert code == 0 and "ran 0 runs (0 failed, 16 already stored)" in stdout
 
 
 def test_dry_run_estimates_and_runs_nothing(tmp_path):
