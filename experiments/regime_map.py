@@ -278,7 +278,7 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
             "design": "lhs",
             "samples": settings.pareto_samples,
         },
-        "parameters": {k: {"min": 0.0, "max": 1.0} for k in sorted(dial_keys)},
+        "parameters": {f"regime.{d}": {"min": 0.0, "max": 1.0} for d in DIALS},
         # the dials are what is sampled: a fixed dial of the map gives way
         "fixed": {k: v for k, v in fixed.items() if k not in dial_keys},
     }
@@ -554,9 +554,10 @@ def pareto_points(
         one mean per replicate then a t CI over replicates; ``dials``: the sampled dial
         settings and the regimes at the scenario's situation, a t CI over replicates),
         ``kind`` (``preset`` or ``sample``), ``label``, ``regime`` (whose switches),
-        ``point``, one column per dial ``regime.<dial>``, each metric with ``_lo`` /
-        ``_hi``, ``n`` (replicates) and ``on_front_<front>`` for each of :data:`FRONTS`
-        whose metrics are summarised (computed within the group).
+        ``point`` (the sample's design point, -1 for a preset), one column per dial
+        ``regime.<dial>``, each metric with ``_lo`` / ``_hi``, ``n`` (replicates) and
+        ``on_front_<front>`` for each of :data:`FRONTS` whose metrics are summarised
+        (computed within the group).
     """
     dial_cols = [f"regime.{d}" for d in DIALS]
     regimes = list(regime_dials)
@@ -568,10 +569,13 @@ def pareto_points(
         return head | dials | _summary(values, metrics)
 
     ok = map_results[map_results["status"] == "ok"]
+    n_cells = map_results["point"].nunique()
     for r in regimes:
         # average over the cells within a replicate first: the cells are fixed situations,
-        # the replicates the independent draws
-        per_rep = ok[ok["regime"] == r].groupby("replicate")[list(metrics)].mean()
+        # the replicates the independent draws; a replicate with a failed run would
+        # average other cells, so it is left out
+        g = ok[ok["regime"] == r].groupby("replicate")
+        per_rep = g[list(metrics)].mean()[g.size() == n_cells]
         rows.append(preset_row("map", r, per_rep))
     if samples is not None:
         s_ok = samples[samples["status"] == "ok"]
@@ -602,7 +606,7 @@ def pareto_points(
 
 
 def front_table(points: pd.DataFrame, group: str) -> str:
-    """The members of a group's fronts as a text table (dials abbreviated by initials).
+    """The members of a group's fronts as a text table (dials abbreviated, :data:`DIAL_ABBR`).
 
     Args:
         points: :func:`pareto_points` output.
