@@ -1,4 +1,4 @@
-"""Experimental designs of a sweep: full factorial, Latin hypercube and Sobol (Saltelli).
+"""Experimental designs of a sweep: full factorial, Latin hypercube, Sobol (Saltelli), Morris.
 
 A design is a table of *design points*, one row per point and one column per varied
 parameter (dotted key). Every point runs under every regime of the sweep and for every
@@ -11,10 +11,17 @@ replicate (:mod:`experiments.sweep`).
 - ``sobol``: Saltelli's extension of the Sobol' sequence (``SALib.sample.sobol.sample``),
   ``samples`` base points, ``samples * (D + 2)`` rows (``samples * (2D + 2)`` with second
   order), in SALib's row order so ``SALib.analyze.sobol.analyze`` can read the outputs.
+- ``morris``: Morris' elementary-effects trajectories (``SALib.sample.morris.sample``,
+  plain random trajectories), ``samples`` trajectories of ``D + 1`` rows each, on a grid
+  of ``levels`` (even) evenly spaced values per range, in SALib's row order so
+  ``SALib.analyze.morris.analyze`` can read the outputs. Each step of a trajectory moves one
+  parameter by ``levels / (2 (levels - 1))`` of its range.
 
 Whole-number (``int``) parameters sampled from a range take each whole number from ``min``
-to ``max`` with equal probability (``min + floor(u * (max - min + 1))``). The samplers are
-seeded from the sweep's root seed only, so a spec always gives the same design.
+to ``max`` with equal probability (``min + floor(u * (max - min + 1))``); on a Morris grid
+they take the rounded grid values (:func:`even_levels`), which must be distinct. The
+samplers are seeded from the sweep's root seed only, so a spec always gives the same
+design.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ import pandas as pd
 
 from model import SacaInputError
 
-DESIGNS = ("factorial", "lhs", "sobol")
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+MORRIS_LEVELS = 4
+"""Default number of grid levels of a Morris design (SALib's default)."""
 DESIGN_KEY = 0x5ACA
 """Spawn key of the design sampler's seed: ``SeedSequence(root, spawn_key=(DESIGN_KEY,))``.
 Run seeds have spawn keys of length two or three, so they never coincide with it."""
@@ -71,17 +80,19 @@ class Design:
     """The design points of a sweep.
 
     Args:
-        kind: ``factorial``, ``lhs`` or ``sobol``.
+        kind: ``factorial``, ``lhs``, ``sobol`` or ``morris``.
         factors: the varied parameters, in spec order.
         points: one row per design point (index ``point`` from 0), one column per factor.
-        problem: for sobol, the SALib problem (``num_vars``, ``names``, ``bounds``); else
-            None.
+        problem: for sobol and morris, the SALib problem (``num_vars``, ``names``,
+            ``bounds``); else None.
+        levels: for morris, the number of grid levels; else None.
     """
 
     kind: str
     factors: tuple[Factor, ...]
     points: pd.DataFrame
     problem: dict[str, Any] | None = None
+    levels: int | None = None
 
     def __len__(self) -> int:
         return len(self.points)
@@ -239,21 +250,71 @@ def sobol(
     return scale(unit, factors)
 
 
+def morris(
+    factors: Sequence[Factor], trajectories: int, seed: int, levels: int = MORRIS_LEVELS
+) -> pd.DataFrame:
+    """Morris trajectories (``SALib.sample.morris.sample``) on the factors' level grids.
+
+    SALib draws the trajectories on the unit grid ``{0, 1/(levels-1), ..., 1}``; grid value
+    ``k`` of a factor becomes its ``k``-th of :func:`even_levels` (so whole-number factors
+    keep one parameter change per step). The row order is SALib's: trajectory by
+    trajectory, ``len(factors) + 1`` rows each.
+
+    Args:
+        factors: range factors (at least one).
+        trajectories: SALib's ``N``, the number of trajectories.
+        seed: the sweep's root seed (the sampler uses :func:`design_rng`).
+        levels: grid levels per factor, even and at least 2.
+
+    Raises:
+        SacaInputError: whole-number levels that would repeat after rounding.
+    """
+    from SALib.sample import morris as salib_morris
+
+    unit_problem = {
+        "num_vars": len(factors),
+        "names": [f.key for f in factors],
+        "bounds": [[0.0, 1.0]] * len(factors),
+    }
+    unit = salib_morris.sample(unit_problem, trajectories, num_levels=levels, seed=design_rng(seed))
+    # SALib's grid values are k / (levels - 1) up to rounding: recover k exactly.
+    index = np.rint(unit * (levels - 1)).astype(np.int64)
+    cols: dict[str, Any] = {}
+    for j, f in enumerate(factors):
+        assert f.lo is not None and f.hi is not None
+        grid = np.asarray(even_levels(f.key, f.kind, f.lo, f.hi, levels))
+        cols[f.key] = grid[index[:, j]]
+    return _frame(pd.DataFrame(cols, index=range(len(unit))))
+
+
+def morris_rows(trajectories: int, dims: int) -> int:
+    """Rows of a Morris sample: ``trajectories * (D + 1)``.
+
+    Args:
+        trajectories: SALib's ``N``.
+        dims: number of parameters ``D``.
+    """
+    return trajectories * (dims + 1)
+
+
 def build(
     kind: str,
     factors: Sequence[Factor],
     samples: int | None = None,
     seed: int = 0,
     second_order: bool = False,
+    levels: int = MORRIS_LEVELS,
 ) -> Design:
     """Build a design from validated factors.
 
     Args:
-        kind: ``factorial``, ``lhs`` or ``sobol``.
+        kind: ``factorial``, ``lhs``, ``sobol`` or ``morris``.
         factors: the varied parameters (levels for factorial, ranges otherwise).
-        samples: design points (lhs) or base samples (sobol); unused for factorial.
+        samples: design points (lhs), base samples (sobol) or trajectories (morris);
+            unused for factorial.
         seed: the sweep's root seed.
         second_order: sobol only: sample for second-order indices too.
+        levels: morris only: grid levels per parameter (even, at least 2).
 
     Raises:
         SacaInputError: an unknown design, a missing sample size, or factors of the wrong
@@ -272,6 +333,11 @@ def build(
         raise SacaInputError(f"a {kind} design needs samples >= 1")
     if kind == "lhs":
         return Design(kind, factors, lhs(factors, samples, seed))
+    if kind == "morris":
+        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2 or levels % 2:
+            raise SacaInputError(f"morris levels must be an even whole number >= 2, got {levels}")
+        points = morris(factors, samples, seed, levels)
+        return Design(kind, factors, points, salib_problem(factors), levels)
     if samples & (samples - 1):
         raise SacaInputError(f"sobol samples must be a power of two, got {samples}")
     points = sobol(factors, samples, seed, second_order)

@@ -1,12 +1,14 @@
-"""Sweep designs (factorial, LHS, Sobol) and the checks of a sweep spec."""
+"""Sweep designs (factorial, LHS, Sobol, Morris) and the checks of a sweep spec."""
 
 import contextlib
 import io
 import math
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
 from experiments import design as dsg
@@ -92,6 +94,33 @@ def test_sobol_is_saltellis_sample(second_order):
     assert d.points.equals(dsg.build("sobol", [F_RISK, F_COH], 8, 5, second_order).points)
 
 
+def test_morris_is_salibs_sample_on_the_level_grid():
+    factors = [F_RISK, F_COH, F_GRIDS]
+    d = dsg.build("morris", factors, samples=6, seed=5, levels=4)
+    assert len(d) == dsg.morris_rows(6, 3) == 6 * 4
+    assert d.levels == 4 and d.problem == dsg.salib_problem(factors)
+    # float factors: SALib's own sample over the real bounds with the design's generator
+    ref = salib_morris.sample(d.problem, 6, num_levels=4, seed=dsg.design_rng(5))
+    cols = [F_RISK.key, F_COH.key]
+    assert d.points[cols].to_numpy() == pytest.approx(ref[:, :2], abs=1e-12)
+    # every value on the grid; the int factor takes its 4 distinct whole-number levels
+    assert set(d.points[F_GRIDS.key]) <= {4, 5, 6, 7}
+    assert d.points[F_GRIDS.key].dtype.kind == "i"
+    assert set(np.round(d.points[F_RISK.key], 9)) <= {0.1, 0.366666667, 0.633333333, 0.9}
+    # each step of a trajectory moves exactly one parameter
+    steps = np.diff(d.points.to_numpy(dtype=float).reshape(6, 4, 3), axis=1)
+    assert ((steps != 0).sum(axis=2) == 1).all()
+    assert d.points.equals(dsg.build("morris", factors, 6, 5, levels=4).points)
+    assert not d.points.equals(dsg.build("morris", factors, 6, 6, levels=4).points)
+
+
+def test_morris_design_errors():
+    with pytest.raises(SacaInputError, match="even whole number"):
+        dsg.build("morris", [F_RISK], 4, levels=3)
+    with pytest.raises(SacaInputError, match="round to only 3 distinct"):
+        dsg.build("morris", [dsg.Factor("situation.grids", "int", lo=4, hi=6)], 4, levels=4)
+
+
 def test_design_errors():
     with pytest.raises(SacaInputError, match="unknown design"):
         dsg.build("grid", [F_RISK], 4)
@@ -153,6 +182,32 @@ def test_extra_tables_are_allowed_only_when_asked_for_and_count_in_the_hash() ->
     assert spec.hash != other.hash
 
 
+RANGE = {"min": 0.0, "max": 1.0}
+
+
+def test_a_morris_spec_runs_trajectories_on_its_grid():
+    spec = sweep.parse_spec(
+        spec_with(
+            {"design": "morris", "samples": 3}, {"regime.goals": RANGE, "regime.control": RANGE}
+        )
+    )
+    assert (spec.design, spec.samples, spec.levels) == ("morris", 3, 4)  # SALib's 4 levels
+    plan = sweep.prepare(spec)
+    assert plan.design.kind == "morris" and len(plan.design) == 3 * 3
+    six = sweep.prepare(
+        sweep.parse_spec(
+            spec_with({"design": "morris", "samples": 3, "levels": 6}, {"regime.goals": RANGE})
+        )
+    )
+    assert set(np.round(six.design.points["regime.goals"], 9)) <= {0, 0.2, 0.4, 0.6, 0.8, 1}
+    assert (
+        sweep.parse_spec(
+            spec_with({"design": "sobol", "samples": 4}, {"regime.goals": RANGE})
+        ).levels
+        is None
+    )
+
+
 BAD_SPECS = [
     (spec_with({"replicats": 3}), "unknown key 'replicats' in [sweep]; did you mean 'replicates'"),
     (spec_with(paramters={}), "unknown table [paramters]; did you mean 'parameters'"),
@@ -161,7 +216,7 @@ BAD_SPECS = [
     (spec_with({"design": "lhc", "samples": 4}), "unknown design 'lhc'; did you mean 'lhs'"),
     (spec_with({"design": "lhs"}, {"situation.risk": {"min": 0, "max": 1}}), "needs samples"),
     (spec_with({"design": "sobol", "samples": 10}), "power of two"),
-    (spec_with({"samples": 8}), "samples is for lhs and sobol"),
+    (spec_with({"samples": 8}), "samples is for lhs, sobol and morris"),
     (spec_with({"second_order": True}), "second_order applies to sobol"),
     (spec_with({"regimes": "hybrid"}), "regimes must be a non-empty list"),
     (spec_with({"regimes": []}), "regimes must be a non-empty list"),
@@ -220,6 +275,27 @@ BAD_SPECS = [
     ),
     (spec_with(parameters={"situation.timeline": [1]}), "cannot be varied"),
     (spec_with({"design": "lhs", "samples": 4}), "needs at least one range"),
+    (
+        spec_with({"design": "morris"}, {"situation.risk": {"min": 0, "max": 1}}),
+        'design = "morris" needs samples = N (the number of trajectories)',
+    ),
+    (
+        spec_with({"design": "morris", "samples": 4, "levels": 3}, {"regime.goals": RANGE}),
+        "levels (the Morris grid) must be an even whole number >= 2, got 3",
+    ),
+    (
+        spec_with({"design": "lhs", "samples": 4, "levels": 4}, {"regime.goals": RANGE}),
+        "levels in [sweep] is the grid of a morris design",
+    ),
+    (
+        spec_with({"design": "morris", "samples": 4}, {"regime.goals": {**RANGE, "levels": 4}}),
+        "set the Morris grid with levels = N in [sweep]",
+    ),
+    (
+        spec_with({"design": "morris", "samples": 4}, {"regime.goals": [0.0, 1.0]}),
+        'need design = "factorial"',
+    ),
+    (spec_with({"design": "morris", "samples": 4}), "a morris design needs at least one range"),
 ]
 
 
@@ -310,6 +386,8 @@ def test_example_specs_are_valid_and_small():
     names = {p.stem for p in specs}
     assert {"emergency_compare", "information_control", "situation_lhs"} <= names
     for p in specs:
+        if set(tomllib.loads(p.read_text(encoding="utf-8"))) - set(sweep.SPEC_TABLES):
+            continue  # the spec of an analysis (saca sensitivity, ...): its own tests check it
         plan = sweep.prepare(p)
         assert plan.n_runs <= 80, p.name
     lhs = sweep.prepare(Path(sweep.__file__).parent / "specs" / "situation_lhs.toml")
