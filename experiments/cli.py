@@ -1,7 +1,9 @@
 """The ``saca`` command line (also ``python -m experiments``).
 
 Subcommands: ``list``, ``run``, ``compare``, ``sweep``, ``results``, ``plot``, ``app``,
-``validate`` (DESIGN §5 and the pattern checks of docs/VALIDATION.md).
+``validate`` (DESIGN §5 and the pattern checks of docs/VALIDATION.md), and the analyses
+``sensitivity``, ``map`` and ``discover`` (defined in :mod:`experiments.sensitivity`,
+:mod:`experiments.regime_map` and :mod:`experiments.discovery`).
 Every user mistake is reported as one line ``saca: error: ...`` on stderr with exit code
 2, before any simulation starts (DESIGN §6). The work itself lives in importable modules:
 :mod:`experiments.runner` (runs and replicates), :mod:`experiments.sweep` (batch
@@ -25,7 +27,17 @@ from typing import Any, NoReturn
 import pandas as pd
 from tqdm import tqdm
 
-from experiments import io, plots, runner, stats, sweep, validate
+from experiments import (
+    discovery,
+    io,
+    plots,
+    regime_map,
+    runner,
+    sensitivity,
+    stats,
+    sweep,
+    validate,
+)
 from model import SacaInputError
 from model.metrics import METRICS
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
@@ -274,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only unpack the front end from npm (what the first start does), then exit",
     )
+
+    # The analyses of "where does autonomy win" keep their options beside their code.
+    for module in (sensitivity, regime_map, discovery):
+        module.add_parser(sub)
     return parser
 
 
@@ -971,6 +987,9 @@ COMMANDS = {
     "plot": cmd_plot,
     "app": cmd_app,
     "validate": cmd_validate,
+    "sensitivity": sensitivity.command,
+    "map": regime_map.command,
+    "discover": discovery.command,
 }
 
 
