@@ -655,6 +655,7 @@ def _plan_line(plan: sweep.Plan) -> str:
         "factorial": "factorial design",
         "lhs": "Latin hypercube",
         "sobol": "Sobol (Saltelli) design",
+        "morris": "Morris (elementary effects) design",
     }[d.kind]
     points = f"{len(d)} point{'s' if len(d) != 1 else ''}"
     regs = f"{len(plan.regimes)} regime{'s' if len(plan.regimes) != 1 else ''}"

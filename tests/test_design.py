@@ -208,6 +208,20 @@ def test_a_morris_spec_runs_trajectories_on_its_grid():
     )
 
 
+def test_saca_sweep_runs_a_morris_spec(tmp_path):
+    spec = tmp_path / "m.toml"
+    spec.write_text(
+        '[sweep]\nregimes = ["hybrid"]\ndesign = "morris"\nsamples = 2\nsteps = 3\n'
+        '[parameters]\n"regime.goals" = { min = 0.0, max = 1.0 }\n'
+        '[fixed]\n"situation.households" = 60\n"situation.communities" = 1\n'
+        '"situation.streets" = 1\n"situation.grids" = 2\n'
+    )
+    code, stdout, stderr = call(["sweep", spec, "--out", tmp_path / "out", "--backend", "serial"])
+    assert code == 0, stderr
+    assert "Morris (elementary effects) design, 4 points" in stdout + stderr
+    assert len(sweep.load_results(tmp_path / "out")) == 4
+
+
 BAD_SPECS = [
     (spec_with({"replicats": 3}), "unknown key 'replicats' in [sweep]; did you mean 'replicates'"),
     (spec_with(paramters={}), "unknown table [paramters]; did you mean 'parameters'"),
