@@ -449,7 +449,7 @@ def letters(regimes: Sequence[str]) -> dict[str, str]:
 
 
 def _g(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float | np.floating) else str(v)
+    return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)
 
 
 def text_map(
@@ -874,7 +874,7 @@ def add_parser(sub: Any) -> None:
         description="Run a map spec (a factorial sweep over two situation parameters, two or "
         "more regimes, replicates >= 2, and an optional [map] table: metrics, window, "
         "pareto_samples) and write DIR/map.parquet, map.json, map.png (the winning regime of "
-        "every cell, or no clear winner when the paired 95%% CIs include 0) and "
+        "every cell, or no clear winner when the paired 95% CIs include 0) and "
         "DIR/pareto.parquet, pareto.png (Pareto fronts of dial settings: efficacy vs burnout "
         "and vs trust). The runs are stored in DIR/runs (saca results DIR/runs) and "
         "resumable. Exit 0, 1 when some runs failed, 2 for input errors, 130 when "
