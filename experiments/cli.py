@@ -152,26 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="the sweep spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    p.add_argument(
-        "--backend",
-        default=None,
-        metavar="serial|process|dask",
-        help="where runs execute (default: process; dask when --scheduler is given)",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="worker processes for process and a dask LocalCluster (default: all cores)",
-    )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
-        "--scheduler-file (implies --backend dask)",
-    )
+    sweep.add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",

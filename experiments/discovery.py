@@ -67,7 +67,7 @@ from matplotlib.figure import Figure
 
 from experiments import io, plots, sweep
 from model import SacaInputError
-from model.metrics import METRICS
+from model.metrics import HIGHER_IS_BETTER, METRICS
 from model.scenario import all_params
 
 TABLE = "discover"
@@ -85,44 +85,6 @@ KEYS = (
     "max_boxes",
 )
 """The keys of a ``[discover]`` table."""
-
-HIGHER_IS_BETTER: dict[str, bool] = {
-    **dict.fromkeys(
-        (
-            "efficacy",
-            "resolution_rate",
-            "needs_resolved",
-            "trust_resident_sunk",
-            "trust_resident_community",
-            "trust_institution",
-            "trust_cadre_cadre",
-            "participation_in_service",
-        ),
-        True,
-    ),
-    **dict.fromkeys(
-        (
-            "needs_open",
-            "needs_hidden",
-            "needs_dropped",
-            "response_time_mean",
-            "response_time_p90",
-            "burnout_mean",
-            "burnout_share",
-            "burnout_sunk",
-            "burnout_community",
-            "shirking_rate",
-            "formalism_share",
-            "complaints",
-            "coverage_gini",
-            "efficacy_sd_between_communities",
-            "hours_per_resolved",
-        ),
-        False,
-    ),
-}
-"""Metric → True if higher is better. The other metrics (needs created, escalation share,
-workloads, offloads, mandate relief) have no agreed good direction: give ``direction``."""
 
 MIN_LEFT = 0.10
 """No further box is sought once less than this share of the cases is left uncovered."""
@@ -1490,25 +1452,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print boxes.json's content on stdout")
     x = p.add_argument_group("running a spec (as saca sweep)")
-    x.add_argument(
-        "--backend",
-        default=None,
-        metavar="serial|process|dask",
-        help="where runs execute (default: process; dask when --scheduler is given)",
-    )
-    x.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="worker processes for process and a dask LocalCluster (default: all cores)",
-    )
-    x.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="a running dask scheduler (tcp://host:8786 or its scheduler file)",
-    )
+    sweep.add_backend_options(x)
     x.add_argument(
         "--resume",
         action="store_true",

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from experiments.stats import band
-from model.metrics import COUNT_METRICS, SHARE_METRICS
+from model.metrics import COUNT_METRICS, HIGHER_IS_BETTER, SHARE_METRICS
 
 SERIES = (
     "efficacy",
@@ -320,43 +320,8 @@ SWEEP_METRICS = ("efficacy", "burnout_mean", "trust_resident_sunk", "trust_insti
 WIN_METRICS = {"efficacy": True, "burnout_mean": False}
 """Metrics of the which-regime-wins heat maps: True if higher is better."""
 
-BETTER = {
-    **dict.fromkeys(
-        (
-            "efficacy",
-            "resolution_rate",
-            "trust_resident_sunk",
-            "trust_resident_community",
-            "trust_institution",
-            "trust_cadre_cadre",
-        ),
-        True,
-    ),
-    **dict.fromkeys(
-        (
-            "needs_open",
-            "needs_hidden",
-            "needs_dropped",
-            "response_time_mean",
-            "response_time_p90",
-            "burnout_mean",
-            "burnout_share",
-            "burnout_sunk",
-            "burnout_community",
-            "shirking_rate",
-            "formalism_share",
-            "complaints",
-            "coverage_gini",
-            "efficacy_sd_between_communities",
-            "hours_per_resolved",
-        ),
-        False,
-    ),
-}
-"""Every metric with a better direction (True: higher is better), from its meaning in
-DESIGN §4. Counts driven by the situation (``needs_created``), shares without a better end
-(``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
-``offloads``, ``mandate_relief``) have none, so no regime can "win" on them."""
+BETTER = HIGHER_IS_BETTER
+"""Alias of :data:`model.metrics.HIGHER_IS_BETTER`."""
 
 NO_WINNER = "#d9d9d9"
 HATCH = "#9a9a9a"

@@ -882,25 +882,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the map spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    p.add_argument(
-        "--backend",
-        default=None,
-        metavar="serial|process|dask",
-        help="where runs execute (default: process; dask when --scheduler is given)",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="worker processes for process and a dask LocalCluster (default: all cores)",
-    )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="connect to a running dask scheduler (implies --backend dask)",
-    )
+    sweep.add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",

@@ -964,6 +964,37 @@ class _Dask:
             yield from finished
 
 
+def add_backend_options(parser: Any) -> None:
+    """Add ``--backend``, ``--workers`` and ``--scheduler`` (read by :func:`check_backend`).
+
+    Every command that runs a sweep (``saca sweep``, ``sensitivity``, ``map``, ``discover``)
+    offers the same three, so a cluster is used the same way by all of them.
+
+    Args:
+        parser: an argparse parser or argument group.
+    """
+    parser.add_argument(
+        "--backend",
+        default=None,
+        metavar="serial|process|dask",
+        help="where runs execute (default: process; dask when --scheduler is given)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for process and a dask LocalCluster (default: all cores)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
+        "--scheduler-file (implies --backend dask)",
+    )
+
+
 def check_backend(
     backend: str | None, workers: int | None, scheduler: str | None
 ) -> tuple[str, int]:

@@ -54,6 +54,45 @@ METRICS = (
 ``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
 per active cadre of each kind), ``offloads`` and ``mandate_relief`` expose mechanisms."""
 
+HIGHER_IS_BETTER: dict[str, bool] = {
+    **dict.fromkeys(
+        (
+            "efficacy",
+            "resolution_rate",
+            "trust_resident_sunk",
+            "trust_resident_community",
+            "trust_institution",
+            "trust_cadre_cadre",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "needs_open",
+            "needs_hidden",
+            "needs_dropped",
+            "response_time_mean",
+            "response_time_p90",
+            "burnout_mean",
+            "burnout_share",
+            "burnout_sunk",
+            "burnout_community",
+            "shirking_rate",
+            "formalism_share",
+            "complaints",
+            "coverage_gini",
+            "efficacy_sd_between_communities",
+            "hours_per_resolved",
+        ),
+        False,
+    ),
+}
+"""Every metric with a better direction (True: higher is better), from its meaning in
+DESIGN §4: what a regime "wins" on in maps, comparisons and scenario discovery. Counts
+driven by the situation (``needs_created``), shares without a better end
+(``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
+``offloads``, ``mandate_relief``) have none, so no regime can "win" on them."""
+
 SHARE_METRICS = (
     "efficacy",
     "resolution_rate",
