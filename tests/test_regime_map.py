@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -335,3 +336,15 @@ def test_out_that_holds_something_else_is_refused(tmp_path):
     assert code == 2 and "holds no saca map" in err
     code, _, err = call(["map", spec, "--backend", "serial"])
     assert code == 2 and "--out DIR is required" in err
+
+
+@pytest.mark.parametrize(
+    "name", ["map_risk_capacity", "map_volatility_cohesion", "map_ordinary_capacity_needs"]
+)
+def test_example_map_specs_are_valid_and_keep_the_default_cadre_load(name):
+    mp = regime_map.plan_map(Path(sweep.__file__).parent / "specs" / f"{name}.toml")
+    assert len(mp.axes) == 2 and len(mp.runs.regimes) >= 2 and mp.spec.replicates >= 2
+    fixed = mp.spec.fixed
+    # half the default district: 100 households per grid and 4 grids per community
+    assert fixed["situation.households"] / fixed["situation.grids"] == 100
+    assert fixed["situation.grids"] / fixed["situation.communities"] == 4

@@ -1,0 +1,75 @@
+"""docs/FINDINGS.md is written from the analyses' files, and says what they say."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import findings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES]
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> Path:
+    """A report folder holding copies of the stored analyses' small files (no runs)."""
+    if not all((DOCS / "findings" / n / f).is_file() for n, f in SUMMARIES):
+        pytest.skip("docs/findings is not complete: run python -m experiments.findings")
+    for name, _ in SUMMARIES:
+        src = DOCS / "findings" / name
+        dst = tmp_path / "findings" / name
+        dst.mkdir(parents=True)
+        for f in src.iterdir():
+            if f.is_file():
+                shutil.copy(f, dst / f.name)
+    timings = DOCS / "findings" / "timings.json"
+    if timings.is_file():
+        shutil.copy(timings, tmp_path / "findings" / "timings.json")
+    return tmp_path
+
+
+def test_the_report_quotes_the_map_tallies_of_its_files(stored: Path) -> None:
+    text = findings.write_report(stored).read_text()
+    data = json.loads((stored / "findings" / "map_risk_capacity" / "map.json").read_text())
+    wins = data["metrics"]["efficacy"]["wins"]
+    n_cells = len(data["cells"]) // len(data["metrics"])
+    line = next(x for x in text.splitlines() if "[findings/map_risk_capacity]" in x)
+    assert f"autonomous wins {wins['autonomous']}" in line and f"of {n_cells} cells" in line
+    for a in findings.ANALYSES:
+        assert f"## {a.title}" in text and "Not run yet" not in text
+
+
+def test_the_brief_quotes_the_discovery_and_the_leading_dials(stored: Path) -> None:
+    loaded = {n: json.loads((stored / "findings" / n / f).read_text()) for n, f in SUMMARIES}
+    said = " ".join(findings.brief(loaded, stored))
+    diff = pd.read_parquet(stored / "findings" / "discovery" / "points.parquet")["diff"]
+    assert f"median {diff.median():.2f}" in said
+    lead = findings.leading_dials(loaded["sensitivity"], "efficacy")
+    assert lead and all(dial in said for dial in lead)
+
+
+def test_leading_dials_are_those_whose_ci_reaches_the_top() -> None:
+    rows = [
+        ("regime.control", 0.50, 0.10),
+        ("regime.information", 0.45, 0.05),  # reaches 0.40: tied with the top
+        ("regime.goals", 0.20, 0.10),  # 0.30 < 0.40: below
+    ]
+    data = {
+        "method": "sobol",
+        "indices": [
+            {"output": "efficacy", "parameter": p, "ST": v, "ST_conf": c} for p, v, c in rows
+        ],
+    }
+    assert findings.leading_dials(data, "efficacy") == ["control", "information"]
+    assert findings.leading_dials(data, "burnout_mean") == []
+
+
+def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
+    text = findings.write_report(tmp_path).read_text()
+    assert text.count("Not run yet") == len(findings.ANALYSES)
+    assert "saca map experiments/specs/map_risk_capacity.toml" in text
