@@ -5,16 +5,19 @@ The research question behind saca, answered once from real runs::
     python -m experiments.findings [--out docs] [--workers 2] [--backend process]
     python -m experiments.findings --report-only      # rewrite FINDINGS.md from stored runs
 
-It runs four analyses on the example specs, each a ``saca`` command (so each is
-resumable: run it again after a kill and it continues where it stopped):
+It runs the analyses of :data:`ANALYSES`, each a ``saca`` command on an example spec (so
+each is resumable: run it again after a kill and it continues where it stopped):
 
 1. ``saca sensitivity experiments/specs/dials_sobol.toml --method sobol``: the six dials
-   ranked by total-order Sobol index on efficacy, trust and burnout;
-2. ``saca map experiments/specs/map_risk_capacity.toml`` and
-3. ``saca map experiments/specs/map_volatility_cohesion.toml``: which regime wins where,
-   with the cells where the CIs overlap marked, and the Pareto fronts of dial settings;
-4. ``saca discover experiments/specs/discovery_situation.toml``: the boxes of situations
-   where autonomy beats construction (PRIM).
+   ranked by total-order Sobol index on efficacy, trust and burnout, and
+   ``dials_morris.toml`` with ``--method morris`` as a cheaper cross-check;
+2. ``saca map`` on ``map_risk_capacity.toml`` and ``map_volatility_cohesion.toml`` (an
+   emergency) and ``map_ordinary_capacity_needs.toml`` (ordinary times): which regime
+   wins where, the cells where the CIs overlap marked, and the Pareto fronts of dial
+   settings;
+3. ``saca discover experiments/specs/discovery_situation.toml``: the boxes of situations
+   where autonomy beats construction (PRIM), and again on the same runs for a large lead
+   (``--margin``), which needs no new runs.
 
 Then it writes ``FINDINGS.md`` beside ``findings/`` (``--out docs`` gives
 ``docs/findings/<analysis>/`` and ``docs/FINDINGS.md``) from the analyses' JSON and Parquet
@@ -507,6 +510,28 @@ def leading_dials(data: Mapping[str, Any], output: str) -> list[str]:
     ]
 
 
+def ranking(data: Mapping[str, Any], output: str, top: int = 3) -> str:
+    """The ``top`` most influential dials on an output, e.g. ``control 0.61 ± 0.12 > ...``.
+
+    Args:
+        data: ``indices.json``.
+        output: the output metric.
+        top: how many dials.
+    """
+    key, conf = ("ST", "ST_conf") if data["method"] == "sobol" else ("mu_star", "mu_star_conf")
+    part = pd.DataFrame(data["indices"])
+    part = part[part["output"] == output].sort_values(key, ascending=False).head(top)
+    text = ""
+    prev: Any = None
+    for r in part.itertuples():
+        v, c = getattr(r, key), getattr(r, conf)
+        if prev is not None:
+            text += " > " if v + c < prev[0] - prev[1] else " ≈ "
+        text += f"{_short(r.parameter)} {v:.2f} ± {c:.2f}"
+        prev = (v, c)
+    return text
+
+
 def brief(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> list[str]:
     """The plain-language answer to the research question, from the analyses' numbers.
 
@@ -574,16 +599,16 @@ def brief(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> list[str]:
     sens = loaded.get("sensitivity")
     if sens is not None:
         through = [
-            f"{plots.label(o).lower()} through {_and(leading_dials(sens, o))}"
-            for o in OUTCOMES
-            if leading_dials(sens, o)
+            f"{plots.label(o).lower()}: {ranking(sens, o)}" for o in OUTCOMES if ranking(sens, o)
         ]
         idx = pd.DataFrame(sens["indices"])
         mean_st = idx.groupby("parameter")["ST"].mean().sort_values()
         low = [_short(p) for p in mean_st.index[:2]]
         said.append(
-            f"**Through which elements** (Sobol total-order indices of the six dials on the "
-            f"{', '.join(sens['regimes'])} regime, emergency): {'; '.join(through)}. "
+            f"**Through which elements** (Sobol total-order index ST of the six dials on the "
+            f"{', '.join(sens['regimes'])} regime's switches, emergency, N = "
+            f"{sens['samples']}; the three largest, ± the 95% half-width; > where the CIs "
+            f"separate, ≈ where they overlap): {'; '.join(through)}. "
             f"{_and(low).capitalize()} have the smallest indices on average over the outcomes."
         )
     return [*answer_lead(totals), *said]
@@ -639,11 +664,12 @@ LIMITS = """\
 - **Stochastic outputs.** Every number is a mean over replicates with its 95% CI; the
   Sobol indices are of replicate-averaged outputs and carry the residual noise reported
   in `indices.json` (`noise_share`).
-- **Sample sizes.** The Sobol indices (N = 64 base samples, 1,024 runs) have not
-  converged by the tolerance of `saca sensitivity` (their CIs are ±0.1–0.3; it recommends
-  N = 256 or more): they separate the influential dials from the minor ones, not the
-  order among the influential ones. The Morris screening is the cross-check. The maps
-  have 3 replicates per cell, so a small advantage shows as *no clear winner*.
+- **Sample sizes.** The Sobol indices (N = 256 base samples, 4,096 runs) are just short
+  of the convergence tolerance of `saca sensitivity` (widest ST CIs ±0.11–0.12 against
+  0.1; it recommends N = 512): they order the three most influential dials of each
+  outcome where the CIs separate (marked > above), not the minor ones among themselves.
+  The Morris screening is the cross-check. The maps have 3 replicates per cell, so a
+  small advantage shows as *no clear winner*.
 - **Sizes and lengths.** To fit a laptop, the analyses run half the default district
   (1,200 households in 12 grids, 3 communities, one street: each cadre keeps the default
   load) and the sensitivity runs stop 30 days into the recovery (120 days); the
