@@ -2,10 +2,10 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_sweep.py [--runs 200] [--workers 2] [--repeat 3]
+    .venv/bin/python benchmarks/bench_sweep.py [--runs 200] [--workers 2] [--repeat 3] [--steps 40]
         [--json FILE]
 
-The sweep is the emergency scenario at 40 days with 600 households, constructive and
+The sweep is the emergency scenario at 40 days (``--steps``) with 600 households, constructive and
 autonomous, ``regime.information`` at 0 and 1, and ``runs / 4`` replicates. Each backend
 runs it from scratch into a fresh directory; the wall time includes starting the worker
 processes (or the dask LocalCluster) and the final merge of the shards. Parallel
@@ -42,7 +42,7 @@ SPEC = """
 name = "bench"
 scenario = "emergency"
 regimes = ["constructive", "autonomous"]
-steps = 40
+steps = {steps}
 replicates = {replicates}
 seed = 1
 design = "factorial"
@@ -128,17 +128,24 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a table.
 
     Args:
-        argv: command-line arguments (``--runs``, ``--workers``, ``--json``).
+        argv: command-line arguments (``--runs``, ``--workers``, ``--repeat``, ``--steps``,
+            ``--json``).
     """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200, help="runs in the sweep (multiple of 4)")
     ap.add_argument("--workers", type=int, default=2, help="workers of process and dask")
     ap.add_argument("--repeat", type=int, default=3, help="rounds over the three backends")
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=40,
+        help="days per run; longer runs show how a backend's fixed start-up cost amortises",
+    )
     ap.add_argument("--json", default=None, help="also write the numbers to this file")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         spec = Path(tmp) / "bench.toml"
-        spec.write_text(SPEC.format(replicates=max(1, args.runs // 4)))
+        spec.write_text(SPEC.format(replicates=max(1, args.runs // 4), steps=args.steps))
         plan = sweep.prepare(spec)
         print(
             f"bench_sweep: {plan.n_runs} runs of {plan.steps} days, "
