@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import difflib
 import json
 import logging
 import math
@@ -125,11 +124,6 @@ class Settings:
     max_boxes: int = 3
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -161,7 +155,7 @@ def read_settings(
     for key in values:
         if key not in KEYS:
             raise fail(
-                f"unknown key {key!r} in [{TABLE}]; {_did_you_mean(key, KEYS)}"
+                f"unknown key {key!r} in [{TABLE}]; {sweep.did_you_mean(key, KEYS)}"
                 f"known keys: {', '.join(KEYS)}"
             )
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -234,7 +228,7 @@ def metric_direction(metric: str, direction: str | None = None) -> bool:
     """
     if metric not in METRICS:
         raise SacaInputError(
-            f"unknown metric {metric!r}; {_did_you_mean(metric, METRICS)}"
+            f"unknown metric {metric!r}; {sweep.did_you_mean(metric, METRICS)}"
             "see the metric names in README or docs/ODD.md"
         )
     if direction is not None:
@@ -271,7 +265,7 @@ def resolve_contrast(settings: Settings, regimes: Sequence[str], label: str) -> 
         if name not in regimes:
             raise SacaInputError(
                 f"{label}: contrast names the regime {name!r}, which the sweep does not run; "
-                f"{_did_you_mean(name, regimes)}its regimes are {', '.join(regimes)}"
+                f"{sweep.did_you_mean(name, regimes)}its regimes are {', '.join(regimes)}"
             )
     return settings.contrast
 
@@ -1161,15 +1155,6 @@ def _ranges(factors: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, Any]]:
     return out
 
 
-def _windows(plan: sweep.Plan) -> list[str]:
-    """The summary windows a plan's runs will have (as ``model.metrics.summarise``)."""
-    names = ["all"]
-    for p in plan.scenario.situation.timeline:
-        if p.start < plan.steps:
-            names.append(p.name if p.name not in names else f"{p.name}_{p.start}")
-    return names
-
-
 def _check_out(out: Path, runs_inside: bool) -> None:
     io.prepare_out(out)
     if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
@@ -1234,11 +1219,11 @@ def prepare_job(
         factors = [f.describe() for f in plan.design.factors]
         regimes = list(plan.regimes)
         runs = Path(out) / "runs" if out is not None else src
-        windows = _windows(plan)
+        windows = plan.windows
         if settings.window not in windows:
             raise SacaInputError(
                 f"{label}: no window {settings.window!r} in runs of {plan.steps} days; "
-                f"{_did_you_mean(settings.window, windows)}choose one of {', '.join(windows)}"
+                f"{sweep.did_you_mean(settings.window, windows)}choose one of {', '.join(windows)}"
             )
     else:
         raise SacaInputError(

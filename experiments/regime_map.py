@@ -42,7 +42,6 @@ metrics or the window re-analyses the stored runs without rerunning them.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
@@ -139,11 +138,6 @@ class MapPlan:
         return fx.describe(), fy.describe()
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     """Check that a sweep spec can be mapped and read its ``[map]`` table.
 
@@ -202,7 +196,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for key in table:
         if key not in MAP_KEYS:
             raise fail(
-                f"unknown key {key!r} in [map]; {_did_you_mean(key, MAP_KEYS)}"
+                f"unknown key {key!r} in [map]; {sweep.did_you_mean(key, MAP_KEYS)}"
                 f"known keys: {', '.join(MAP_KEYS)}"
             )
     metrics = table.get("metrics", list(DEFAULT_METRICS))
@@ -214,7 +208,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for m in metrics:
         if not isinstance(m, str) or m not in METRICS:
             raise fail(
-                f"[map] metrics: unknown metric {m!r}; {_did_you_mean(str(m), METRICS)}"
+                f"[map] metrics: unknown metric {m!r}; {sweep.did_you_mean(str(m), METRICS)}"
                 f"choose from {', '.join(directed)}"
             )
         if m not in plots.BETTER:
@@ -251,12 +245,11 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
     settings = read_settings(spec)
     data = {k: v for k, v in spec.data.items() if k != "map"}
     runs = sweep.prepare(_derived(spec, data, spec.label, spec.name, "the map's sweep"))
-    timeline = runs.scenario.situation.timeline
-    windows = ["all", *dict.fromkeys(p.name for p in timeline if p.start < runs.steps)]
+    windows = runs.windows
     if settings.window not in windows:
         raise SacaInputError(
             f"{spec.label}: [map] window {settings.window!r} is not a window of these "
-            f"{runs.steps}-day runs; {_did_you_mean(settings.window, windows)}"
+            f"{runs.steps}-day runs; {sweep.did_you_mean(settings.window, windows)}"
             f"choose one of {', '.join(windows)}"
         )
     if not settings.pareto_samples:

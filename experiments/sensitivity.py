@@ -66,7 +66,6 @@ the seed), ``sensitivity_<output>.png`` (one panel per regime).
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 import re
 import sys
@@ -154,11 +153,6 @@ class Setup:
         return self.plan.spec
 
 
-def _close(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     if not path.is_file():
         raise SacaInputError(f"sensitivity spec {path} does not exist or is not a file")
@@ -190,19 +184,6 @@ def _with_design(text: str, data: Mapping[str, Any], method: str) -> str:
     return new if ok else text
 
 
-def windows(plan: sweep.Plan) -> list[str]:
-    """The summary windows a run of the plan has: ``all`` and each phase it reaches.
-
-    Args:
-        plan: the sweep plan.
-    """
-    names = ["all"]
-    for p in plan.scenario.situation.timeline:
-        if p.start < plan.steps:
-            names.append(p.name if p.name not in names else f"{p.name}_{p.start}")
-    return names
-
-
 def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -> Settings:
     """Check a ``[sensitivity]`` table (the window is checked by :func:`prepare`).
 
@@ -225,7 +206,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
             raise fail(f"{key} belongs in the [sweep] table")
         if key not in SENSITIVITY_KEYS:
             raise fail(
-                f"unknown key {key!r}; {_close(key, SENSITIVITY_KEYS)}"
+                f"unknown key {key!r}; {sweep.did_you_mean(key, SENSITIVITY_KEYS)}"
                 f"known keys: {', '.join(SENSITIVITY_KEYS)}"
             )
     outputs = table.get("outputs", list(DEFAULT_OUTPUTS))
@@ -236,7 +217,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
     for name in outputs:
         if not isinstance(name, str) or name not in METRICS:
             raise fail(
-                f"unknown output metric {name!r}; {_close(str(name), METRICS)}"
+                f"unknown output metric {name!r}; {sweep.did_you_mean(str(name), METRICS)}"
                 "see the metrics in `saca list`"
             )
     dup = sorted({o for o in outputs if outputs.count(o) > 1})
@@ -270,7 +251,8 @@ def prepare(path: str | Path, method: str | None = None) -> Setup:
     sw = data.get("sweep")
     if method is not None and method not in METHODS:
         raise SacaInputError(
-            f"unknown method {method!r}; {_close(method, METHODS)}choose sobol or morris"
+            f"unknown method {method!r}; {sweep.did_you_mean(method, METHODS)}"
+            "choose sobol or morris"
         )
     if isinstance(sw, dict):
         given = sw.get("design")
@@ -304,11 +286,11 @@ def prepare(path: str | Path, method: str | None = None) -> Setup:
         )
     settings = parse_settings(spec.data.get("sensitivity", {}), method, label)
     plan = sweep.prepare(spec)
-    known = windows(plan)
+    known = plan.windows
     if settings.window not in known:
         raise SacaInputError(
             f"{label}: [sensitivity] window {settings.window!r} is not a window of these "
-            f"{plan.steps}-day runs; {_close(settings.window, known)}"
+            f"{plan.steps}-day runs; {sweep.did_you_mean(settings.window, known)}"
             f"choose one of {', '.join(known)}"
         )
     return Setup(plan, settings)

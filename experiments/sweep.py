@@ -70,7 +70,7 @@ from experiments import design as dsg
 from experiments import io, runner
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
 from model import SacaInputError
-from model.metrics import METRICS
+from model.metrics import METRICS, windows
 from model.parameters import ParamInfo, coerce, unknown_key_error
 from model.regime import Regime
 from model.scenario import Scenario, all_params, apply_overrides
@@ -154,7 +154,13 @@ class SweepSpec:
         return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices`` to ``word``, or ``""``.
+
+    Args:
+        word: what the user wrote.
+        choices: the valid words.
+    """
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
 
@@ -228,7 +234,7 @@ def parse_spec(
             if key in SWEEP_KEYS:
                 raise fail(f"{key} belongs in the [sweep] table")
             raise fail(
-                f"unknown table [{key}]; {_did_you_mean(key, tables)}"
+                f"unknown table [{key}]; {did_you_mean(key, tables)}"
                 f"use {', '.join(f'[{t}]' for t in tables)}"
             )
         if not isinstance(value, dict):
@@ -239,7 +245,7 @@ def parse_spec(
     for key in sw:
         if key not in SWEEP_KEYS:
             raise fail(
-                f"unknown key {key!r} in [sweep]; {_did_you_mean(key, SWEEP_KEYS)}"
+                f"unknown key {key!r} in [sweep]; {did_you_mean(key, SWEEP_KEYS)}"
                 f"known keys: {', '.join(SWEEP_KEYS)}"
             )
     base = Path(base_dir)
@@ -273,7 +279,7 @@ def parse_spec(
     kind = sw.get("design", "factorial")
     if kind not in dsg.DESIGNS:
         raise fail(
-            f"unknown design {kind!r}; {_did_you_mean(str(kind), dsg.DESIGNS)}"
+            f"unknown design {kind!r}; {did_you_mean(str(kind), dsg.DESIGNS)}"
             f"choose one of {', '.join(dsg.DESIGNS)}"
         )
     samples = sw.get("samples")
@@ -406,7 +412,7 @@ def _range_factor(info: ParamInfo, value: dict, kind: str, fail: Callable) -> ds
         if k not in RANGE_KEYS:
             raise fail(
                 f"[parameters] {key}: unknown key {k!r} in a range; "
-                f"{_did_you_mean(k, RANGE_KEYS)}a range is {{ min = ..., max = ... }}"
+                f"{did_you_mean(k, RANGE_KEYS)}a range is {{ min = ..., max = ... }}"
             )
     if info.kind not in ("float", "int"):
         allowed = "true, false" if info.kind == "bool" else ", ".join(info.choices or ())
@@ -545,6 +551,11 @@ class Plan:
     def n_runs(self) -> int:
         """Design points × regimes × replicates."""
         return len(self.design) * len(self.regimes) * self.spec.replicates
+
+    @property
+    def windows(self) -> list[str]:
+        """The summary windows every run has: ``all`` and each phase the runs reach."""
+        return [name for name, _, _ in windows(self.scenario.situation.timeline, self.steps)]
 
     @property
     def param_kinds(self) -> dict[str, str]:
@@ -1013,7 +1024,7 @@ def check_backend(
         backend = "dask" if scheduler else "process"
     if backend not in BACKENDS:
         raise SacaInputError(
-            f"unknown backend {backend!r}; {_did_you_mean(backend, BACKENDS)}"
+            f"unknown backend {backend!r}; {did_you_mean(backend, BACKENDS)}"
             f"choose one of {', '.join(BACKENDS)}"
         )
     if scheduler is not None and backend != "dask":

@@ -9,7 +9,8 @@ in every window.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -298,6 +299,27 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
     }
 
 
+def windows(timeline: Sequence[Any], days: int) -> list[tuple[str, int, int]]:
+    """The summary windows of a run: ``all``, then each phase the run reaches.
+
+    A phase kind can recur in a timeline; its first occurrence is named after the kind,
+    later ones ``<kind>_<start day>``.
+
+    Args:
+        timeline: the situation's phases (``name``, ``start``, ``end``).
+        days: the number of days run.
+
+    Returns:
+        ``(name, first day, day after the last)`` per window.
+    """
+    out = [("all", 0, days)]
+    for p in timeline:
+        if p.start < days:
+            name = p.name if p.name not in {w[0] for w in out} else f"{p.name}_{p.start}"
+            out.append((name, p.start, min(p.end, days)))
+    return out
+
+
 def summarise(m: CollaborationModel) -> pd.DataFrame:
     """Summaries for the whole run and each phase: one row per window, one column per
     metric (DESIGN §4).
@@ -306,16 +328,10 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
         m: the model after running.
     """
     ts = m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    days = len(ts)
-    windows = [("all", 0, days)] + [
-        (p.name, p.start, min(p.end, days)) for p in m.situation.timeline if p.start < days
-    ]
     raw = m.daily_totals
     hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
     rows = {}
-    for name, a, b in windows:
-        if name in rows:  # a phase kind can recur; the first occurrence names the row
-            name = f"{name}_{a}"
+    for name, a, b in windows(m.situation.timeline, len(ts)):
         row = {}
         part = ts.iloc[a:b]
         for k in STATE_METRICS:

@@ -4,12 +4,13 @@ agreement between the per-day series and the window summaries (model.metrics).""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace as P
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from model.metrics import METRICS, STATE_METRICS, gini
+from model.metrics import METRICS, STATE_METRICS, gini, windows
 
 CONTRACT = (
     "needs_created",
@@ -227,3 +228,14 @@ def test_a_run_without_needs_reports_nan_not_errors(small_model):
     for k in ("efficacy", "resolution_rate", "response_time_mean", "escalation_share"):
         assert math.isnan(s[k]), k
     assert isinstance(m.timeseries(), pd.DataFrame)
+
+
+def test_windows_name_recurring_phases_by_start_day_and_stop_at_the_run_end():
+    timeline = [P(name="normal", start=0, end=30), P(name="emergency", start=30, end=60)]
+    timeline += [P(name="normal", start=60, end=90), P(name="recovery", start=90, end=120)]
+    assert windows(timeline, 70) == [
+        ("all", 0, 70),
+        ("normal", 0, 30),
+        ("emergency", 30, 60),
+        ("normal_60", 60, 70),
+    ]
