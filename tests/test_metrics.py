@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.metrics import METRICS, STATE_METRICS, gini, windows
+from model.metrics import HIGHER_IS_BETTER, METRICS, STATE_METRICS, gini, windows
 
 CONTRACT = (
     "needs_created",
@@ -239,3 +239,19 @@ def test_windows_name_recurring_phases_by_start_day_and_stop_at_the_run_end():
         ("emergency", 30, 60),
         ("normal_60", 60, 70),
     ]
+
+
+def test_better_directions_are_those_odd_describes():
+    # docs/ODD.md §4 "Better direction" lists these; change both together
+    higher = {m for m, up in HIGHER_IS_BETTER.items() if up}
+    assert higher == {"efficacy", "resolution_rate"} | {m for m in METRICS if "trust" in m}
+    assert set(METRICS) - set(HIGHER_IS_BETTER) == {
+        "needs_created",
+        "needs_resolved",
+        "escalation_share",
+        "participation_in_service",
+        "workload_sunk",
+        "workload_community",
+        "offloads",
+        "mandate_relief",
+    }
