@@ -272,6 +272,13 @@ def _spec_name(path: Any) -> str:
     return "experiments/specs/" + Path(str(path)).name if path else "?"
 
 
+def _ranked(data: Mapping[str, Any], output: str) -> tuple[pd.DataFrame, str, str]:
+    """An output's indices, most influential dial first, and the index and CI columns."""
+    key, conf = ("ST", "ST_conf") if data["method"] == "sobol" else ("mu_star", "mu_star_conf")
+    idx = pd.DataFrame(data["indices"])
+    return idx[idx["output"] == output].sort_values(key, ascending=False), key, conf
+
+
 def sensitivity_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], list[str]]:
     """The dials ranked per outcome (Sobol ST or Morris mu*); and the answer's sentences.
 
@@ -305,10 +312,9 @@ def sensitivity_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], l
         f"`{rel}/indices.json`.",
         "",
     ]
-    key, conf = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
     answer: list[str] = []
     for output in [o for o in OUTCOMES if o in set(idx["output"])]:
-        part = idx[idx["output"] == output].sort_values(key, ascending=False)
+        part, key, conf = _ranked(data, output)
         if sobol:
             header = ["rank", "dial", "ST", "S1"]
             rows = [
@@ -352,14 +358,7 @@ def sensitivity_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], l
             f"![{data['method']} indices of {output}]({rel}/sensitivity_{output}.png)",
             "",
         ]
-        # The dials whose CI reaches the top dial's CI: this sample cannot order them.
-        vals, cis = part[key].to_numpy(), part[conf].to_numpy()
-        floor = vals[0] - cis[0]
-        group = [
-            _short(p)
-            for p, v, c in zip(part["parameter"], vals, cis, strict=True)
-            if v + c >= floor
-        ]
+        group = leading_dials(data, output)
         index = "ST" if sobol else "mu*"
         first = part.iloc[0]
         answer.append(
@@ -497,9 +496,7 @@ def leading_dials(data: Mapping[str, Any], output: str) -> list[str]:
         data: ``indices.json``.
         output: the output metric.
     """
-    key, conf = ("ST", "ST_conf") if data["method"] == "sobol" else ("mu_star", "mu_star_conf")
-    part = pd.DataFrame(data["indices"])
-    part = part[part["output"] == output].sort_values(key, ascending=False)
+    part, key, conf = _ranked(data, output)
     if part.empty:
         return []
     floor = part[key].iloc[0] - part[conf].iloc[0]
@@ -518,9 +515,8 @@ def ranking(data: Mapping[str, Any], output: str, top: int = 3) -> str:
         output: the output metric.
         top: how many dials.
     """
-    key, conf = ("ST", "ST_conf") if data["method"] == "sobol" else ("mu_star", "mu_star_conf")
-    part = pd.DataFrame(data["indices"])
-    part = part[part["output"] == output].sort_values(key, ascending=False).head(top)
+    part, key, conf = _ranked(data, output)
+    part = part.head(top)
     text = ""
     prev: Any = None
     for r in part.itertuples():
