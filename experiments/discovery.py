@@ -1157,7 +1157,7 @@ def _ranges(factors: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, Any]]:
 
 def _check_out(out: Path, runs_inside: bool) -> None:
     io.prepare_out(out)
-    if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
+    if io.holds_files(out):
         known = (out / "boxes.json").is_file() or (runs_inside and (out / "runs").is_dir())
         if not known:
             raise SacaInputError(

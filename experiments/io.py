@@ -99,6 +99,15 @@ def prepare_out(out: str | Path) -> Path:
     return path
 
 
+def holds_files(path: Path) -> bool:
+    """Whether ``path`` is a directory with anything but hidden files (e.g. a sweep's lock).
+
+    Args:
+        path: the directory.
+    """
+    return path.is_dir() and any(not p.name.startswith(".") for p in path.iterdir())
+
+
 def make_out(out: str | Path) -> Path:
     """Create the output directory (and parents).
 

@@ -670,7 +670,7 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
             sweeps of another spec.
     """
     out = io.prepare_out(out)
-    if not out.is_dir() or not any(not p.name.startswith(".") for p in out.iterdir()):
+    if not io.holds_files(out):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(

@@ -735,7 +735,7 @@ def check_out(out: str | Path, resume: bool) -> Path:
                 f"--out {out} already holds a sensitivity analysis; add --resume to continue "
                 "it (stored runs are not redone), or give another directory"
             )
-    elif path.is_dir() and any(not p.name.startswith(".") for p in path.iterdir()):
+    elif io.holds_files(path):
         raise SacaInputError(
             f"--out {out} is not empty and holds no sensitivity analysis; give a new or empty "
             "directory"

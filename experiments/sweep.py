@@ -1227,7 +1227,7 @@ def _state(out: Path) -> tuple[dict[str, Any] | None, bool]:
     if not out.is_dir():
         return None, False
     meta = _read_meta(out)
-    other = any(not p.name.startswith(".") for p in out.iterdir())
+    other = io.holds_files(out)
     return meta, other
 
 
