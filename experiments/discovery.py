@@ -1276,7 +1276,7 @@ def _check_stored_runs(job: Job) -> None:
         )
     spec = job.plan.spec
     stored = meta.get("spec", {})
-    if meta.get("spec_hash") != spec.hash and _strip(stored) == _strip(spec.data):
+    if not sweep.same_spec(meta, spec) and _strip(stored) == _strip(spec.data):
         # Only the [discover] settings changed: resume the sweep under its stored spec
         # (same hash), analyse with the new settings.
         data = dict(spec.data)
@@ -1284,7 +1284,7 @@ def _check_stored_runs(job: Job) -> None:
         if TABLE in stored:
             data[TABLE] = stored[TABLE]
         fixed = dataclasses.replace(spec, data=data)
-        if fixed.hash == meta.get("spec_hash"):
+        if sweep.same_spec(meta, fixed):
             job.plan = dataclasses.replace(job.plan, spec=fixed)
 
 

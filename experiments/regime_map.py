@@ -685,7 +685,7 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
         if not (out / name / "meta.json").is_file():
             continue
         meta = sweep.read_meta(out / name)
-        if meta.get("spec_hash") != plan.spec.hash:
+        if not sweep.same_spec(meta, plan.spec):
             what = "dial settings" if name == PARETO else "runs"
             raise SacaInputError(
                 f"{out / name} holds {what} of a different spec (its [sweep], [parameters], "
@@ -900,7 +900,7 @@ def _dry_run(
         pending = None
         if out is not None and (Path(out) / name / "meta.json").is_file():
             meta = sweep.read_meta(Path(out) / name)
-            if meta.get("spec_hash") == plan.spec.hash:
+            if sweep.same_spec(meta, plan.spec):
                 pending = sweep.pending_runs(plan, Path(out) / name)
         n = plan.n_runs if pending is None else pending
         if name == PRESETS and per_run is not None:

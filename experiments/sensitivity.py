@@ -1137,7 +1137,7 @@ def _dry_run(setup: Setup, out: str | None, backend: str, workers: int, args: An
     pending = None
     runs = Path(out) / RUNS if out else None
     stored = runs is not None and (runs / "meta.json").is_file()
-    if stored and sweep.read_meta(runs).get("spec_hash") == setup.spec.hash:
+    if stored and sweep.same_spec(sweep.read_meta(runs), setup.spec):
         pending = sweep.pending_runs(plan, runs, args.rerun_failed)
     est = sweep.estimate(plan, 1 if args.scheduler else workers, pending)
     lines = [plan_line(setup)]

@@ -20,14 +20,26 @@ runs not yet flushed, and nothing is ever stored twice.
 Reading merges the sources in order (the merged file first, then the shards by number);
 for a run id the last manifest row wins (a run re-done by ``--rerun-failed``), and rows
 repeated by a compaction that was killed half-way are dropped.
+
+Verification: every file is written with Parquet page checksums, and each manifest file
+(shard or merged) records in its metadata (``saca.parts``) the row count and SHA-256 of
+the summary and time-series files written with it. :meth:`SweepStore.verify` checks
+them, reads every file through, and checks that each successful run has its summary rows
+(one per window) and, when kept, its time-series rows (one per day). A damaged file is
+moved to ``DIR/damaged/`` (never deleted); the runs it held are no longer stored, so
+``--resume`` runs them again. Reading never lets a Parquet error through: a damaged file
+is reported in one line (:class:`experiments.outdir.StorageError`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from experiments.outdir import StorageError
 from model import SacaInputError
 from model.metrics import METRICS
 
@@ -43,6 +56,12 @@ MANIFEST, SUMMARY, TIMESERIES = "manifest", "summary", "timeseries"
 TABLES = (SUMMARY, TIMESERIES, MANIFEST)
 """Tables in the order a batch writes them (the manifest last)."""
 SHARD = re.compile(r"^(\d{6,})\.parquet$")
+PARTS = b"saca.parts"
+"""Manifest metadata key: row count and SHA-256 of the summary / time-series file."""
+DAMAGED = "damaged"
+"""Subfolder that damaged files are moved to."""
+MERGED = "merged"
+"""The group name of the merged files (shards are grouped by number)."""
 KIND_TYPES = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "choice": pa.string()}
 ID_FIELDS = [
     pa.field("id", pa.string()),
@@ -92,11 +111,65 @@ def atomic_write(table: pa.Table, path: Path) -> Path:
         path: the final file.
     """
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, write_page_checksum=True)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     return path
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex).
+
+    Args:
+        path: the file.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _part(path: Path, rows: int) -> dict[str, Any]:
+    return {"file": path.name, "rows": int(rows), "sha256": sha256(path)}
+
+
+def _with_parts(table: pa.Table, parts: Mapping[str, Any]) -> pa.Table:
+    meta = dict(table.schema.metadata or {})
+    meta[PARTS] = json.dumps(parts).encode("utf-8")
+    return table.replace_schema_metadata(meta)
+
+
+def damaged(path: Path, exc: BaseException) -> StorageError:
+    """A one-line error for a results file that cannot be read.
+
+    Args:
+        path: the file.
+        exc: what reading it raised.
+    """
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    root = path.parent.parent if SHARD.match(path.name) else path.parent
+    return StorageError(
+        f"{path} is damaged or unreadable ({first[:160]}); check the folder with: saca "
+        f"results --verify {root}, and repair it by resuming the sweep (--resume)"
+    )
+
+
+def read_parquet(path: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """Read a whole Parquet file, checking page checksums; errors become one line.
+
+    Args:
+        path: the file.
+        schema: read as this schema, or None for the file's own.
+
+    Raises:
+        StorageError: the file is missing, truncated or damaged.
+    """
+    try:
+        return pq.read_table(path, schema=schema, page_checksum_verification=True)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise damaged(path, exc) from None
 
 
 def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -107,6 +180,40 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
         schema: the target schema.
     """
     return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+
+def _first(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+
+
+@dataclass
+class Verification:
+    """What :meth:`SweepStore.verify` found.
+
+    Args:
+        files: ``(file, what is wrong)`` for each damaged or missing file.
+        runs: ids of the stored runs whose records or data were damaged.
+        moved: where damaged files were moved (``repair=True``).
+    """
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    runs: set[str] = field(default_factory=set)
+    moved: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing is damaged."""
+        return not self.files
+
+    def line(self, root: Path) -> str:
+        """The findings in one line, naming at most three files."""
+        shown = "; ".join(
+            f"{p.relative_to(root) if p.is_relative_to(root) else p}: {why}"
+            for p, why in self.files[:3]
+        )
+        more = f"; and {len(self.files) - 3} more" if len(self.files) > 3 else ""
+        runs = f"{len(self.runs)} run{'s' if len(self.runs) != 1 else ''} damaged"
+        return f"{runs} ({shown}{more})"
 
 
 class SweepStore:
@@ -205,20 +312,22 @@ class SweepStore:
         if not rows:
             return None
         name = f"{self._number():06d}.parquet"
+        parts: dict[str, Any] = {}
         for table, frames in ((TIMESERIES, list(series)), (SUMMARY, list(summaries))):
             if frames:
                 (self.root / table).mkdir(exist_ok=True)
                 df = pd.concat(frames, ignore_index=True)
-                atomic_write(to_table(df, self.schemas[table]), self.root / table / name)
+                path = atomic_write(to_table(df, self.schemas[table]), self.root / table / name)
+                parts[table] = _part(path, len(df))
         (self.root / MANIFEST).mkdir(exist_ok=True)
         table = to_table(pd.DataFrame(rows), self.schemas[MANIFEST])
-        atomic_write(table, self.root / MANIFEST / name)
+        atomic_write(_with_parts(table, parts), self.root / MANIFEST / name)
         return name
 
     # ----- reading ----------------------------------------------------------------------
     def manifest(self) -> pd.DataFrame:
         """The latest manifest row of every stored run (any order)."""
-        parts = [pq.read_table(p, schema=self.schemas[MANIFEST]) for p in self.sources(MANIFEST)]
+        parts = [read_parquet(p, self.schemas[MANIFEST]) for p in self.sources(MANIFEST)]
         if not parts:
             return self.schemas[MANIFEST].empty_table().to_pandas()
         df = pa.concat_tables(parts).to_pandas()
@@ -239,9 +348,16 @@ class SweepStore:
         for path in self.sources(table):
             here: set[str] = set()
             before = pa.array(sorted(seen), pa.string())
-            pf = pq.ParquetFile(path)
-            for group in range(pf.num_row_groups):
-                t = pf.read_row_group(group)
+            try:
+                pf = pq.ParquetFile(path, page_checksum_verification=True)
+                groups = range(pf.num_row_groups)
+            except (OSError, pa.ArrowException, ValueError) as exc:
+                raise damaged(path, exc) from None
+            for group in groups:
+                try:
+                    t = pf.read_row_group(group)
+                except (OSError, pa.ArrowException, ValueError) as exc:
+                    raise damaged(path, exc) from None
                 if filters is not None:
                     t = t.filter(filters)
                 col = t.column("id")
@@ -267,6 +383,161 @@ class SweepStore:
             return self.schemas[table].empty_table().to_pandas()
         return pa.concat_tables(parts).to_pandas()
 
+    # ----- verification -----------------------------------------------------------------
+    def groups(self) -> dict[str, dict[str, Path]]:
+        """The files written together: ``merged`` and each shard number → table → file."""
+        out: dict[str, dict[str, Path]] = {}
+        for table in TABLES:
+            if self.merged(table).is_file():
+                out.setdefault(MERGED, {})[table] = self.merged(table)
+            for p in self.shards(table):
+                out.setdefault(p.name, {})[table] = p
+        return out
+
+    def _key(self, path: Path) -> str:
+        """The group of a file: ``merged`` or its shard's name."""
+        return MERGED if path.parent == self.root else path.name
+
+    def _check_group(self, files: Mapping[str, Path], deep: bool) -> tuple[list, set[str]]:
+        """Problems ``[(file, why)]`` of one group and the run ids its manifest holds."""
+        problems: list[tuple[Path, str]] = []
+        ids: set[str] = set()
+        man = files.get(MANIFEST)
+        if man is None:  # an orphan (clean() removes it) or a compaction killed early
+            return problems, ids
+        try:
+            table = pq.read_table(man, page_checksum_verification=True)
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            return [(man, f"unreadable ({_first(exc)})")], ids
+        ids = set(table.column("id").to_pylist()) if "id" in table.column_names else set()
+        raw = (table.schema.metadata or {}).get(PARTS)
+        parts = json.loads(raw) if raw else {}
+        merged = man == self.merged(MANIFEST)
+        # a compaction killed between its renames leaves the shards: not damage
+        interrupted = merged and bool(self.shards(MANIFEST))
+        for name in (SUMMARY, TIMESERIES):
+            want = parts.get(name)
+            path = files.get(name)
+            if path is None:
+                if want and want.get("rows"):
+                    gone = self.merged(name) if merged else self.root / name / man.name
+                    problems.append((gone, "missing"))
+                continue
+            if not deep and name == TIMESERIES:
+                continue
+            if want and not interrupted and sha256(path) != want.get("sha256"):
+                problems.append((path, "checksum mismatch"))
+                continue
+            try:
+                rows = pq.read_table(path, page_checksum_verification=True).num_rows
+            except (OSError, pa.ArrowException, ValueError) as exc:
+                problems.append((path, f"unreadable ({_first(exc)})"))
+                continue
+            if want and not interrupted and rows != want.get("rows"):
+                problems.append((path, f"{rows} rows, {want.get('rows')} recorded"))
+        return problems, ids
+
+    def verify(
+        self,
+        windows: int | None = None,
+        days: int | None = None,
+        deep: bool = True,
+        repair: bool = False,
+    ) -> Verification:
+        """Check every file and every stored run; optionally move damaged files aside.
+
+        Args:
+            windows: summary rows each successful run must have (None: at least one).
+            days: time-series rows each successful run must have (None: not checked).
+            deep: also checksum and read the time-series files.
+            repair: move every file of a damaged group (the manifest with its summary and
+                time series) to ``DIR/damaged/``, so that its runs count as not stored and
+                ``--resume`` runs them again.
+
+        Returns:
+            A :class:`Verification`.
+        """
+        found = Verification()
+        for _ in range(4):  # moving a group aside can uncover the next problem
+            groups = self.groups()
+            problems: list[tuple[Path, str]] = []
+            lost: set[str] = set()
+            bad_groups: set[str] = set()
+            for key, files in groups.items():
+                bad, ids = self._check_group(files, deep)
+                if bad:
+                    problems += bad
+                    lost |= ids
+                    bad_groups.add(key)
+            if not problems:
+                problems, lost, bad_groups = self._check_runs(windows, days if deep else None)
+            if not problems:
+                break
+            found.files += problems
+            found.runs |= lost
+            if not repair:
+                break
+            for key in sorted(bad_groups):
+                for path in groups.get(key, {}).values():
+                    found.moved.append(self._quarantine(path))
+        return found
+
+    def _check_runs(self, windows: int | None, days: int | None) -> tuple[list, set[str], set[str]]:
+        """Successful runs whose summary (or time-series) rows are missing or incomplete.
+
+        Returns:
+            The problems, the runs, and the groups to move aside to repair them.
+        """
+        latest: dict[str, tuple[str, str]] = {}  # run id -> (status, group of its record)
+        for path in self.sources(MANIFEST):
+            t = read_parquet(path)
+            for rid, status in zip(
+                t.column("id").to_pylist(), t.column("status").to_pylist(), strict=True
+            ):
+                latest[rid] = (status, self._key(path))
+        ok = {rid for rid, (status, _) in latest.items() if status == "ok"}
+        problems: list[tuple[Path, str]] = []
+        lost: set[str] = set()
+        groups: set[str] = set()
+        for table, want in ((SUMMARY, windows), (TIMESERIES, days)):
+            if table == TIMESERIES and want is None:
+                continue
+            counts: dict[str, tuple[int, Path]] = {}
+            for path in self.sources(table):
+                here: dict[str, int] = {}
+                for rid in read_parquet(path).column("id").to_pylist():
+                    here[rid] = here.get(rid, 0) + 1
+                for rid, n in here.items():
+                    counts.setdefault(rid, (n, path))  # the first source holding it is read
+            short = []
+            for rid in sorted(ok):
+                n, path = counts.get(rid, (0, self.root))
+                if n == 0 or (want is not None and n != want):
+                    short.append(rid)
+                    groups.add(latest[rid][1])
+                    if n:  # partial rows would hide a re-run's rows: move them aside too
+                        groups.add(self._key(path))
+            if short:
+                lost |= set(short)
+                what = f"{len(short)} ok runs lack {table} rows (e.g. {short[0]})"
+                problems.append((self.root / table, what))
+        return problems, lost, groups
+
+    def _quarantine(self, path: Path) -> Path:
+        """Move a damaged file into ``DIR/damaged/`` (nothing is deleted)."""
+        if not path.is_file():
+            return path
+        dest_dir = self.root / DAMAGED
+        dest_dir.mkdir(exist_ok=True)
+        stem = path.name if path.parent == self.root else f"{path.parent.name}-{path.name}"
+        dest = dest_dir / stem
+        n = 1
+        while dest.exists():
+            n += 1
+            dest = dest_dir / f"{n}-{stem}"
+        os.replace(path, dest)
+        return dest
+
     # ----- compaction -------------------------------------------------------------------
     def compact(self) -> None:
         """Merge every source of each table into its merged file and delete the shards.
@@ -280,17 +551,22 @@ class SweepStore:
             return
         manifest = self.manifest()
         ok = set(manifest.loc[manifest["status"] == "ok", "id"])
+        parts: dict[str, Any] = {}
         for table in (SUMMARY, TIMESERIES):
             if not self.sources(table):
                 continue
             tmp = self.root / f".{table}.parquet.tmp"
-            with pq.ParquetWriter(tmp, self.schemas[table]) as writer:
+            rows = 0
+            with pq.ParquetWriter(tmp, self.schemas[table], write_page_checksum=True) as writer:
                 for piece in self.batches(table, ok):
                     writer.write_table(piece)
+                    rows += piece.num_rows
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.merged(table))
-        atomic_write(to_table(manifest, self.schemas[MANIFEST]), self.merged(MANIFEST))
+            parts[table] = _part(self.merged(table), rows)
+        table = _with_parts(to_table(manifest, self.schemas[MANIFEST]), parts)
+        atomic_write(table, self.merged(MANIFEST))
         for table in TABLES:
             for p in shards[table]:
                 p.unlink(missing_ok=True)

@@ -67,7 +67,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from experiments import design as dsg
-from experiments import io, runner
+from experiments import io, outdir, runner
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
 from model import SacaInputError
 from model.metrics import METRICS, windows
@@ -97,6 +97,12 @@ FLUSH_SECONDS = 2.0
 MAX_BATCH = 500
 TICK = 0.25
 RUN_ID = "p{point:05d}-{regime}-r{replicate:03d}"
+MAX_RUNS = 1_000_000
+"""Most runs a sweep may plan: the plan's run ids and the manifest are held in memory
+(about 100 bytes a run), and a million runs of a second each is already 12 days of a core.
+Checked arithmetically, before anything is built."""
+MAX_POINTS = 1_000_000
+"""Most design points (and levels of one factor) a sweep may plan."""
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a dask scheduler given by address."""
 
@@ -147,11 +153,46 @@ class SweepSpec:
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the spec's content (TOML comments, layout and description ignored)."""
-        data = json.loads(json.dumps(self.data, default=str))
-        data.get("sweep", {}).pop("description", None)
-        canon = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+        """SHA-256 of the spec's content (TOML comments, layout and description ignored).
+
+        Values of float parameters count as floats, so ``1`` and ``1.0`` in a level list,
+        range or ``[fixed]`` give the same hash: they are the same sweep.
+        """
+        return _digest(_canonical(self.data))
+
+    @property
+    def legacy_hash(self) -> str:
+        """The hash as computed before numbers were normalised (older sweep folders)."""
+        return _digest(json.loads(json.dumps(self.data, default=str)))
+
+
+def _digest(data: dict[str, Any]) -> str:
+    data.get("sweep", {}).pop("description", None)
+    canon = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def _canonical(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec's data with every value of a float parameter written as a float."""
+    data = json.loads(json.dumps(data, default=str))
+    kinds = {p.key: p.kind for p in all_params()}
+
+    def as_float(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, list):
+            return [as_float(v) for v in value]
+        if isinstance(value, dict):
+            return {k: (as_float(v) if k in ("min", "max") else v) for k, v in value.items()}
+        return value
+
+    for table in ("parameters", "fixed"):
+        values = data.get(table)
+        if isinstance(values, dict):
+            for key, value in values.items():
+                if kinds.get(key) == "float":
+                    values[key] = as_float(value)
+    return data
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -362,7 +403,7 @@ def parse_spec(
     description = sw.get("description", "")
     if not isinstance(description, str):
         raise fail("description must be a string")
-    return SweepSpec(
+    spec = SweepSpec(
         name=name,
         scenario=scenario,
         regimes=tuple(regimes),
@@ -381,6 +422,53 @@ def parse_spec(
         text=text,
         levels=levels,
     )
+    check_size(spec)
+    return spec
+
+
+def planned_points(spec: SweepSpec) -> int:
+    """The number of design points of a spec, computed without building the design.
+
+    Args:
+        spec: the spec.
+    """
+    dims = sum(1 for f in spec.factors if f.is_range)
+    if spec.design == "factorial":
+        return math.prod(len(f.levels or ()) or 1 for f in spec.factors)
+    samples = spec.samples or 0
+    if spec.design == "sobol":
+        return dsg.sobol_rows(samples, dims, spec.second_order)
+    if spec.design == "morris":
+        return dsg.morris_rows(samples, dims)
+    return samples
+
+
+def check_size(spec: SweepSpec) -> int:
+    """Refuse a spec whose plan is too large, before anything is built; return its runs.
+
+    Args:
+        spec: the spec.
+
+    Raises:
+        SacaInputError: more than :data:`MAX_POINTS` design points or :data:`MAX_RUNS`
+            runs (design points x regimes x replicates), in one line.
+    """
+    points = planned_points(spec)
+    runs = points * len(spec.regimes) * spec.replicates
+    if points > MAX_POINTS:
+        what = "samples" if spec.design != "factorial" else "levels"
+        raise SacaInputError(
+            f"{spec.label}: the {spec.design} design has {points:,} points, above the limit "
+            f"of {MAX_POINTS:,}; use fewer {what}"
+        )
+    if runs > MAX_RUNS:
+        raise SacaInputError(
+            f"{spec.label}: {points:,} points x {len(spec.regimes)} regimes x "
+            f"{spec.replicates:,} replicates = {runs:,} runs, above the limit of "
+            f"{MAX_RUNS:,} runs a sweep may hold; use fewer replicates, samples or levels, "
+            "or split it into several sweeps"
+        )
+    return runs
 
 
 def _coerce_at(info: ParamInfo, value: Any, where: str, fail: Callable) -> Any:
@@ -438,6 +526,11 @@ def _range_factor(info: ParamInfo, value: dict, kind: str, fail: Callable) -> ds
             )
         if not _whole(levels) or levels < 2:
             raise fail(f"[parameters] {key}: levels must be a whole number >= 2, got {levels!r}")
+        if levels > MAX_POINTS:
+            raise fail(
+                f"[parameters] {key}: levels = {levels} is above the limit of {MAX_POINTS:,} "
+                "design points; use fewer levels"
+            )
         try:
             grid = dsg.even_levels(key, info.kind, lo, hi, levels)
         except SacaInputError as exc:
@@ -625,6 +718,7 @@ def prepare(spec: SweepSpec | str | Path) -> Plan:
     """
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
+    check_size(spec)  # again: a spec may have been changed with dataclasses.replace
     label = spec.label
     regimes: dict[str, Regime] = {}
     scenario: Scenario | None = None
@@ -764,6 +858,10 @@ class _Serial:
             yield task, execute(task)
 
 
+STARTED = "started"
+"""A worker's word that it has begun a run (the run's clock starts then)."""
+
+
 def _worker_loop(conn: Any) -> None:
     """A worker process: receive a task, send back its outcome, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -774,6 +872,7 @@ def _worker_loop(conn: Any) -> None:
             return
         if task is None:
             return
+        conn.send(STARTED)
         outcome = execute(task)
         try:
             conn.send(outcome)
@@ -781,29 +880,60 @@ def _worker_loop(conn: Any) -> None:
             conn.send(_failed(task, exc, "its result could not be sent back"))
 
 
+@contextlib.contextmanager
+def _quiet_start() -> Iterator[None]:
+    """Start children with SIGINT ignored, without losing a Ctrl-C meant for the parent.
+
+    A spawned worker imports the model for a second or more before it can ignore Ctrl-C
+    itself; a Ctrl-C then printed its KeyboardInterrupt traceback. An ignored signal stays
+    ignored across exec, and Python keeps it so; SIGINT is blocked meanwhile, so a Ctrl-C
+    in this moment reaches the parent once its handler is back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _timed_out(task: RunTask, seconds: float, how: str) -> RunOutcome:
+    why = f"the run took longer than --run-timeout {seconds:g} s and was stopped ({how})"
+    return _failed(task, TimeoutError(why))
+
+
 @dataclass
 class _Worker:
     proc: Any
     conn: Any
     task: RunTask | None = None
+    deadline: float | None = None
 
 
 class _Process:
     """Worker processes (spawned), each running one task at a time over its own pipe.
 
     A worker that dies (killed, crashed, out of memory) takes only its own run with it:
-    that run is recorded as failed and a fresh worker takes its place.
+    that run is recorded as failed and a fresh worker takes its place. With a timeout, a
+    run still going that long after its worker began it is stopped the same way (the
+    worker is killed) and recorded as failed.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, timeout: float | None = None) -> None:
         self.concurrency = workers
+        self.timeout = timeout
         self._ctx = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(target=_worker_loop, args=(child,), daemon=True)
-        proc.start()
+        with _quiet_start():
+            proc.start()
         child.close()
         return _Worker(proc, parent)
 
@@ -834,14 +964,24 @@ class _Process:
             self._workers[i] = w = self._spawn()
             w.conn.send(task)
         w.task = task
+        w.deadline = None
 
-    def _replace(self, i: int) -> None:
+    def _replace(self, i: int, kill: bool = False) -> None:
         w = self._workers[i]
+        if kill:
+            w.proc.kill()
         w.proc.join(timeout=5)
         if w.proc.is_alive():
             w.proc.terminate()
         w.conn.close()
         self._workers[i] = self._spawn()
+
+    def _wait_for(self) -> float:
+        """How long to wait for news: a tick, or less when a run's deadline is nearer."""
+        deadlines = [w.deadline for w in self._workers if w.deadline is not None]
+        if not deadlines:
+            return TICK
+        return max(0.0, min(TICK, min(deadlines) - time.monotonic()))
 
     def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
         from multiprocessing.connection import wait as mp_wait
@@ -859,40 +999,61 @@ class _Process:
             if not busy:
                 return
             handles = [w.conn for _, w in busy] + [w.proc.sentinel for _, w in busy]
-            ready = set(mp_wait(handles, timeout=TICK))
-            if not ready:
-                yield None
-                continue
+            ready = set(mp_wait(handles, timeout=self._wait_for()))
             finished: list[tuple[RunTask, RunOutcome]] = []
             for i, w in busy:
-                if w.conn not in ready and w.proc.sentinel not in ready:
-                    continue
                 task = w.task
                 assert task is not None
-                try:
-                    outcome = w.conn.recv() if w.conn.poll() else None
-                except (EOFError, OSError):
-                    outcome = None
-                if outcome is None:  # the process ended without an answer
-                    w.proc.join(timeout=5)
-                    code = w.proc.exitcode
-                    how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
-                    why = f"its worker process died ({how}): killed, crashed or out of memory"
-                    outcome = _failed(task, ChildProcessError(why))
-                    self._replace(i)
-                else:
-                    w.task = None
-                finished.append((task, outcome))
+                outcome: RunOutcome | None = None
+                if w.conn in ready or w.proc.sentinel in ready:
+                    try:
+                        while outcome is None and w.conn.poll():
+                            msg = w.conn.recv()
+                            if msg == STARTED:
+                                if self.timeout is not None:
+                                    w.deadline = time.monotonic() + self.timeout
+                            else:
+                                outcome = msg
+                    except (EOFError, OSError):
+                        outcome = None
+                    if outcome is None and not w.proc.is_alive():
+                        # the process ended without an answer
+                        w.proc.join(timeout=5)
+                        code = w.proc.exitcode
+                        how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                        why = f"its worker process died ({how}): killed, crashed or out of memory"
+                        outcome = _failed(task, ChildProcessError(why))
+                        self._replace(i)
+                    elif outcome is not None:
+                        w.task = w.deadline = None
+                if outcome is None and w.deadline is not None and time.monotonic() >= w.deadline:
+                    assert self.timeout is not None
+                    outcome = _timed_out(task, self.timeout, "its worker process was killed")
+                    self._replace(i, kill=True)
+                if outcome is not None:
+                    finished.append((task, outcome))
+            if not finished:
+                yield None
+                continue
             yield from finished
 
 
 class _Dask:
-    """A dask.distributed client: a LocalCluster, or an existing scheduler."""
+    """A dask.distributed client: a LocalCluster, or an existing scheduler.
 
-    def __init__(self, workers: int, scheduler: str | None, key_prefix: str) -> None:
+    With a timeout, a run's clock starts when the scheduler reports it processing on a
+    worker; past the deadline the run is recorded failed, its future is cancelled and that
+    worker is restarted through its nanny (dask cannot stop a running task otherwise; a
+    worker without a nanny keeps computing the abandoned run in the background).
+    """
+
+    def __init__(
+        self, workers: int, scheduler: str | None, key_prefix: str, timeout: float | None = None
+    ) -> None:
         self.workers = workers
         self.scheduler = scheduler
         self.prefix = key_prefix
+        self.timeout = timeout
         self.concurrency = workers
         self.client: Any = None
         self.cluster: Any = None
@@ -949,8 +1110,10 @@ class _Dask:
         from distributed import wait as dask_wait
 
         inflight: dict[Any, RunTask] = {}
+        began: dict[str, tuple[float, str]] = {}  # key -> (when seen processing, worker)
         while True:
-            window = 2 * max(1, self._threads())
+            # with a timeout no run waits in a worker's queue, where its clock would run
+            window = (1 if self.timeout else 2) * max(1, self._threads())
             while len(inflight) < window:
                 task = next(tasks, None)
                 if task is None:
@@ -962,9 +1125,13 @@ class _Dask:
             try:
                 done = dask_wait(list(inflight), timeout=TICK, return_when="FIRST_COMPLETED").done
             except TimeoutError:
+                done = set()
+            finished = []
+            if self.timeout is not None:
+                finished += self._overdue(inflight, began, done)
+            if not done and not finished:
                 yield None
                 continue
-            finished = []
             for fut in done:
                 task = inflight.pop(fut)
                 try:
@@ -973,6 +1140,30 @@ class _Dask:
                     finished.append((task, _failed(task, exc, "the dask worker failed")))
                 fut.release()
             yield from finished
+
+    def _overdue(
+        self, inflight: dict[Any, RunTask], began: dict[str, tuple[float, str]], done: set
+    ) -> list[tuple[RunTask, RunOutcome]]:
+        """Runs past the timeout: recorded failed, cancelled, their workers restarted."""
+        assert self.timeout is not None
+        now = time.monotonic()
+        with contextlib.suppress(Exception):
+            for worker, keys in self.client.processing().items():
+                for key in keys:
+                    began.setdefault(str(key), (now, worker))
+        out, restart = [], set()
+        for fut in [f for f in inflight if f not in done]:
+            start = began.get(str(fut.key))
+            if start is not None and now - start[0] >= self.timeout:
+                task = inflight.pop(fut)
+                began.pop(str(fut.key), None)
+                out.append((task, _timed_out(task, self.timeout, "its dask worker restarted")))
+                fut.cancel()
+                restart.add(start[1])
+        if restart:
+            with contextlib.suppress(Exception):
+                self.client.restart_workers(sorted(restart), raise_for_error=False)
+        return out
 
 
 def add_backend_options(parser: Any) -> None:
@@ -1057,6 +1248,7 @@ class SweepReport:
         seconds: wall time of the session.
         complete: every run of the design is stored (ok or failed).
         failed_total: runs whose latest record is a failure, over the whole sweep.
+        damaged: stored runs found damaged when the session started (run again).
     """
 
     out: Path
@@ -1068,6 +1260,7 @@ class SweepReport:
     seconds: float
     complete: bool
     failed_total: int
+    damaged: int = 0
 
 
 def _read_meta(out: Path) -> dict[str, Any] | None:
@@ -1081,29 +1274,7 @@ def _read_meta(out: Path) -> dict[str, Any] | None:
 
 
 def _write_meta(out: Path, meta: Mapping[str, Any]) -> None:
-    tmp = out / ".meta.json.tmp"
-    io.write_json(meta, tmp)
-    os.replace(tmp, out / "meta.json")
-
-
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    fh = open(out / ".lock", "a")  # noqa: SIM115 - held for the whole sweep
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SacaInputError(
-                f"another saca sweep is writing {out}; wait for it or stop it first"
-            ) from None
-        yield
-    finally:
-        fh.close()
+    outdir.write_bytes((io.dumps(meta) + "\n").encode("utf-8"), out / "meta.json")
 
 
 @contextlib.contextmanager
@@ -1222,13 +1393,114 @@ class _Buffer:
         self.rows, self.summaries, self.series, self.since = [], [], [], None
 
 
+IDENTITY = ("spec.toml", "design.parquet")
+"""The files a sweep writes before its ``meta.json``: alone they are a half-born folder."""
+
+
 def _state(out: Path) -> tuple[dict[str, Any] | None, bool]:
-    """The sweep's meta.json if ``out`` holds a sweep, and whether ``out`` has other files."""
+    """The sweep's meta.json if ``out`` holds a sweep, and whether ``out`` has other files.
+
+    A folder holding only a sweep's identity files without ``meta.json`` (a start killed
+    or out of space before it was complete) holds no run: it counts as empty, and the
+    next start or ``--resume`` writes it again.
+    """
     if not out.is_dir():
         return None, False
     meta = _read_meta(out)
-    other = io.holds_files(out)
-    return meta, other
+    if meta is None:
+        names = {p.name for p in out.iterdir() if not p.name.startswith(".")}
+        return None, bool(names - set(IDENTITY))
+    return meta, outdir.holds_files(out)
+
+
+def check_timeout(run_timeout: float | None) -> float | None:
+    """Check ``--run-timeout``: None (off) or a positive number of seconds.
+
+    Args:
+        run_timeout: seconds a run may take before it is stopped and recorded failed.
+
+    Raises:
+        SacaInputError: not a positive finite number.
+    """
+    if run_timeout is None:
+        return None
+    try:
+        value = float(run_timeout)
+    except (TypeError, ValueError):
+        raise SacaInputError(f"--run-timeout must be seconds, got {run_timeout!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise SacaInputError(
+            f"--run-timeout must be a positive number of seconds, got {run_timeout!r}"
+        )
+    return value
+
+
+def _check_state(
+    out: Path,
+    plan: Plan,
+    resume: bool,
+    rerun_failed: bool,
+    timeseries: bool | None,
+    force: bool,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Any] | None, bool]:
+    """Read and check the folder's state (under the lock): the meta to continue, or None."""
+    meta, other = _state(out)
+    if force and (other or meta is not None) and not (resume and _same(meta, plan)):
+        dest = outdir.move_aside(out)
+        log(f"saca sweep: moved the old contents of {out} to {dest}")
+        meta, other = None, False
+    if meta is None:
+        if other:
+            raise SacaInputError(
+                f"--out {out} is not empty and holds no sweep; give a new or empty directory, "
+                "or add --force to move its contents aside"
+            )
+        if rerun_failed:
+            raise SacaInputError(f"{out} holds no sweep to rerun (no meta.json)")
+        return None, bool(timeseries)
+    if meta.get("kind") != "sweep":
+        raise SacaInputError(
+            f"--out {out} holds a saca {meta.get('kind', '?')}, not a sweep; give another "
+            "--out, or add --force to move its contents aside"
+        )
+    if not resume:
+        raise SacaInputError(
+            f"--out {out} already holds the sweep {meta.get('name')!r}; add --resume to "
+            "continue it, or give another directory"
+        )
+    if not _same(meta, plan):
+        raise SacaInputError(
+            f"{out} was written by a different spec (hash {str(meta.get('spec_hash'))[:12]}, "
+            f"this one {plan.spec.hash[:12]}); resume it with the same spec, or give "
+            "another --out"
+        )
+    if meta.get("inputs_hash") != plan.inputs_hash():
+        raise SacaInputError(
+            f"{out}: the scenario or regimes of the spec now resolve to other parameter "
+            "values than when the sweep started (a preset or file changed); restore "
+            "them, or start a new sweep"
+        )
+    stored_ts = bool(meta.get("timeseries"))
+    if timeseries and not stored_ts:
+        raise SacaInputError(
+            f"{out} was started without --timeseries; resume it without, or start a new sweep"
+        )
+    return meta, stored_ts
+
+
+def _same(meta: Mapping[str, Any] | None, plan: Plan) -> bool:
+    return bool(meta) and meta.get("kind") == "sweep" and same_spec(meta, plan.spec)
+
+
+def same_spec(meta: Mapping[str, Any], spec: SweepSpec) -> bool:
+    """Whether a stored sweep's ``meta.json`` was written by this spec (``1`` = ``1.0``).
+
+    Args:
+        meta: the stored sweep's metadata.
+        spec: the spec.
+    """
+    return meta.get("spec_hash") in (spec.hash, spec.legacy_hash)
 
 
 def run_sweep(
@@ -1243,8 +1515,18 @@ def run_sweep(
     timeseries: bool | None = None,
     progress: bool | None = None,
     flush_seconds: float = FLUSH_SECONDS,
+    run_timeout: float | None = None,
+    force: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> SweepReport:
     """Run a sweep, streaming every finished run to ``out``.
+
+    The folder is locked before its state is read (:func:`experiments.outdir.locked`), so
+    two writers never mix: the second is refused in one line naming the first. A new
+    sweep's identity (``spec.toml``, ``design.parquet``) is written first and its
+    ``meta.json`` last, so a kill leaves either no sweep (the next start writes it again)
+    or a resumable one. Resuming verifies every stored file and run first and runs the
+    damaged ones again.
 
     Args:
         spec: a :class:`SweepSpec`, a prepared :class:`Plan` or the path of a spec file.
@@ -1260,6 +1542,12 @@ def run_sweep(
             sweep does (default False for a new one).
         progress: tqdm bar on stderr: True, False, or None for only on a terminal.
         flush_seconds: a finished run reaches the disk within about this many seconds.
+        run_timeout: seconds a run may take; past it the run is stopped and recorded as
+            failed (``TimeoutError``) and the sweep goes on. None (default): no limit.
+            The serial backend then runs each run in one child process.
+        force: move whatever ``out`` holds (other files, another sweep) aside to
+            ``out.old-<time>`` instead of refusing.
+        log: where one-line notices go (damaged runs, moved folders); default stderr.
 
     Returns:
         A :class:`SweepReport`. Failed runs do not raise; Ctrl-C or SIGTERM raises
@@ -1267,70 +1555,65 @@ def run_sweep(
 
     Raises:
         SacaInputError: a bad spec, options or directory, before any run.
+        StorageError: the disk is full or a file cannot be written (one line).
     """
     plan = spec if isinstance(spec, Plan) else prepare(spec)
     backend, workers = check_backend(backend, workers, scheduler)
+    run_timeout = check_timeout(run_timeout)
     out = io.prepare_out(out)
-    meta, other = _state(out)
     resume = resume or rerun_failed
-    if meta is None:
-        if other:
-            raise SacaInputError(
-                f"--out {out} is not empty and holds no sweep; give a new or empty directory"
-            )
-        if rerun_failed:
-            raise SacaInputError(f"{out} holds no sweep to rerun (no meta.json)")
-        timeseries = bool(timeseries)
-    else:
-        if meta.get("kind") != "sweep":
-            raise SacaInputError(f"--out {out} holds a saca {meta.get('kind', '?')}, not a sweep")
-        if not resume:
-            raise SacaInputError(
-                f"--out {out} already holds the sweep {meta.get('name')!r}; add --resume to "
-                "continue it, or give another directory"
-            )
-        if meta.get("spec_hash") != plan.spec.hash:
-            raise SacaInputError(
-                f"{out} was written by a different spec (hash {str(meta.get('spec_hash'))[:12]}, "
-                f"this one {plan.spec.hash[:12]}); resume it with the same spec, or give "
-                "another --out"
-            )
-        if meta.get("inputs_hash") != plan.inputs_hash():
-            raise SacaInputError(
-                f"{out}: the scenario or regimes of the spec now resolve to other parameter "
-                "values than when the sweep started (a preset or file changed); restore "
-                "them, or start a new sweep"
-            )
-        stored_ts = bool(meta.get("timeseries"))
-        if timeseries and not stored_ts:
-            raise SacaInputError(
-                f"{out} was started without --timeseries; resume it without, or start a new sweep"
-            )
-        timeseries = stored_ts
-    t_start = time.perf_counter()
-    prefix = f"saca-{plan.spec.hash[:10]}-{time.time_ns() % 10**9}"
-    pool: Any
-    if backend == "serial":
-        pool = _Serial()
-    elif backend == "process":
-        pool = _Process(workers)
-    else:
-        pool = _Dask(workers, scheduler, prefix)
-    with pool:  # a scheduler that cannot be reached is an input error: no run has started
-        io.make_out(out)
-        with _locked(out), _sigterm_as_interrupt():
-            return _session(
-                plan,
-                out,
-                meta,
-                pool,
-                (backend, workers, scheduler),
-                rerun_failed,
-                bool(timeseries),
-                progress,
-                flush_seconds,
-                t_start,
-            )
+    say = log or (lambda line: print(line, file=sys.stderr))
+    identity = {
+        "command": "saca sweep",
+        "name": plan.spec.name,
+        "spec": plan.spec.label,
+        "spec_hash": plan.spec.hash,
+    }
+    with outdir.locked(out, identity):
+        # the state is read under the lock: nobody can change it until this sweep ends
+        meta, ts = _check_state(out, plan, resume, rerun_failed, timeseries, force, say)
+        t_start = time.perf_counter()
+        prefix = f"saca-{plan.spec.hash[:10]}-{time.time_ns() % 10**9}"
+        pool: Any
+        if backend == "serial" and run_timeout is None:
+            pool = _Serial()
+        elif backend in ("serial", "process"):
+            # a run can be stopped only from outside: with a timeout, serial runs go to
+            # one child process
+            pool = _Process(workers, run_timeout)
+        else:
+            pool = _Dask(workers, scheduler, prefix, run_timeout)
+        try:
+            with pool, _sigterm_as_interrupt():  # an unreachable scheduler: input error
+                return _session(
+                    plan,
+                    out,
+                    meta,
+                    pool,
+                    (backend, workers, scheduler),
+                    rerun_failed,
+                    ts,
+                    progress,
+                    flush_seconds,
+                    t_start,
+                    say,
+                )
+        except OSError as exc:
+            raise outdir.storage_error(exc, out, _again(plan, out)) from None
+
+
+def _again(plan: Plan, out: Path) -> str:
+    """What to do after a storage error: free space, then resume."""
+    spec = plan.spec.label if plan.spec.label != "spec" else "SPEC.toml"
+    return f"free space or fix the disk, then resume: saca sweep {spec} --out {out} --resume"
+
+
+def _birth(plan: Plan, out: Path) -> None:
+    """Write a new sweep's identity files, each whole or not at all (meta.json comes last)."""
+    outdir.write_bytes(plan.spec.text.encode("utf-8"), out / "spec.toml")
+    tmp = out / ".design.parquet.tmp"
+    io.write_parquet(plan.design.points.reset_index(), tmp)
+    os.replace(tmp, out / "design.parquet")
 
 
 def _session(
@@ -1344,17 +1627,27 @@ def _session(
     progress: bool | None,
     flush_seconds: float,
     t_start: float,
+    say: Callable[[str], None] = print,
 ) -> SweepReport:
     backend, workers, scheduler = how
     store = SweepStore(out, plan.param_kinds)
+    damaged = 0
     if meta is None:
         meta = _meta(plan, timeseries)
-        (out / "spec.toml").write_text(plan.spec.text, encoding="utf-8")
-        io.write_parquet(plan.design.points.reset_index(), out / "design.parquet")
+        _birth(plan, out)
         mode = "start"
     else:
         store.clean()
         mode = "rerun-failed" if rerun_failed else "resume"
+        found = store.verify(
+            windows=len(plan.windows), days=plan.steps if timeseries else None, repair=True
+        )
+        if not found.ok:
+            damaged = len(found.runs)
+            say(
+                f"saca sweep: {found.line(out)}; re-running them (the damaged files are in "
+                f"{out / 'damaged'})"
+            )
         first = meta.get("git_commit")
         now = io.git_commit()
         if first != now:
@@ -1380,8 +1673,11 @@ def _session(
         "git_commit": io.git_commit(),
         "saca_version": io.versions()["saca"],
         "pending": len(pending),
+        **({"damaged": damaged} if damaged else {}),
     }
     meta["sessions"].append(record)
+    if pending:
+        meta["complete"] = False  # until every run is stored again (a kill keeps it False)
     _write_meta(out, meta)
     buffer = _Buffer(store, session, flush_seconds)
     ok = failed = 0
@@ -1414,8 +1710,8 @@ def _session(
         interrupted = True
         raise
     finally:
-        buffer.flush()
         bar.close()
+        buffer.flush()
         record.update(finished=io.provenance()["timestamp"], ran=ok + failed, ok=ok, failed=failed)
         record["interrupted"] = interrupted
         manifest = store.manifest()
@@ -1434,6 +1730,7 @@ def _session(
         seconds=time.perf_counter() - t_start,
         complete=complete,
         failed_total=int((manifest["status"] == "failed").sum()),
+        damaged=damaged,
     )
 
 
@@ -1463,7 +1760,9 @@ def stored_spec(out: str | Path) -> SweepSpec:
     # a sweep run by an analysis (saca sensitivity, ...) keeps that analysis's own table
     extra = tuple(k for k in meta.get("spec", {}) if k not in SPEC_TABLES)
     spec = load_spec(out / "spec.toml", base_dir=meta.get("spec_dir"), extra_tables=extra)
-    return dataclasses.replace(spec, label=str(meta.get("spec_file", spec.label)))
+    # the copy is called spec.toml: the sweep's name is the one it was started with
+    name = str(meta.get("name") or spec.name)
+    return dataclasses.replace(spec, name=name, label=str(meta.get("spec_file", spec.label)))
 
 
 # ----- dry run --------------------------------------------------------------------------
@@ -1632,6 +1931,8 @@ __all__ = [
     "SweepReport",
     "SweepSpec",
     "check_backend",
+    "check_size",
+    "check_timeout",
     "estimate",
     "execute",
     "load_results",
@@ -1639,12 +1940,14 @@ __all__ = [
     "load_timeseries",
     "parse_spec",
     "pending_runs",
+    "planned_points",
     "prepare",
     "read_meta",
     "rerun_failed",
     "run_id",
     "run_seed",
     "run_sweep",
+    "same_spec",
     "seed_key",
     "stored_spec",
 ]
