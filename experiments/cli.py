@@ -30,6 +30,7 @@ from tqdm import tqdm
 from experiments import (
     discovery,
     io,
+    outdir,
     plots,
     regime_map,
     runner,
@@ -43,7 +44,7 @@ from model.metrics import METRICS
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
 from model.scenario import regime_description as _regime_description
 
-EXIT_USAGE = 2
+EXIT_USAGE = outdir.EXIT_INPUT
 CI_NOTE = (
     "95% CI: Student t over replicates; differences are paired (every regime runs with "
     "the same replicate seeds, common random numbers), so their CI is a paired t interval "
@@ -85,6 +86,7 @@ def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
         help="days to run (default: the scenario's whole timeline)",
     )
     p.add_argument("--out", default=None, metavar="DIR", help="write results to this directory")
+    outdir.add_force_option(p)
     p.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout instead of a table"
     )
@@ -148,10 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         "SeedSequence(seed, spawn_key=(point, replicate)), so results do not depend on the "
         "backend or the number of workers. Exit 0 when every run succeeded, 1 when some "
         "failed (recorded with tracebacks; the others are stored), 2 for input errors, "
-        "130 when interrupted (resume with --resume).",
+        "3 for I/O or storage errors (disk full, damaged files), 130 when interrupted "
+        "(resume with --resume).",
     )
     p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="the sweep spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
+    outdir.add_force_option(p)
     sweep.add_backend_options(p)
     p.add_argument(
         "--resume",
@@ -181,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Python: experiments.sweep.load_results(DIR).",
     )
     p.add_argument("dir", metavar="DIR", help="a directory written by saca sweep --out")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every file's checksum and row count and every stored run; exit 3 if "
+        "anything is damaged (resume the sweep to repair it)",
+    )
     p.add_argument(
         "--window",
         default="all",
@@ -236,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write validation.json and one figure per pattern to DIR, and the report "
         "VALIDATION.md beside DIR (--out docs/validation writes docs/VALIDATION.md)",
     )
+    outdir.add_force_option(p)
     p.add_argument("--report", default=None, metavar="FILE", help="write the report here instead")
     p.add_argument(
         "--patterns-dir",
@@ -401,6 +412,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 # ----- run ------------------------------------------------------------------------------
+def _log(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _claim(args: argparse.Namespace, command: str) -> Path | None:
+    """Lock ``--out`` for a command without resumable work: new, empty, or ``--force``."""
+    if not args.out:
+        return None
+    return outdir.claim(args.out, command, force=args.force, log=_log)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``saca run``: one run; prints the summary, optionally writes files.
 
@@ -411,9 +433,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec, regime_name, reg = runner.resolve(args.scenario, args.regime, overrides)
     steps = runner.check_steps(args.steps, spec)
     seed = runner.check_seed(args.seed)
-    out = io.prepare_out(args.out) if args.out else None
-    if out is not None:
-        io.make_out(out)
+    out = _claim(args, "run")
     # ---- all input checked: simulate
     with tqdm(total=steps, desc="days", unit="day", file=sys.stderr, disable=None) as bar:
         summary, ts = runner.run_one(spec, reg, seed, steps, progress=bar.update)
@@ -570,9 +590,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     if args.workers < 1:
         raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
-    out = io.prepare_out(args.out) if args.out else None
-    if out is not None:
-        io.make_out(out)
+    out = _claim(args, "compare")
     # ---- all input checked: simulate
     comp = runner.run_replicates(
         spec, regimes, args.replicates, seed, steps, workers=args.workers, progress=None
@@ -669,6 +687,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec = sweep.load_spec(args.spec)
     plan = sweep.prepare(spec)
     backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    sweep.check_timeout(args.run_timeout)
     if out is not None:
         io.prepare_out(out)
     if args.dry_run:
@@ -710,6 +729,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             rerun_failed=args.rerun_failed is not None,
             timeseries=True if args.timeseries else None,
             progress=None,
+            run_timeout=args.run_timeout,
+            force=args.force,
         )
     except KeyboardInterrupt:
         stored = plan.n_runs - sweep.pending_runs(plan, out)
@@ -725,6 +746,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return 130
     skipped = f", {report.stored_before} already stored" if report.stored_before else ""
+    if report.damaged:
+        skipped += f", {report.damaged} damaged runs run again"
     _emit(
         "\n".join(
             [
@@ -759,6 +782,11 @@ def cmd_results(args: argparse.Namespace) -> int:
         csv = Path(args.csv)
         if csv.is_dir() or not csv.parent.is_dir():
             raise SacaInputError(f"--csv {csv}: give a file path in an existing directory")
+    # every read is verified: damaged data is refused, never shown as complete
+    check = sweep.verify(args.dir, deep=args.verify)
+    if args.verify:
+        _emit(f"saca results {args.dir}: verified: {check}")
+        return 0
     df = sweep.load_results(args.dir, window=args.window)
     if args.csv is not None:
         df.to_csv(args.csv, index=False)
@@ -770,7 +798,13 @@ def cmd_results(args: argparse.Namespace) -> int:
     regs = [r for r in meta["regimes"] if r in set(df["regime"])]
     ok = df[df["status"] == "ok"]
     failed = df[df["status"] == "failed"]
-    state = "complete" if meta.get("complete") else "incomplete (resume with --resume)"
+    state = (
+        "complete"
+        if meta.get("complete") and len(df) == meta["runs"]
+        else "incomplete (resume with --resume)"
+    )
+    if outdir.is_busy(args.dir):
+        state = f"being written by {outdir.describe(outdir.holder(args.dir))}"
     d = meta["design"]
     lines = [
         f"saca results {args.dir}: sweep {meta['name']}, {d['kind']} design, {d['points']} "
@@ -940,7 +974,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.report and not args.out:
         raise SacaInputError("--report needs --out DIR for the figures it shows")
     expected = validate.load_expected()["quick" if args.quick else "full"] if args.check else {}
-    out = io.prepare_out(args.out) if args.out else None
+    out = _claim(args, "validate")
     # ---- all input checked: simulate
     result = validate.run_validation(
         patterns,
@@ -1000,7 +1034,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         print("saca: interrupted", file=sys.stderr)
-        return 130
+        return outdir.EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `saca list | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except outdir.StorageError as exc:
+        _fail(str(exc))
+        return outdir.EXIT_STORAGE
+    except OSError as exc:  # disk full, permissions, I/O: not the user's input, not a bug
+        where = getattr(args, "out", None) or getattr(args, "dir", None) or "the results"
+        _fail(str(outdir.storage_error(exc, where)))
+        return outdir.EXIT_STORAGE
+    finally:
+        outdir.release()

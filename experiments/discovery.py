@@ -64,7 +64,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from experiments import io, plots, sweep
+from experiments import io, outdir, plots, sweep
 from model import SacaInputError
 from model.metrics import HIGHER_IS_BETTER, METRICS
 from model.scenario import all_params
@@ -1161,7 +1161,8 @@ def _check_out(out: Path, runs_inside: bool) -> None:
         known = (out / "boxes.json").is_file() or (runs_inside and (out / "runs").is_dir())
         if not known:
             raise SacaInputError(
-                f"--out {out} is not empty and holds no discovery; give a new or empty directory"
+                f"--out {out} is not empty and holds no discovery; give a new or empty "
+                "directory, or add --force to move its contents aside"
             )
 
 
@@ -1178,6 +1179,7 @@ def prepare_job(
     *,
     resume: bool = False,
     execution: bool = False,
+    force: bool = False,
 ) -> Job:
     """Check a discovery before anything runs: spec or sweep, settings, output directory.
 
@@ -1187,6 +1189,8 @@ def prepare_job(
         options: command-line settings (key of :data:`KEYS` → value; None ignored).
         resume: continue the sweep in ``out/runs``.
         execution: whether sweep execution options were given (refused for a directory).
+        force: ``out``'s old contents will be moved aside (``--force``): do not refuse
+            them here.
 
     Raises:
         SacaInputError: anything wrong, in one line.
@@ -1241,7 +1245,7 @@ def prepare_job(
         higher = metric_direction(settings.metric, settings.direction)
     except SacaInputError as exc:
         raise SacaInputError(f"{label}: {exc}") from None
-    if out is not None:
+    if out is not None and not force:
         _check_out(Path(out), runs_inside=plan is not None)
     job = Job(
         source=src,
@@ -1256,7 +1260,7 @@ def prepare_job(
         plan=plan,
         resume=resume,
     )
-    if plan is not None and out is not None:
+    if plan is not None and out is not None and (resume or not force):
         _check_stored_runs(job)
     return job
 
@@ -1300,6 +1304,7 @@ def run_discover(
     progress: bool | None = None,
     export_ema_to: str | Path | None = None,
     job: Job | None = None,
+    run_timeout: float | None = None,
 ) -> DiscoverReport:
     """Run a discovery: the sweep if given a spec (into ``out/runs``), PRIM, the files.
 
@@ -1315,6 +1320,7 @@ def run_discover(
         progress: a progress bar for the sweep: True, False, None for only on a terminal.
         export_ema_to: also write the sweep in EMA Workbench's format to this file.
         job: an already checked job (from :func:`prepare_job`); None checks here.
+        run_timeout: seconds a run may take before it is recorded failed (None: no limit).
 
     Returns:
         A :class:`DiscoverReport`.
@@ -1338,6 +1344,7 @@ def run_discover(
             scheduler=scheduler,
             resume=job.resume,
             progress=progress,
+            run_timeout=run_timeout,
         )
     st = job.settings
     results = sweep.load_results(job.runs, window=st.window)
@@ -1438,6 +1445,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print boxes.json's content on stdout")
     x = p.add_argument_group("running a spec (as saca sweep)")
     sweep.add_backend_options(x)
+    outdir.add_force_option(p)
     x.add_argument(
         "--resume",
         action="store_true",
@@ -1488,16 +1496,18 @@ def command(args: argparse.Namespace) -> int:
     """
     from experiments import cli  # lazily: cli imports this module
 
-    execution = any(v is not None for v in (args.backend, args.workers, args.scheduler)) or bool(
-        args.dry_run
-    )
+    execution = any(
+        v is not None for v in (args.backend, args.workers, args.scheduler, args.run_timeout)
+    ) or bool(args.dry_run)
     if args.out is None and not args.dry_run:
         raise SacaInputError("--out DIR is required: where the boxes and figures go")
     if args.export_ema is not None:
         check_export_path(args.export_ema)
     # a dry run may look at a stored sweep without --resume: it runs nothing
     resume = args.resume or (args.dry_run and not Path(args.spec).is_dir())
-    job = prepare_job(args.spec, args.out, _options(args), resume=resume, execution=execution)
+    job = prepare_job(
+        args.spec, args.out, _options(args), resume=resume, execution=execution, force=args.force
+    )
     backend, workers = ("serial", 1)
     if job.plan is not None:
         backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
@@ -1524,6 +1534,20 @@ def command(args: argparse.Namespace) -> int:
         lines.append(_settings_line(job))
         cli._emit("\n".join(lines))
         return 0
+    sweep.check_timeout(args.run_timeout)
+    spec_given = job.plan is not None
+    outdir.claim(
+        args.out,
+        "discover",
+        force=args.force,
+        own=lambda p: (
+            ((p / "boxes.json").is_file() or (spec_given and (p / "runs").is_dir()))
+            and (args.resume or not args.force)
+        ),
+        what="a discovery",
+        log=lambda line: print(line, file=sys.stderr),
+        identity={"spec": str(args.spec)},
+    )
     try:
         rep = run_discover(
             args.spec,
@@ -1535,6 +1559,7 @@ def command(args: argparse.Namespace) -> int:
             progress=None,
             export_ema_to=args.export_ema,
             job=job,
+            run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
         assert job.plan is not None

@@ -211,6 +211,15 @@ def move_aside(out: str | Path) -> Path:
     return dest
 
 
+_HELD = contextlib.ExitStack()
+"""Locks taken by :func:`claim`, held until :func:`release` (or the process ends)."""
+
+
+def release() -> None:
+    """Release every lock taken by :func:`claim` in this process."""
+    _HELD.close()
+
+
 def claim(
     out: str | Path,
     command: str,
@@ -219,13 +228,15 @@ def claim(
     own: Callable[[Path], bool] | None = None,
     what: str = "",
     log: Callable[[str], None] | None = None,
+    identity: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Check that ``out`` may take this command's results; with ``force`` clear it first.
+    """Lock ``out`` for this command, then check it may take its results.
 
-    ``out`` may be new, empty (hidden files aside), or hold the command's own resumable
-    work (``own(out)`` true). Anything else is refused in one line; with ``force`` its
-    contents are moved to ``out.old-<time>`` (see :func:`move_aside`) and ``log`` is told
-    where. Nothing is created here.
+    The lock is taken first and held until :func:`release` (``saca`` releases it when the
+    command ends; a killed process loses it). Under the lock, ``out`` may be new, empty
+    (hidden files aside), or hold the command's own resumable work (``own(out)`` true).
+    Anything else is refused in one line; with ``force`` its contents are moved to
+    ``out.old-<time>`` (see :func:`move_aside`) and ``log`` is told where.
 
     Args:
         out: the ``--out`` path.
@@ -234,6 +245,7 @@ def claim(
         own: whether a non-empty ``out`` is this command's own work to continue.
         what: what ``out`` should hold, for the message (default ``command``'s results).
         log: where to report a move (default: nowhere).
+        identity: who writes, recorded in the lock (see :func:`locked`).
 
     Raises:
         SacaInputError: ``out`` is a file, lies under one, holds other results without
@@ -247,23 +259,35 @@ def claim(
         parent = parent.parent
     if not parent.is_dir():
         raise SacaInputError(f"--out {out} lies under the file {parent}; give a directory path")
-    if not holds_files(path) or (own is not None and own(path)):
-        return path
-    if is_busy(path):
-        raise SacaInputError(
-            f"--out {out} is being written right now by {describe(holder(path))}; wait for "
-            "it to finish, or give another --out"
-        )
-    if not force:
-        raise SacaInputError(
-            f"--out {out} already holds files that are not {what or f'saca {command} work'} "
-            "to continue; give a new or empty directory, or add --force to move its contents "
-            f"to {path.name}.old-<time>"
-        )
-    dest = move_aside(path)
-    if log is not None:
-        log(f"saca {command}: moved the old contents of {out} to {dest}")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(locked(path, {"command": f"saca {command}", **(identity or {})}))
+        if holds_files(path) and not (own is not None and own(path)):
+            if not force:
+                raise SacaInputError(
+                    f"--out {out} already holds files that are not "
+                    f"{what or f'saca {command} work'} to continue; give a new or empty "
+                    f"directory, or add --force to move its contents to "
+                    f"{path.name}.old-<time>"
+                )
+            dest = move_aside(path)
+            if log is not None:
+                log(f"saca {command}: moved the old contents of {out} to {dest}")
+        _HELD.enter_context(stack.pop_all())
     return path
+
+
+def add_force_option(parser: Any) -> None:
+    """Add ``--force`` (move what ``--out`` holds aside instead of refusing).
+
+    Args:
+        parser: an argparse parser.
+    """
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="if --out holds other results, move them to DIR.old-<time> (nothing is deleted) "
+        "instead of refusing",
+    )
 
 
 def write_bytes(data: bytes, path: Path) -> Path:
@@ -290,6 +314,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_STORAGE",
     "StorageError",
+    "add_force_option",
     "claim",
     "describe",
     "holder",
@@ -297,6 +322,7 @@ __all__ = [
     "is_busy",
     "locked",
     "move_aside",
+    "release",
     "storage_error",
     "write_bytes",
 ]

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import io, plots, stats, sweep
+from experiments import io, outdir, plots, stats, sweep
 from model import SacaInputError
 from model.metrics import METRICS
 from model.regime import DIALS
@@ -670,11 +670,12 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
             sweeps of another spec.
     """
     out = io.prepare_out(out)
-    if not io.holds_files(out):
+    if not io.holds_files(out) or sweep.unborn(out, *mp.sweeps):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(
-            f"--out {out} is not empty and holds no saca map; give a new or empty directory"
+            f"--out {out} is not empty and holds no saca map; give a new or empty directory, "
+            "or add --force to move its contents aside"
         )
     if not resume:
         raise SacaInputError(
@@ -704,6 +705,7 @@ def run_map(
     scheduler: str | None = None,
     resume: bool = False,
     progress: bool | None = None,
+    run_timeout: float | None = None,
 ) -> MapResult:
     """Run a map's sweeps (or continue them) and write the map and the Pareto fronts.
 
@@ -715,6 +717,7 @@ def run_map(
         scheduler: address of a running dask scheduler.
         resume: continue the map stored in ``out``: stored runs are not redone.
         progress: a progress bar on stderr: True, False, or None for only on a terminal.
+        run_timeout: seconds a run may take before it is recorded failed (None: no limit).
 
     Returns:
         A :class:`MapResult`. Failed runs do not raise (they are left out of the map).
@@ -737,6 +740,7 @@ def run_map(
             scheduler=scheduler,
             resume=resume,
             progress=progress,
+            run_timeout=run_timeout,
         )
         for name, plan in mp.sweeps.items()
     }
@@ -876,6 +880,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("spec", metavar="SPEC.toml", help="the map spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
     sweep.add_backend_options(p)
+    outdir.add_force_option(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -941,6 +946,18 @@ def command(args: argparse.Namespace) -> int:
             io.prepare_out(args.out)
         _emit(_dry_run(mp, args.out, backend, workers, args.scheduler))
         return 0
+    sweep.check_timeout(args.run_timeout)
+    outdir.claim(
+        args.out,
+        "map",
+        force=args.force,
+        own=lambda p: (
+            ((p / SPEC_COPY).is_file() or (p / RUNS).is_dir()) and (args.resume or not args.force)
+        ),
+        what="a saca map",
+        log=lambda line: print(line, file=sys.stderr),
+        identity={"name": mp.spec.name, "spec": mp.spec.label},
+    )
     try:
         res = run_map(
             mp,
@@ -950,6 +967,7 @@ def command(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             resume=args.resume,
             progress=None,
+            run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
         print(

@@ -82,7 +82,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments import design as dsg
-from experiments import io, plots, sweep
+from experiments import io, outdir, plots, sweep
 from model import SacaInputError
 from model.metrics import METRICS
 
@@ -735,10 +735,10 @@ def check_out(out: str | Path, resume: bool) -> Path:
                 f"--out {out} already holds a sensitivity analysis; add --resume to continue "
                 "it (stored runs are not redone), or give another directory"
             )
-    elif io.holds_files(path):
+    elif io.holds_files(path) and not sweep.unborn(path, RUNS):
         raise SacaInputError(
             f"--out {out} is not empty and holds no sensitivity analysis; give a new or empty "
-            "directory"
+            "directory, or add --force to move its contents aside"
         )
     return path
 
@@ -777,6 +777,7 @@ def run_sensitivity(
     resume: bool = False,
     rerun_failed: bool = False,
     progress: bool | None = None,
+    run_timeout: float | None = None,
 ) -> SensitivityResult:
     """Run a sensitivity spec's sweep into ``out/runs`` and analyse it.
 
@@ -790,6 +791,7 @@ def run_sensitivity(
         resume: continue the analysis stored in ``out``: stored runs are not redone.
         rerun_failed: like ``resume``, and redo the runs recorded as failed.
         progress: tqdm bar on stderr: True, False, or None for only on a terminal.
+        run_timeout: seconds a run may take before it is recorded failed (None: no limit).
 
     Returns:
         A :class:`SensitivityResult`; ``out`` holds the files of the module docstring.
@@ -815,6 +817,7 @@ def run_sensitivity(
         resume=resume,
         rerun_failed=rerun_failed,
         progress=progress,
+        run_timeout=run_timeout,
     )
     analysis = analyse_runs(setup, runs)
     files = write(path, setup, analysis, report)
@@ -1113,6 +1116,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
     sweep.add_backend_options(p)
+    outdir.add_force_option(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -1182,7 +1186,17 @@ def command(args: argparse.Namespace) -> int:
         if args.out:
             io.prepare_out(args.out)
         return _dry_run(setup, args.out, backend, workers, args)
-    check_out(args.out, args.resume or args.rerun_failed)
+    resume = args.resume or args.rerun_failed
+    outdir.claim(
+        args.out,
+        "sensitivity",
+        force=args.force,
+        own=lambda p: (p / RUNS).is_dir() and (resume or not args.force),
+        what="a sensitivity analysis",
+        log=lambda line: print(line, file=sys.stderr),
+        identity={"name": setup.spec.name, "spec": setup.spec.label},
+    )
+    check_out(args.out, resume)
     again = f"saca sensitivity {args.spec} --out {args.out} --resume"
     try:
         res = run_sensitivity(
@@ -1194,6 +1208,7 @@ def command(args: argparse.Namespace) -> int:
             resume=args.resume,
             rerun_failed=args.rerun_failed,
             progress=None,
+            run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
         runs = Path(args.out) / RUNS

@@ -1195,6 +1195,14 @@ def add_backend_options(parser: Any) -> None:
         help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
         "--scheduler-file (implies --backend dask)",
     )
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a run that takes longer and record it as failed (timeout); the sweep goes "
+        "on (default: no limit; the serial backend then runs each run in a child process)",
+    )
 
 
 def check_backend(
@@ -1411,6 +1419,22 @@ def _state(out: Path) -> tuple[dict[str, Any] | None, bool]:
         names = {p.name for p in out.iterdir() if not p.name.startswith(".")}
         return None, bool(names - set(IDENTITY))
     return meta, outdir.holds_files(out)
+
+
+def unborn(root: str | Path, *sweeps: str) -> bool:
+    """Whether ``root`` holds nothing but sweep folders that never got their meta.json.
+
+    Such a folder (a start killed in its first moments) holds no run and counts as empty.
+
+    Args:
+        root: an analysis's ``--out``.
+        sweeps: the names of its sweep folders (e.g. ``runs``).
+    """
+    root = Path(root)
+    names = {p.name for p in root.iterdir() if not p.name.startswith(".")}
+    if not names <= set(sweeps):
+        return False
+    return all(_state(root / n) == (None, False) for n in names)
 
 
 def check_timeout(run_timeout: float | None) -> float | None:
@@ -1858,6 +1882,37 @@ def _order(df: pd.DataFrame, meta: Mapping[str, Any], extra: Sequence[str] = ())
     return df.drop(columns="_r").reset_index(drop=True)
 
 
+def verify(out: str | Path, deep: bool = True) -> str:
+    """Check a stored sweep's files and runs (read only); describe it, or raise.
+
+    Args:
+        out: the sweep directory.
+        deep: also checksum and read the time-series files.
+
+    Returns:
+        One line: files and runs checked.
+
+    Raises:
+        SacaInputError: not a sweep directory.
+        StorageError: something is damaged or missing, in one line saying how to repair.
+    """
+    out = Path(out)
+    meta = read_meta(out)
+    store = _store_of(out, meta)
+    # every ok run must have summary rows; how many per run is checked on --resume,
+    # where the plan knows its windows
+    found = store.verify(days=meta.get("steps") if meta.get("timeseries") else None, deep=deep)
+    if not found.ok:
+        spec = meta.get("spec_file") or "SPEC.toml"
+        raise outdir.StorageError(
+            f"{out} is damaged: {found.line(out)}; resume the command that wrote it to run "
+            f"them again (e.g. saca sweep {spec} --out {out} --resume)"
+        )
+    files = sum(len(g) for g in store.groups().values())
+    runs = len(store.manifest())
+    return f"{files} files, {runs} stored runs; every checksum, row count and run's rows match"
+
+
 def load_results(out: str | Path, window: str | None = "all") -> pd.DataFrame:
     """A stored sweep as one DataFrame: one row per stored run.
 
@@ -1884,11 +1939,23 @@ def load_results(out: str | Path, window: str | None = "all") -> pd.DataFrame:
     summ = store.read(SUMMARY, ok, filt).drop(columns=["point", "regime", "replicate"])
     if window is not None:
         if ok and summ.empty:
-            windows = sorted(set(store.read(SUMMARY, {next(iter(ok))})["window"]))
+            windows = sorted(set(store.read(SUMMARY, ok)["window"]))
+            if not windows:
+                raise outdir.StorageError(
+                    f"{out}: the summary rows of all {len(ok)} ok runs are missing (a deleted "
+                    f"or damaged file); check it with saca results --verify {out}"
+                )
             raise SacaInputError(
                 f"no window {window!r} in {out}; choose one of {', '.join(windows)}"
             )
         summ = summ.drop(columns="window")
+    lacking = len(ok) - summ["id"].nunique()
+    if lacking > 0:
+        raise outdir.StorageError(
+            f"{out}: {lacking} of {len(ok)} ok runs have no summary rows (a deleted or damaged "
+            f"file); check it with saca results --verify {out}, and resume the sweep to run "
+            "them again"
+        )
     params = [f["key"] for f in meta["design"]["factors"]]
     head = ["id", "point", "regime", "replicate", "seed", *params, "status"]
     tail = ["duration_s", "error", "traceback", "started", "worker", "session"]
@@ -1950,4 +2017,6 @@ __all__ = [
     "same_spec",
     "seed_key",
     "stored_spec",
+    "unborn",
+    "verify",
 ]

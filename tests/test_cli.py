@@ -139,7 +139,11 @@ def test_run_out_writes_files_that_match_the_json(tmp_path):
     )
     assert code == 0, err
     data = json.loads(text)
-    assert {p.name for p in out.iterdir()} == {"timeseries.parquet", "summary.parquet", "meta.json"}
+    assert {p.name for p in out.iterdir() if p.name != ".lock"} == {
+        "timeseries.parquet",
+        "summary.parquet",
+        "meta.json",
+    }
     summary = pd.read_parquet(out / "summary.parquet")
     assert summary["window"].tolist() == ["all", "normal"]
     row = summary.set_index("window").loc["all"]
