@@ -1544,7 +1544,7 @@ def command(args: argparse.Namespace) -> int:
             ((p / "boxes.json").is_file() or (spec_given and (p / "runs").is_dir()))
             and (args.resume or not args.force)
         ),
-        what="a discovery",
+        what="discovery",
         log=lambda line: print(line, file=sys.stderr),
         identity={"spec": str(args.spec)},
     )

@@ -263,11 +263,14 @@ def claim(
         stack.enter_context(locked(path, {"command": f"saca {command}", **(identity or {})}))
         if holds_files(path) and not (own is not None and own(path)):
             if not force:
+                why = (
+                    f"saca {command} does not overwrite results"
+                    if own is None
+                    else f"holds no {what or f'saca {command} work'}"
+                )
                 raise SacaInputError(
-                    f"--out {out} already holds files that are not "
-                    f"{what or f'saca {command} work'} to continue; give a new or empty "
-                    f"directory, or add --force to move its contents to "
-                    f"{path.name}.old-<time>"
+                    f"--out {out} is not empty and {why}; give a new or empty directory, or "
+                    f"add --force to move its contents to {path.name}.old-<time>"
                 )
             dest = move_aside(path)
             if log is not None:

@@ -954,7 +954,7 @@ def command(args: argparse.Namespace) -> int:
         own=lambda p: (
             ((p / SPEC_COPY).is_file() or (p / RUNS).is_dir()) and (args.resume or not args.force)
         ),
-        what="a saca map",
+        what="saca map",
         log=lambda line: print(line, file=sys.stderr),
         identity={"name": mp.spec.name, "spec": mp.spec.label},
     )

@@ -1192,7 +1192,7 @@ def command(args: argparse.Namespace) -> int:
         "sensitivity",
         force=args.force,
         own=lambda p: (p / RUNS).is_dir() and (resume or not args.force),
-        what="a sensitivity analysis",
+        what="sensitivity analysis",
         log=lambda line: print(line, file=sys.stderr),
         identity={"name": setup.spec.name, "spec": setup.spec.label},
     )
