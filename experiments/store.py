@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from experiments.outdir import StorageError
+from experiments.outdir import StorageError, write_bytes
 from model import SacaInputError
 from model.metrics import METRICS
 
@@ -62,6 +62,8 @@ DAMAGED = "damaged"
 """Subfolder that damaged files are moved to."""
 MERGED = "merged"
 """The group name of the merged files (shards are grouped by number)."""
+CHECKSUMS = "checksums.json"
+"""Row count and SHA-256 of every manifest file (the manifest records the others')."""
 KIND_TYPES = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "choice": pa.string()}
 ID_FIELDS = [
     pa.field("id", pa.string()),
@@ -212,7 +214,8 @@ class Verification:
             for p, why in self.files[:3]
         )
         more = f"; and {len(self.files) - 3} more" if len(self.files) > 3 else ""
-        runs = f"{len(self.runs)} run{'s' if len(self.runs) != 1 else ''} damaged"
+        n = len(self.runs)
+        runs = f"{n} run{'s' if n != 1 else ''} damaged" if n else "the runs of damaged files"
         return f"{runs} ({shown}{more})"
 
 
@@ -321,8 +324,27 @@ class SweepStore:
                 parts[table] = _part(path, len(df))
         (self.root / MANIFEST).mkdir(exist_ok=True)
         table = to_table(pd.DataFrame(rows), self.schemas[MANIFEST])
-        atomic_write(_with_parts(table, parts), self.root / MANIFEST / name)
+        path = atomic_write(_with_parts(table, parts), self.root / MANIFEST / name)
+        self._record(path, len(rows))
         return name
+
+    def _sums(self) -> dict[str, Any]:
+        try:
+            sums = json.loads((self.root / CHECKSUMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet, or damaged: files are then read through
+            return {}
+        return sums if isinstance(sums, dict) else {}
+
+    def _record(self, path: Path, rows: int | None, keep: bool = True) -> None:
+        """Record (or with ``keep=False`` forget) a manifest file's checksum."""
+        sums = self._sums()
+        key = path.relative_to(self.root).as_posix()
+        if keep and rows is not None:
+            sums[key] = {"rows": int(rows), "sha256": sha256(path)}
+        else:
+            sums.pop(key, None)
+        data = json.dumps(sums, indent=1, sort_keys=True) + "\n"
+        write_bytes(data.encode("utf-8"), self.root / CHECKSUMS)
 
     # ----- reading ----------------------------------------------------------------------
     def manifest(self) -> pd.DataFrame:
@@ -405,16 +427,24 @@ class SweepStore:
         man = files.get(MANIFEST)
         if man is None:  # an orphan (clean() removes it) or a compaction killed early
             return problems, ids
-        try:
-            table = pq.read_table(man, page_checksum_verification=True)
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            return [(man, f"unreadable ({_first(exc)})")], ids
-        ids = set(table.column("id").to_pylist()) if "id" in table.column_names else set()
-        raw = (table.schema.metadata or {}).get(PARTS)
-        parts = json.loads(raw) if raw else {}
         merged = man == self.merged(MANIFEST)
         # a compaction killed between its renames leaves the shards: not damage
         interrupted = merged and bool(self.shards(MANIFEST))
+        try:
+            table = pq.read_table(man, page_checksum_verification=True)
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            with contextlib.suppress(OSError, pa.ArrowException, ValueError):
+                ids = set(pq.read_table(man, columns=["id"]).column("id").to_pylist())
+            return [(man, f"unreadable ({_first(exc)})")], ids
+        ids = set(table.column("id").to_pylist()) if "id" in table.column_names else set()
+        want = self._sums().get(man.relative_to(self.root).as_posix())
+        if want and not interrupted and sha256(man) != want.get("sha256"):
+            return [(man, "checksum mismatch")], ids
+        try:
+            raw = (table.schema.metadata or {}).get(PARTS)
+            parts = json.loads(raw) if raw else {}
+        except ValueError as exc:
+            return [(man, f"unreadable metadata ({_first(exc)})")], ids
         for name in (SUMMARY, TIMESERIES):
             want = parts.get(name)
             path = files.get(name)
@@ -536,6 +566,8 @@ class SweepStore:
             n += 1
             dest = dest_dir / f"{n}-{stem}"
         os.replace(path, dest)
+        if path.parent.name == MANIFEST or path == self.merged(MANIFEST):
+            self._record(path, None, keep=False)
         return dest
 
     # ----- compaction -------------------------------------------------------------------
@@ -567,6 +599,9 @@ class SweepStore:
             parts[table] = _part(self.merged(table), rows)
         table = _with_parts(to_table(manifest, self.schemas[MANIFEST]), parts)
         atomic_write(table, self.merged(MANIFEST))
+        self._record(self.merged(MANIFEST), len(manifest))
+        for p in shards[MANIFEST]:
+            self._record(p, None, keep=False)
         for table in TABLES:
             for p in shards[table]:
                 p.unlink(missing_ok=True)

@@ -901,6 +901,11 @@ def _quiet_start() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def _warm_up() -> None:
+    """Import what a run needs (in a dask worker, before its first timed run)."""
+    import model  # noqa: F401
+
+
 def _timed_out(task: RunTask, seconds: float, how: str) -> RunOutcome:
     why = f"the run took longer than --run-timeout {seconds:g} s and was stopped ({how})"
     return _failed(task, TimeoutError(why))
@@ -1090,6 +1095,11 @@ class _Dask:
                     "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
                 ) from None
         self.concurrency = max(1, self._threads())
+        if self.timeout is not None:
+            # a run's clock starts when it is processing: load the model in every worker
+            # first, so no run is charged for the imports
+            with contextlib.suppress(Exception):
+                self.client.run(_warm_up)
         return self
 
     def _threads(self) -> int:
@@ -1668,9 +1678,10 @@ def _session(
         )
         if not found.ok:
             damaged = len(found.runs)
+            what, _, detail = found.line(out).partition(" (")
             say(
-                f"saca sweep: {found.line(out)}; re-running them (the damaged files are in "
-                f"{out / 'damaged'})"
+                f"saca sweep: {what}, re-running ({detail.removesuffix(')')}; the damaged "
+                f"files are kept in {out / 'damaged'})"
             )
         first = meta.get("git_commit")
         now = io.git_commit()
