@@ -782,11 +782,18 @@ def cmd_results(args: argparse.Namespace) -> int:
         csv = Path(args.csv)
         if csv.is_dir() or not csv.parent.is_dir():
             raise SacaInputError(f"--csv {csv}: give a file path in an existing directory")
-    # every read is verified: damaged data is refused, never shown as complete
-    check = sweep.verify(args.dir, deep=args.verify)
-    if args.verify:
-        _emit(f"saca results {args.dir}: verified: {check}")
-        return 0
+    busy = outdir.is_busy(args.dir)
+    if busy and args.verify:
+        raise SacaInputError(
+            f"{args.dir} is being written right now by "
+            f"{outdir.describe(outdir.holder(args.dir))}; verify it when that ends"
+        )
+    if not busy:  # a writer renames files as it goes: its folder is verified when it ends
+        # every read is verified: damaged data is refused, never shown as complete
+        check = sweep.verify(args.dir, deep=args.verify)
+        if args.verify:
+            _emit(f"saca results {args.dir}: verified: {check}")
+            return 0
     df = sweep.load_results(args.dir, window=args.window)
     if args.csv is not None:
         df.to_csv(args.csv, index=False)
@@ -803,7 +810,7 @@ def cmd_results(args: argparse.Namespace) -> int:
         if meta.get("complete") and len(df) == meta["runs"]
         else "incomplete (resume with --resume)"
     )
-    if outdir.is_busy(args.dir):
+    if busy:
         state = f"being written by {outdir.describe(outdir.holder(args.dir))}"
     d = meta["design"]
     lines = [

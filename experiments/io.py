@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import outdir
 from model import SacaInputError
 from model.regime import Regime
 from model.scenario import GROUPS, Scenario, all_params
@@ -105,7 +106,7 @@ def holds_files(path: Path) -> bool:
     Args:
         path: the directory.
     """
-    return path.is_dir() and any(not p.name.startswith(".") for p in path.iterdir())
+    return outdir.holds_files(path)  # the one rule for results folders lives there
 
 
 def make_out(out: str | Path) -> Path:
