@@ -1498,6 +1498,12 @@ def _check_state(
             f"--out {out} holds a saca {meta.get('kind', '?')}, not a sweep; give another "
             "--out, or add --force to move its contents aside"
         )
+    if not resume and not _same(meta, plan):
+        raise SacaInputError(
+            f"--out {out} already holds the sweep {meta.get('name')!r} of another spec (hash "
+            f"{str(meta.get('spec_hash'))[:12]}); give another --out, or add --force to move "
+            "it aside"
+        )
     if not resume:
         raise SacaInputError(
             f"--out {out} already holds the sweep {meta.get('name')!r}; add --resume to "
