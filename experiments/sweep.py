@@ -901,6 +901,26 @@ def _quiet_start() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then raise it.
+
+    A dask LocalCluster interrupted half-built cannot be closed (dask's own exit hook then
+    prints a traceback); once whole, it closes cleanly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if hit:
+        raise KeyboardInterrupt
+
+
 def _warm_up() -> None:
     """Import what a run needs (in a dask worker, before its first timed run)."""
     import model  # noqa: F401
@@ -1073,15 +1093,22 @@ class _Dask:
             # The workers' statistical profiler samples every thread's stack each 10 ms;
             # with a pure-Python model it competes for the GIL and cost ~10% of throughput
             # (benchmarks/bench_sweep.py). A user's own cluster keeps its own settings.
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
-                self.cluster = LocalCluster(
-                    n_workers=self.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            self.client = Client(self.cluster)
+            try:
+                with (
+                    _deferred_interrupt(),
+                    dask.config.set({"distributed.worker.profile.enabled": False}),
+                ):
+                    self.cluster = LocalCluster(
+                        n_workers=self.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.__exit__()
+                raise
         else:
             target = {"address": self.scheduler}
             if Path(self.scheduler).is_file():  # a --scheduler-file written by dask scheduler

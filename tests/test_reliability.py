@@ -458,7 +458,7 @@ def test_ctrl_c_while_workers_start_prints_no_traceback(ref, tmp_path):
     time.sleep(0.3)  # the workers are importing the model now
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode in (0, 130), err
+    assert proc.returncode == 130, err  # the Ctrl-C is not lost either
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
 
