@@ -1171,6 +1171,7 @@ class _Dask:
                 continue
             for fut in done:
                 task = inflight.pop(fut)
+                began.pop(str(fut.key), None)
                 try:
                     finished.append((task, fut.result()))
                 except Exception as exc:  # KilledWorker, CancelledError, lost connection
