@@ -1955,7 +1955,10 @@ def verify(out: str | Path, deep: bool = True) -> str:
         )
     files = sum(len(g) for g in store.groups().values())
     runs = len(store.manifest())
-    return f"{files} files, {runs} stored runs; every checksum, row count and run's rows match"
+    return (
+        f"{files} files, {runs} stored runs; every file reads whole, the recorded checksums "
+        "and row counts match, and every ok run has its rows"
+    )
 
 
 def load_results(out: str | Path, window: str | None = "all") -> pd.DataFrame:
