@@ -31,14 +31,23 @@ from PIL import Image
 
 from experiments import app_assets
 from experiments.app import (
-    DIALS,
-    SWITCHES,
+    INFO,
+    REGIME_KEYS,
     AppModel,
     current_metrics,
+    edits,
     metrics_html,
-    model_params,
+    parse_query,
+    pending_changes,
     regime_values,
+    run_command,
+    run_json,
+    run_replicates,
     session_model,
+    slider_step,
+    state_query,
+    timeseries_csv,
+    tooltip,
 )
 from experiments.app_figures import NetworkPlot, SeriesPlot, network_figure, rolling
 from experiments.cli import main
@@ -66,14 +75,13 @@ def test_app_model_takes_preset_values_and_overrides():
     assert (m.scenario_name, m.preset, m.seed) == ("emergency", "autonomous", 3)
 
 
-def test_app_model_matches_the_plain_model_with_the_same_seed():
-    from model import CollaborationModel
+def test_app_model_matches_saca_run_with_the_same_seed():
+    from experiments import runner
 
     a = AppModel(preset="constructive", seed=5)
-    b = CollaborationModel("emergency", "constructive", rng=5)
     a.run_for(5)
-    b.run_for(5)
-    assert a.timeseries().equals(b.timeseries())
+    _, b = runner.run_one("emergency", "constructive", 5, steps=5)
+    assert a.timeseries().equals(b)
     assert len(a.step_seconds) == 5
 
 
@@ -85,14 +93,79 @@ def test_app_model_stops_at_the_end_of_the_timeline():
     assert len(m.timeseries()) == days
 
 
-def test_model_params_show_the_models_settings_and_pass_mesas_checks():
-    model = AppModel(preset="constructive", seed=7)
-    params = model_params(model.settings)
-    assert set(DIALS + SWITCHES) <= set(params)
-    assert all(params[d]["value"] == 0.0 for d in DIALS)
-    assert params["seed"]["value"] == 7
-    solara_viz._check_model_params(model, params)  # what SolaraViz checks on start
-    assert model_params()["information"]["value"] == regime_values("hybrid")["information"]
+def test_inputs_come_from_the_declarations():
+    from model.parameters import describe
+    from model.regime import Regime
+
+    assert REGIME_KEYS == tuple(i.key.split(".")[1] for i in describe("regime", Regime))
+    visits = INFO["mandated_visits_per_week"]
+    assert (visits.lo, visits.hi) == (0.0, 14.0)
+    assert slider_step(visits) == 0.5 and slider_step(INFO["information"]) == 0.05
+    tip = tooltip(visits)
+    assert "range 0 to 14" in tip and "source: seed 001" in tip and visits.meaning in tip
+    assert "0 = constructive, 1 = autonomous" in tooltip(INFO["information"])
+    assert "one of none, points, satisfaction, multi" in tooltip(INFO["evaluation"])
+
+
+def test_pending_changes_name_what_reset_will_apply():
+    m = AppModel(scenario_name="baseline")
+    assert pending_changes(m.settings, m.settings) == []
+    changed = pending_changes({**m.settings, "information": 0.3, "seed": 9}, m.settings)
+    assert changed == ["seed 42 → 9", "information 0.5 → 0.3"]
+
+
+def test_the_address_round_trips_and_rejects_bad_values():
+    m = AppModel(scenario_name="baseline", preset="autonomous", seed=7, information=0.3)
+    m2 = AppModel(scenario_name="baseline", preset="autonomous", seed=7, escalation="central")
+    for model in (m, m2):
+        settings, problems = parse_query(state_query(model.settings))
+        assert settings == model.settings and problems == []
+    assert "information=0.3" in state_query(m.settings)
+    assert "contract" not in state_query(m.settings)  # only edits away from the preset
+    settings, problems = parse_query("seed=-1&information=2&nope=1&preset=zzz")
+    assert settings["seed"] == 42 and settings["information"] == 0.5
+    assert len(problems) == 4
+    assert parse_query(None) == parse_query("")
+
+
+def test_the_shown_command_reproduces_the_run(tmp_path):
+    import shlex
+
+    import pandas as pd
+
+    m = AppModel(preset="constructive", seed=11, information=0.25, task_force=True)
+    m.run_for(6)
+    cmd = run_command(m.settings, m.steps, out=str(tmp_path / "out"))
+    assert "--set regime.information=0.25" in cmd and "--set regime.task_force=true" in cmd
+    assert main(shlex.split(cmd)[1:]) == 0
+    ours = pd.read_csv(io.StringIO(timeseries_csv(m)))
+    theirs = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    meta = json.loads(run_json(m))
+    assert meta["command"].startswith("saca run --scenario emergency --regime constructive")
+    assert meta["overrides"] == {"regime.information": 0.25, "regime.task_force": True}
+    assert set(meta["summary"]) >= {"all", "normal"}
+
+
+def test_replicates_run_on_the_sweep_engine_paired():
+    from experiments import sweep
+
+    settings = AppModel(scenario_name="baseline", preset="hybrid", seed=3, contract=1.0).settings
+    seen = []
+    res = run_replicates(settings, "hybrid", 2, lambda d, t: seen.append((d, t)))
+    assert res["labels"] == ("hybrid (modified)", "hybrid")
+    assert seen[-1] == (4, 4)
+    ts = res["timeseries"]
+    assert set(ts["regime"]) == {"hybrid (modified)", "hybrid"}
+    # replicate r of either regime has SeedSequence(seed, spawn_key=(0, r)): one run of
+    # the plain preset with that seed gives the same series
+    from experiments import runner
+
+    _, plain = runner.run_one("baseline", "hybrid", sweep.run_seed(3, (0, 1)))
+    got = ts[(ts["regime"] == "hybrid") & (ts["replicate"] == 1)]
+    np.testing.assert_allclose(got["efficacy"].to_numpy(), plain["efficacy"].to_numpy())
+    d = res["stats"]["differences"]["hybrid (modified)"]["efficacy"]
+    assert d["n"] == 2 and np.isfinite(d["diff"])
 
 
 def test_a_session_model_keeps_what_reset_does_not_pass():
@@ -106,6 +179,7 @@ def test_a_session_model_keeps_what_reset_does_not_pass():
     assert (second.scenario_name, second.preset, second.seed) == ("baseline", "autonomous", 5)
     assert second.regime.contract == 0.0
     assert second.regime.information == regime_values("autonomous")["information"]
+    assert edits(second.settings) == {"contract": 0.0}
     third = cls(information=0.3)  # the change to contract is kept too
     assert (third.regime.contract, third.regime.information) == (0.0, 0.3)
     fourth = cls(preset="constructive")  # a new preset starts from its own values
@@ -125,7 +199,9 @@ def test_metrics_table_has_every_row_and_dashes_before_the_first_step():
     html = metrics_html([("value", m)])
     assert html.count("data-metric=") == len(current_metrics(m))
     assert "–" in html
-    m.run_for(3)
+    m.run_for(3)  # the 7-day efficacy waits for a week of days (EFFICACY_NOTE)
+    assert np.isnan(current_metrics(m)["efficacy"])
+    m.run_for(4)
     values = current_metrics(m)
     assert all(np.isfinite(v) for v in values.values())
 
@@ -169,13 +245,25 @@ def test_blitted_images_match_full_draws():
 def test_components_render_on_the_server():
     import solara
 
-    from experiments.app import OneRun, SideBySide
+    from experiments.app import Compare, Explore, Export, Page, Replicates
 
     m = AppModel(scenario_name="baseline")
     m.run_for(2)
-    for component in (OneRun, SideBySide):
-        _box, rc = solara.render(component(m), handle_error=False)
+    ref = solara.reactive("autonomous")
+    for element in (Explore(m), Compare(m, ref), Replicates(m, ref), Export(m), Page()):
+        _box, rc = solara.render(element, handle_error=False)
         rc.close()
+
+
+def test_compare_steps_the_reference_to_the_sidebars_day():
+    from experiments.app import reference_model
+
+    m = AppModel(scenario_name="baseline", preset="hybrid", seed=4, goals=0.0)
+    m.run_for(3)
+    ref = reference_model(m, "constructive")
+    assert (ref.steps, ref.seed, ref.preset, ref.edits) == (3, 4, "constructive", {})
+    m.run_for(2)
+    assert reference_model(m, "constructive") is ref and ref.steps == 5
 
 
 # ----- assets and the command -------------------------------------------------------------
