@@ -615,7 +615,9 @@ def CommunityPicker(model: CollaborationModel, value: int, on_value: Callable) -
 CSS = """
 .saca-series, .saca-pair-series, .saca-band { max-width: 1000px; }
 .saca-network { max-width: 560px; }
-.saca-pair-network { max-width: 48%; }
+.saca-pair-network { max-width: 49%; }
+.saca-replicate-table td, .saca-replicate-table th { padding: 2px 10px; text-align: right; }
+.saca-replicate-table td:first-child { text-align: left; }
 .saca-number input { text-align: right; }
 """
 """The page's own style: figures scale down with the window, never beyond their pixels."""
@@ -719,13 +721,12 @@ def Compare(model: AppModel, reference: solara.Reactive[str]) -> None:
             )
         solara.Image(series_png, classes=["saca-pair-series"], width="100%")
         with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
-            with solara.Column():
-                solara.HTML(
-                    tag="div", unsafe_innerHTML=metrics_html([(mine, model), (theirs, ref)])
-                )
+            solara.HTML(tag="div", unsafe_innerHTML=metrics_html([(mine, model), (theirs, ref)]))
+            with solara.Column(style={"min-width": "260px"}):
                 CommunityPicker(model, c, set_community)
+        with solara.Row(style={"align-items": "flex-start"}):
             for img in networks:
-                solara.Image(img, classes=["saca-pair-network"], width="48%")
+                solara.Image(img, classes=["saca-pair-network"], width="49%")
 
 
 # ----- replicates -----------------------------------------------------------------------
