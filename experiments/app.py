@@ -24,6 +24,7 @@ matplotlib images drawn on the server, so the page needs no plotting library fro
 
 from __future__ import annotations
 
+import functools
 import html
 import io as _io
 import math
@@ -169,8 +170,14 @@ def regime_values(preset: str) -> dict[str, Any]:
     Args:
         preset: regime preset name or TOML path.
     """
+    return dict(_preset_values(preset))
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_values(preset: str) -> tuple[tuple[str, Any], ...]:
+    # Read once: the status line asks on every step whether the regime was edited.
     _, reg = load_regime(preset)
-    return {k: getattr(reg, k) for k in REGIME_KEYS}
+    return tuple((k, getattr(reg, k)) for k in REGIME_KEYS)
 
 
 def edits(settings: Mapping[str, Any]) -> dict[str, Any]:

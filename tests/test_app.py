@@ -86,11 +86,15 @@ def test_app_model_matches_saca_run_with_the_same_seed():
 
 
 def test_app_model_stops_at_the_end_of_the_timeline():
+    from experiments.app import _status
+
     m = AppModel(scenario_name="baseline")
     days = m.situation.days
+    assert not m.finished and not _status(m).startswith("Finished")
     m.run_for(days)
-    assert m.steps == days and not m.running
+    assert m.steps == days and not m.running and m.finished
     assert len(m.timeseries()) == days
+    assert _status(m).startswith(f"Finished · Day {days} of {days}")
 
 
 def test_inputs_come_from_the_declarations():
@@ -543,7 +547,7 @@ def test_app_in_headless_chromium(app_url, tmp_path):
             page.get_by_role("button", name="Reset", exact=True).click()
             page.locator(".saca-regime").filter(has_text="information 0.30").wait_for()
             status.filter(has_text="seed 7").filter(has_text="hybrid (modified)").wait_for()
-            assert page.locator(".saca-pending").count() == 0
+            page.locator(".saca-pending").wait_for(state="detached", timeout=10_000)
 
             # Step, timing each round trip (click -> the page shows the new day).
             step = page.get_by_role("button", name="Step", exact=True)
@@ -611,6 +615,7 @@ def test_app_in_headless_chromium(app_url, tmp_path):
             page.get_by_role("tab", name="Replicates").click()
             _type(page, ".saca-replicate-n", "3")
             page.get_by_role("button", name="Run 3 seeds").click()
+            page.locator(".saca-replicate-progress").wait_for()  # runs in the background
             page.locator("img.saca-band").wait_for(timeout=240_000)
             table = page.locator("table.saca-replicate-table")
             assert table.locator("tr[data-metric]").count() > 5
