@@ -124,13 +124,15 @@ def shade_phases(ax: Any, timeline: Sequence[Any]) -> None:
         if p.name in PHASE_SHADE:
             ax.axvspan(p.start, p.end, color=PHASE_SHADE[p.name], lw=0, zorder=0)
         if len(timeline) > 1:
+            # Just above the frame, under the title: inside it the names sat on data
+            # near the top of the axis (efficacy starts near 1).
             ax.text(
                 (p.start + p.end) / 2,
-                0.985,
+                1.01,
                 p.name,
                 transform=top,
                 ha="center",
-                va="top",
+                va="bottom",
                 fontsize=7,
                 color=PHASE_TEXT,
                 zorder=1,
@@ -163,17 +165,17 @@ class SeriesPlot:
         self._blitter: Blitter | None = None
         self.fig = fig = Figure(figsize=(width, 3.1), dpi=90)
         self.axes = axes = fig.subplots(1, 3)
-        fig.subplots_adjust(left=0.05, right=0.99, top=0.91, bottom=0.3, wspace=0.18)
+        fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.3, wspace=0.18)
         days = max(p.end for p in timeline)
         for ax, title in zip(axes, PANELS, strict=True):
             shade_phases(ax, timeline)
             ax.set_xlim(0, days)
-            ax.set_title(title, fontsize=10)
+            ax.set_title(title, fontsize=10, pad=12)
             ax.set_xlabel("day", fontsize=8, labelpad=1)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)
-        axes[0].set_ylim(0, 1.08)
-        axes[1].set_ylim(0, 1.08)
+        axes[0].set_ylim(0, 1.02)
+        axes[1].set_ylim(0, 1.02)
         self.lines: list[dict[str, Line2D]] = []
         for _label, colour in labels:
             ln: dict[str, Line2D] = {}
@@ -463,7 +465,7 @@ def band_figure(
     ts = timeseries.sort_values(["regime", "replicate", "day"]).copy()
     fig = Figure(figsize=(width, 3.1), dpi=90)
     axes = fig.subplots(1, 3)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.91, bottom=0.3, wspace=0.18)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.3, wspace=0.18)
     days = max(p.end for p in timeline)
     for ax, title, metric in zip(axes, PANELS, BAND_METRICS, strict=True):
         shade_phases(ax, timeline)
@@ -482,13 +484,13 @@ def band_figure(
             ax.plot(b["day"], b["mean"], color=colour, lw=1.6)
         ax.set_xlim(0, days)
         ax.set_title(
-            title if metric != "trust_resident_sunk" else "Trust resident–sunk", fontsize=10
+            title if metric != "trust_resident_sunk" else "Trust resident–sunk", fontsize=10, pad=12
         )
         ax.set_xlabel("day", fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-    axes[0].set_ylim(0, 1.08)
-    axes[1].set_ylim(0, 1.08)
+    axes[0].set_ylim(0, 1.02)
+    axes[1].set_ylim(0, 1.02)
     n = int(ts.groupby("regime")["replicate"].nunique().min())
     handles = [Line2D([], [], color=c, lw=2, label=lab) for lab, c in labels]
     fig.legend(
