@@ -622,7 +622,6 @@ def CommunityPicker(model: CollaborationModel, value: int, on_value: Callable) -
 CSS = """
 .saca-series, .saca-pair-series, .saca-band { max-width: 1000px; }
 .saca-network { max-width: 560px; }
-.saca-pair-network { max-width: 49%; }
 .saca-replicate-table td, .saca-replicate-table th { padding: 2px 10px; text-align: right; }
 .saca-replicate-table td:first-child { text-align: left; }
 .saca-number input { text-align: right; }
@@ -733,7 +732,7 @@ def Compare(model: AppModel, reference: solara.Reactive[str]) -> None:
                 CommunityPicker(model, c, set_community)
         with solara.Row(style={"align-items": "flex-start"}):
             for img in networks:
-                solara.Image(img, classes=["saca-pair-network"], width="49%")
+                solara.Image(img, classes=["saca-pair-network"], width="410px")
 
 
 # ----- replicates -----------------------------------------------------------------------

@@ -360,9 +360,9 @@ class NetworkPlot:
         # Horizontal bars stacked in the right-hand column, each titled above: side by
         # side, vertical bars' labels collide on a small figure.
         for i, (cmap, text) in enumerate(
-            ((TRUST_CMAP, "household trust\nin institutions"), (BURN_CMAP, "cadre exhaustion"))
+            ((TRUST_CMAP, "household trust\nin institutions"), (BURN_CMAP, "cadre\nexhaustion"))
         ):
-            cax = fig.add_axes((0.8, 0.62 - 0.36 * i, 0.17, 0.045))
+            cax = fig.add_axes((0.78, 0.62 - 0.36 * i, 0.18, 0.045))
             fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
             cax.set_title(text, fontsize=8, loc="left")
             cax.tick_params(labelsize=7)

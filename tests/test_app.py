@@ -638,6 +638,7 @@ def test_app_in_headless_chromium(app_url, tmp_path):
                 other.get_by_role("slider", name="contract").get_attribute("aria-valuenow") == "0"
             )
             other.screenshot(path=str(ARTIFACTS / "app-1440.png"))
+            assert not _overlaps(other, EXPLORE_PARTS), _overlaps(other, EXPLORE_PARTS)
             other.close()
         finally:
             browser.close()
