@@ -53,7 +53,7 @@ from experiments.app_figures import (
 from experiments.plots import KEY_METRICS, label
 from experiments.style import regime_colour
 from model import CollaborationModel, SacaInputError
-from model.parameters import ParamInfo, coerce, describe
+from model.parameters import ParamInfo, coerce, describe, parse_value
 from model.regime import DIALS, Regime
 from model.scenario import load_regime, preset_names
 
@@ -328,13 +328,13 @@ def parse_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"unknown parameter {k!r}")
             continue
         try:
-            out[k] = coerce(INFO[k], runner_value(INFO[k], text))
+            out[k] = coerce(INFO[k], query_value(INFO[k], text))
         except SacaInputError as exc:
             problems.append(str(exc))
     return out, problems
 
 
-def runner_value(info: ParamInfo, text: str) -> Any:
+def query_value(info: ParamInfo, text: str) -> Any:
     """A query value in the type of its parameter (the text itself for choices).
 
     Args:
@@ -343,8 +343,6 @@ def runner_value(info: ParamInfo, text: str) -> Any:
     """
     if info.kind == "choice":
         return text
-    from model.parameters import parse_value
-
     return parse_value(text)
 
 
@@ -616,7 +614,8 @@ def CommunityPicker(model: CollaborationModel, value: int, on_value: Callable) -
     """A slider over the communities of the model."""
     n = int(model.structure.n_communities)
     if n > 1:
-        solara.SliderInt("Community", value=min(value, n - 1), min=0, max=n - 1, on_value=on_value)
+        v = min(value, n - 1)
+        solara.SliderInt(f"Community {v}", value=v, min=0, max=n - 1, on_value=on_value)
 
 
 CSS = """
@@ -816,6 +815,7 @@ def run_replicates(
         "stats": stats.compare_stats(table, [reference, mine], KEY_METRICS),
         "settings": dict(settings),
         "replicates": int(replicates),
+        "timeline": plans[0][1].scenario.situation.timeline,
     }
 
 
@@ -856,6 +856,19 @@ def differences_html(result: Mapping[str, Any]) -> str:
     )
 
 
+def replicate_png(result: Mapping[str, Any]) -> bytes:
+    """The replicate figure (:func:`experiments.app_figures.band_figure`) of a
+    :func:`run_replicates` result, as PNG bytes."""
+    mine, ref = result["labels"]
+    modified = bool(edits(result["settings"]))
+    labels = [
+        (mine, regime_colour(result["settings"]["preset"], 0, modified)),
+        (ref, regime_colour(ref, 1)),
+    ]
+    fig = band_figure(result["timeseries"], labels, result["timeline"])
+    return figure_bytes(fig, "png")
+
+
 @solara.component
 def Replicates(model: AppModel, reference: solara.Reactive[str]) -> None:
     """The Replicates page: N seeds of the sidebar's regime and the compared preset, run
@@ -869,6 +882,7 @@ def Replicates(model: AppModel, reference: solara.Reactive[str]) -> None:
         return run_replicates(settings, reference.value, n, lambda d, t: set_progress((d, t)))
 
     task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
+    drawn = solara.use_ref((None, b""))
     with solara.Column(style={"padding": "4px 8px", "gap": "6px"}):
         solara.Text(
             f"Runs the sidebar's regime ({regime_label(model)}, edits included) and the "
@@ -906,18 +920,10 @@ def Replicates(model: AppModel, reference: solara.Reactive[str]) -> None:
             solara.Error(f"replicates failed: {task.exception}")
         elif task.finished and task.value is not None:
             result = task.value
-            fig = band_figure(
-                result["timeseries"],
-                [
-                    (
-                        result["labels"][0],
-                        regime_colour(settings["preset"], 0, bool(edits(result["settings"]))),
-                    ),
-                    (result["labels"][1], regime_colour(result["labels"][1], 1)),
-                ],
-                model.situation.timeline,
-            )
-            solara.Image(figure_bytes(fig, "png"), classes=["saca-band"], width="100%")
+            if drawn.current[0] is not result:  # draw once per result, not per render
+                drawn.current = (result, replicate_png(result))
+            png = drawn.current[1]
+            solara.Image(png, classes=["saca-band"], width="100%")
             solara.HTML(tag="div", unsafe_innerHTML=differences_html(result))
             solara.FileDownload(
                 lambda: result["runs"].to_csv(index=False),
@@ -1065,9 +1071,19 @@ def Page() -> None:
             PresetPicker(current.preset, on_preset)
             ParamInputs(pending, current)
         with solara.Card("Play", margin=0):
-            solara.SliderInt("Play interval (ms)", value=play_interval, min=1, max=500, step=10)
             solara.SliderInt(
-                "Render interval (steps)", value=render_interval, min=1, max=30, step=1
+                f"Play interval: {play_interval.value} ms",
+                value=play_interval,
+                min=1,
+                max=500,
+                step=10,
+            )
+            solara.SliderInt(
+                f"Days per step: {render_interval.value}",
+                value=render_interval,
+                min=1,
+                max=30,
+                step=1,
             )
     with solara.lab.Tabs(value=tab, lazy=True):
         with solara.lab.Tab(PAGES[0]):
