@@ -699,6 +699,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _emit("\n".join(lines))
         return 0
     assert out is not None
+    _emit(_plan_line(plan))  # first, before any work: a log shows what is coming
+    sys.stdout.flush()
     try:
         report = sweep.run_sweep(
             plan,
@@ -728,7 +730,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _emit(
         "\n".join(
             [
-                _plan_line(plan),
                 f"ran {report.ran} runs ({report.ok} ok, {report.failed} failed{skipped}) in "
                 f"{_duration(report.seconds)}; wrote {report.out}",
                 f"table: saca results {report.out} (or experiments.sweep.load_results); "

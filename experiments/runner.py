@@ -10,7 +10,6 @@ Results never depend on the number of workers: tasks are collected by their inde
 from __future__ import annotations
 
 import multiprocessing
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from experiments.progress import Progress
 from model import CollaborationModel, SacaInputError
 from model.metrics import METRICS
 from model.regime import Regime
@@ -182,18 +181,22 @@ def _run_task(task: Task) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def run_tasks(
-    tasks: Sequence[Task], workers: int = 1, progress: bool | None = None
+    tasks: Sequence[Task],
+    workers: int = 1,
+    progress: bool | None = None,
+    label: str = "runs",
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Run tasks serially or in worker processes; results come back in task order.
 
     Args:
         tasks: the runs.
         workers: processes to use; 1 runs in this process.
-        progress: show a tqdm bar on stderr (True), never (False), or only on a TTY (None).
+        progress: show progress on stderr (True or None: a bar on a terminal, plain
+            lines in a log; see :mod:`experiments.progress`), or not (False).
+        label: how progress lines name the batch, e.g. ``compare``.
     """
     results: list[Any] = [None] * len(tasks)
-    disable = None if progress is None else not progress
-    with tqdm(total=len(tasks), desc="runs", unit="run", file=sys.stderr, disable=disable) as bar:
+    with Progress(len(tasks), label, show=progress) as bar:
         if workers <= 1 or len(tasks) <= 1:
             for i, task in enumerate(tasks):
                 results[i] = _run_task(task)
@@ -235,6 +238,7 @@ def run_replicates(
     steps: int,
     workers: int = 1,
     progress: bool | None = None,
+    label: str = "compare",
 ) -> Comparison:
     """Run every regime ``replicates`` times with the same replicate seeds.
 
@@ -246,6 +250,7 @@ def run_replicates(
         steps: days per run.
         workers: worker processes (results are identical for any number).
         progress: as in :func:`run_tasks`.
+        label: how progress lines name the batch.
     """
     seeds = replicate_seeds(seed, replicates)
     tasks = [
@@ -253,7 +258,7 @@ def run_replicates(
         for label, reg in regimes.items()
         for r in range(replicates)
     ]
-    results = run_tasks(tasks, workers=workers, progress=progress)
+    results = run_tasks(tasks, workers=workers, progress=progress, label=label)
     runs, windows, series = [], [], []
     for task, (summary, ts) in zip(tasks, results, strict=True):
         ident = {

@@ -64,10 +64,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
-from tqdm import tqdm
 
 from experiments import design as dsg
 from experiments import io, runner
+from experiments.progress import Progress, say
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
 from model import SacaInputError
 from model.metrics import METRICS, windows
@@ -1258,7 +1258,9 @@ def run_sweep(
         rerun_failed: like ``resume``, and also redo the runs recorded as failed.
         timeseries: store the daily time series of every run; None keeps what the stored
             sweep does (default False for a new one).
-        progress: tqdm bar on stderr: True, False, or None for only on a terminal.
+        progress: show progress on stderr: True or None (a tqdm bar on a terminal, a
+            plain line every few seconds in a log, see :mod:`experiments.progress`), or
+            False for none.
         flush_seconds: a finished run reaches the disk within about this many seconds.
 
     Returns:
@@ -1387,13 +1389,16 @@ def _session(
     ok = failed = 0
     busy = 0.0
     total, before = plan.n_runs, plan.n_runs - len(pending)
-    disable = None if progress is None else not progress
     interrupted = False
-    bar = tqdm(
-        total=total, initial=before, desc="runs", unit="run", file=sys.stderr, disable=disable
-    )
+    if progress is not False:  # a log says at once what this session is about to do
+        on = f"the dask scheduler {scheduler}" if scheduler else f"{workers} {backend} worker"
+        plural = "s" if not scheduler and workers != 1 else ""
+        say(
+            f"sweep {plan.spec.name}: {len(pending)} of {total} runs to do "
+            f"({before} stored) on {on}{plural}; writing {out}"
+        )
+    bar = Progress(total, f"sweep {plan.spec.name}", initial=before, show=progress)
     try:
-        bar.set_postfix(failed=0)
         for item in pool.run(plan.tasks(pending, timeseries)):
             if item is not None:
                 task, res = item
@@ -1404,8 +1409,9 @@ def _session(
                     failed += 1
                 if res.duration_s == res.duration_s:
                     busy += res.duration_s
-                bar.update(1)
-                bar.set_postfix(failed=failed, refresh=False)
+                bar.update(1, failed=int(res.status != "ok"))
+            else:
+                bar.update(0)
             done = ok + failed
             gap = busy / done / max(1, pool.concurrency) if done else 0.0
             if buffer.due(gap):
