@@ -14,6 +14,7 @@ experiments), :mod:`experiments.stats` (confidence intervals), :mod:`experiments
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -24,10 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from experiments import (
+    advice,
     discovery,
     io,
     plots,
@@ -62,7 +65,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----- parser ---------------------------------------------------------------------------
-def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
+def _common(p: argparse.ArgumentParser, *, seed_help: str, seed_type: Any = int) -> None:
     p.add_argument(
         "--scenario",
         default="baseline",
@@ -76,7 +79,7 @@ def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
         metavar="KEY=VALUE",
         help="override a parameter by dotted key, e.g. regime.information=1 (repeatable)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="N", help=seed_help)
+    p.add_argument("--seed", type=seed_type, default=0, metavar="N", help=seed_help)
     p.add_argument(
         "--steps",
         type=int,
@@ -109,7 +112,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|FILE",
         help="regime preset or TOML file (default: hybrid)",
     )
-    _common(p, seed_help="root seed; the model's generator is SeedSequence(N) (default: 0)")
+    _common(
+        p,
+        seed_help="root seed; the model's generator is SeedSequence(N); N:K1,K2 (as a sweep "
+        "stores each run's seed) is SeedSequence(N, spawn_key=(K1, K2)) (default: 0)",
+        seed_type=str,
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        metavar="DIR",
+        help="a results folder of saca sweep (or sensitivity, map, discover): rerun one of "
+        "its runs, given by --id, with its scenario, regime, values and seed",
+    )
+    p.add_argument(
+        "--id",
+        default=None,
+        metavar="RUN_ID",
+        help="the run to redo with --from, e.g. "
+        "p00003-autonomous-r001 (saca results DIR lists them)",
+    )
+    p.add_argument(
+        "--timeseries",
+        action="store_true",
+        help="also print the daily time series (a table, or a 'timeseries' list with --json)",
+    )
+    # None = not given, so --from can tell what the user set on top of the stored run
+    p.set_defaults(scenario=None, regime=None, seed=None)
 
     p = sub.add_parser(
         "compare",
@@ -408,9 +438,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         args: parsed arguments.
     """
     overrides = parse_overrides(args.set)
-    spec, regime_name, reg = runner.resolve(args.scenario, args.regime, overrides)
-    steps = runner.check_steps(args.steps, spec)
-    seed = runner.check_seed(args.seed)
+    stored: dict[str, Any] | None = None
+    if args.source is not None or args.id is not None:
+        spec, regime_name, reg, seed, overrides, stored = _stored_run(args, overrides)
+        steps = runner.check_steps(args.steps or stored["steps"], spec)
+    else:
+        spec, regime_name, reg = runner.resolve(
+            args.scenario or "baseline", args.regime or "hybrid", overrides
+        )
+        steps = runner.check_steps(args.steps, spec)
+        seed = runner.parse_seed(args.seed if args.seed is not None else 0)
+    for warning in advice.noop_overrides(spec, overrides, steps):
+        print(f"saca run: warning: {warning}", file=sys.stderr)
+    seed_shown = (
+        runner.seed_text(seed.entropy, seed.spawn_key)
+        if isinstance(seed, np.random.SeedSequence)
+        else seed
+    )
     out = io.prepare_out(args.out) if args.out else None
     if out is not None:
         io.make_out(out)
@@ -424,17 +468,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     meta = {
         "scenario": spec.name,
         "regime": regime_name,
-        "seed": seed,
+        "seed": seed_shown,
         "steps": steps,
         "overrides": overrides,
+        **({"from": stored["from"], "id": stored["id"]} if stored else {}),
     }
+    same = None
+    if stored is not None and stored["row"] is not None:
+        same = all(_same(whole[m], stored["row"].get(m)) for m in METRICS if m in stored["row"])
     if out is not None:
         io.write_parquet(ts.reset_index(), out / "timeseries.parquet")
         io.write_parquet(summary.reset_index(), out / "summary.parquet")
-        full = io.run_meta(spec, regime_name, reg, overrides, seed, steps)
+        full = io.run_meta(spec, regime_name, reg, overrides, seed_shown, steps)
+        if isinstance(seed, np.random.SeedSequence):
+            full["seeding"] = "numpy.random.SeedSequence(N, spawn_key=(K1, ...)) of seed N:K1,..."
+        if stored is not None:
+            full.update(source=stored["from"], source_id=stored["id"], reproduces=same)
         io.write_json(full, out / "meta.json")
     if args.json:
-        _emit(io.dumps({**whole, "phases": phases, "meta": meta}))
+        extra: dict[str, Any] = {}
+        if args.timeseries:
+            extra["timeseries"] = ts.reset_index().to_dict(orient="records")
+        if same is not None:
+            extra["reproduces_stored_run"] = same
+        _emit(io.dumps({**whole, "phases": phases, "meta": meta, **extra}))
         if out is not None:
             print(f"saca: wrote {out}", file=sys.stderr)
         return 0
@@ -443,18 +500,88 @@ def cmd_run(args: argparse.Namespace) -> int:
     sit = spec.situation
     changed = ", ".join(f"{k}={v}" for k, v in overrides.items())
     text = [
-        f"saca run: scenario {spec.name}, regime {regime_name}, seed {seed}, {steps} days, "
-        f"{sit.households} households in {sit.communities} communities",
+        f"saca run: scenario {spec.name}, regime {regime_name}, seed {seed_shown}, {steps} "
+        f"days, {sit.households} households in {sit.communities} communities",
+        *([f"run {stored['id']} of {stored['from']}"] if stored else []),
         *([f"overrides: {changed}"] if overrides else []),
         "",
         _table(["metric", *windows], rows),
         "",
         f"all {len(METRICS)} metrics: --json or --out DIR",
     ]
+    if args.timeseries:
+        daily = ts.reset_index()
+        text[-1:-1] = [
+            _table(
+                ["day", "phase", *plots.KEY_METRICS],
+                [
+                    [str(r["day"]), r["phase"], *(_num(r[m]) for m in plots.KEY_METRICS)]
+                    for r in daily.to_dict(orient="records")
+                ],
+            ),
+            "",
+        ]
+    if same is not None:
+        text.append(
+            "identical to the stored run's summary"
+            if same
+            else "warning: differs from the stored run's summary (the code or a preset "
+            "changed since the sweep; see its meta.json git_commit)"
+        )
     if out is not None:
         text.append(f"wrote {out}/timeseries.parquet, summary.parquet, meta.json")
     _emit("\n".join(text))
     return 0
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal floats, NaN equal to NaN (a metric undefined in both runs)."""
+    a, b = float(a), float("nan") if b is None else float(b)
+    return a == b or (a != a and b != b)
+
+
+def _stored_run(
+    args: argparse.Namespace, extra: dict[str, Any]
+) -> tuple[Any, str, Any, Any, dict[str, Any], dict[str, Any]]:
+    """Resolve ``saca run --from DIR --id RUN_ID``: the stored run's inputs and row."""
+    if args.source is None or args.id is None:
+        raise SacaInputError("--from DIR and --id RUN_ID go together: give both")
+    given = [
+        o
+        for o, v in (
+            ("--scenario", args.scenario),
+            ("--regime", args.regime),
+            ("--seed", args.seed),
+        )
+        if v is not None
+    ]
+    if given:
+        raise SacaInputError(
+            f"{', '.join(given)} cannot be combined with --from: the stored run fixes them; "
+            "change parameters with --set"
+        )
+    src = Path(args.source)
+    if not (src / "meta.json").is_file() and (src / "runs" / "meta.json").is_file():
+        src = src / "runs"  # the runs of saca sensitivity, map or discover
+    spec = sweep.stored_spec(src)
+    plan = sweep.prepare(spec)
+    task = next(iter(plan.tasks(only=[args.id])), None)
+    if task is None:
+        ids = list(itertools.islice(plan.ids(), 100_000))
+        raise SacaInputError(
+            f"--id {args.id!r} is not a run of {src}; {sweep.did_you_mean(args.id, ids)}"
+            f"ids look like {ids[0]} (saca results {src} --csv FILE lists them)"
+        )
+    overrides = {**task.overrides, **extra}
+    scenario, _, reg = runner.resolve(task.scenario, task.settings, overrides)
+    row = None
+    table = sweep.load_results(src)
+    hit = table[(table["id"] == args.id) & (table["status"] == "ok")]
+    if len(hit) and not extra:
+        row = hit.iloc[0].to_dict()
+    seed = sweep.run_seed(task.root_seed, task.seed_key)
+    stored = {"from": str(src), "id": task.id, "steps": task.steps, "row": row}
+    return scenario, task.regime, reg, seed, overrides, stored
 
 
 # ----- compare --------------------------------------------------------------------------
@@ -570,6 +697,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     if args.workers < 1:
         raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
+    for warning in advice.noop_overrides(spec, overrides, steps):
+        print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = io.prepare_out(args.out) if args.out else None
     if out is not None:
         io.make_out(out)
@@ -698,6 +827,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         _emit("\n".join(lines))
         return 0
+    keys = [*plan.spec.fixed, *(f.key for f in plan.design.factors)]
+    for warning in advice.noop_overrides(plan.scenario, keys, plan.steps):
+        print(f"saca sweep: warning: {warning}", file=sys.stderr)
     assert out is not None
     _emit(_plan_line(plan))  # first, before any work: a log shows what is coming
     sys.stdout.flush()

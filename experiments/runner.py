@@ -10,6 +10,7 @@ Results never depend on the number of workers: tasks are collected by their inde
 from __future__ import annotations
 
 import multiprocessing
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -93,6 +94,55 @@ def check_seed(seed: int) -> int:
     if not whole or not 0 <= seed <= MAX_SEED:
         raise SacaInputError(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
     return int(seed)
+
+
+def seed_text(root: int, spawn_key: Sequence[int] = ()) -> str:
+    """A run's seed in the form ``saca run --seed`` takes: ``root`` or ``root:k1,k2``.
+
+    Args:
+        root: the SeedSequence's entropy (a root seed).
+        spawn_key: its spawn key (empty for a root seed).
+    """
+    if not spawn_key:
+        return str(int(root))
+    return f"{int(root)}:{','.join(str(int(k)) for k in spawn_key)}"
+
+
+_OLD_SEED = re.compile(r"^SeedSequence\(\s*(\d+)\s*(?:,\s*spawn_key=\(([\d,\s]*)\))?\s*\)$")
+
+
+def parse_seed(text: str | int) -> int | np.random.SeedSequence:
+    """Read a seed as ``saca run --seed`` and stored runs give it.
+
+    ``N`` is a root seed (the model gets ``SeedSequence(N)``); ``N:K1,K2,...`` is
+    ``SeedSequence(N, spawn_key=(K1, K2, ...))``, the seed a sweep stores for each run;
+    the older stored form ``SeedSequence(N, spawn_key=(K1, K2))`` is read too.
+
+    Args:
+        text: the seed as typed or stored.
+
+    Raises:
+        SacaInputError: anything else, in one line with the accepted forms.
+    """
+    if isinstance(text, int | np.integer) and not isinstance(text, bool):
+        return check_seed(int(text))
+    raw = str(text).strip()
+    old = _OLD_SEED.match(raw)
+    if old:
+        root, keys = old.group(1), (old.group(2) or "").replace(" ", "").strip(",")
+    else:
+        root, _, keys = raw.partition(":")
+    try:
+        entropy = check_seed(int(root))
+        key = tuple(int(k) for k in keys.split(",")) if keys else ()
+    except (ValueError, SacaInputError):
+        raise SacaInputError(
+            f"--seed {raw!r} is not a seed; give a whole number N from 0 to {MAX_SEED}, or "
+            "N:K1,K2 as a sweep stores it (SeedSequence(N, spawn_key=(K1, K2)))"
+        ) from None
+    if any(k < 0 for k in key):
+        raise SacaInputError(f"--seed {raw!r}: spawn key numbers must be 0 or more")
+    return np.random.SeedSequence(entropy, spawn_key=key) if key else entropy
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

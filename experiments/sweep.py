@@ -525,8 +525,9 @@ class RunTask:
 
     @property
     def seed_text(self) -> str:
-        """The run's seed as a reproducible expression."""
-        return f"SeedSequence({self.root_seed}, spawn_key={self.seed_key})"
+        """The run's seed as ``saca run --seed`` takes it: ``root:key,key`` (e.g. ``5:3,0``
+        is ``SeedSequence(5, spawn_key=(3, 0))``; see :func:`experiments.runner.parse_seed`)."""
+        return runner.seed_text(self.root_seed, self.seed_key)
 
 
 @dataclass(frozen=True)
