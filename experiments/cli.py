@@ -37,6 +37,7 @@ from experiments import (
     regime_map,
     runner,
     sensitivity,
+    sizes,
     stats,
     sweep,
     validate,
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the number of runs and an estimate of the time, run nothing",
     )
+    sizes.add_options(p)
 
     p = sub.add_parser(
         "results",
@@ -301,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The analyses of "where does autonomy win" keep their options beside their code.
     for module in (sensitivity, regime_map, discovery):
         module.add_parser(sub)
+    sizes.add_options(sub.choices["sensitivity"])
+    sizes.add_options(sub.choices["map"], samples=False)  # a map's grid is factorial
+    sizes.add_options(sub.choices["discover"])
     return parser
 
 
@@ -851,6 +856,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"saca sweep --rerun-failed {out}"
             if args.rerun_failed
             else f"saca sweep {args.spec} --out {out} --resume"
+            + (sizes.current() or sizes.Sizes()).argv()
         )
         print(
             f"saca sweep: interrupted; {stored} of {plan.n_runs} runs are stored in {out}; "
@@ -1108,10 +1114,47 @@ COMMANDS = {
 }
 
 
-def _fail(message: str) -> int:
-    one_line = " ".join(str(message).split())
-    print(f"saca: error: {one_line}", file=sys.stderr)
+def _fail(message: str | BaseException) -> int:
+    # every mistake on its own line (an error may carry several: ``problems``)
+    for problem in getattr(message, "problems", None) or [message]:
+        one_line = " ".join(str(problem).split())
+        print(f"saca: error: {one_line}", file=sys.stderr)
     return EXIT_USAGE
+
+
+SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover")
+"""Commands that run a spec: they take the sizes of :mod:`experiments.sizes`."""
+
+
+def _sizes(args: argparse.Namespace) -> sizes.Sizes | None:
+    """The sizes given to a spec command, all their mistakes raised at once."""
+    if args.command not in SPEC_COMMANDS:
+        return None
+    given, problems = sizes.from_args(args)
+    if given.record():
+        if args.command == "sweep" and args.rerun_failed is not None:
+            problems.append(
+                "--rerun-failed DIR redoes runs with DIR's stored spec; give no --set, "
+                "--replicates, --steps, --samples or --seed"
+            )
+        spec = getattr(args, "spec", None)
+        if args.command == "discover" and spec is not None and Path(spec).is_dir():
+            problems.append(
+                f"{spec} is a stored sweep: its sizes are fixed; give --set, --replicates, "
+                "--steps, --samples or --seed with a spec file"
+            )
+    if problems:
+        spec = getattr(args, "spec", None)
+        if spec is not None and Path(spec).is_file():  # the spec's mistakes too, at once
+            try:
+                with sizes.applied(None):
+                    sweep.prepare(
+                        sweep.load_spec(spec, extra_tables=("sensitivity", "map", "discover"))
+                    )
+            except SacaInputError as exc:
+                problems += getattr(exc, "problems", None) or [str(exc)]
+        raise sweep.many(problems)
+    return given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1128,9 +1171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     try:
-        return COMMANDS[args.command](args)
+        with sizes.applied(_sizes(args)):
+            return COMMANDS[args.command](args)
     except SacaInputError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     except KeyboardInterrupt:
         print("saca: interrupted", file=sys.stderr)
         return 130

@@ -66,7 +66,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from experiments import design as dsg
-from experiments import io, runner
+from experiments import io, runner, sizes
 from experiments.progress import Progress, say
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
 from model import SacaInputError
@@ -212,6 +212,9 @@ def parse_spec(
 ) -> SweepSpec:
     """Check a parsed sweep spec and return it as a :class:`SweepSpec`.
 
+    Values the running command sets (:mod:`experiments.sizes`: ``--replicates``,
+    ``--set``, ...) are written into the tables first, and the stored text shows them.
+
     Args:
         data: the parsed TOML.
         label: how messages name the spec.
@@ -221,8 +224,95 @@ def parse_spec(
         extra_tables: further tables allowed, checked by the caller (see :func:`load_spec`).
 
     Raises:
-        SacaInputError: see :func:`load_spec`.
+        SacaInputError: see :func:`load_spec`; when there is more than one mistake, every
+            one (its ``problems`` lists them, one line each).
     """
+    given = sizes.current()
+    if given is not None:  # --replicates, --set, ... of the running command
+        data = sizes.apply(data, label, given)
+        original = "\n".join(f"#   {ln}" for ln in text.splitlines())
+        text = sizes.toml_text(
+            data, header=f"{label} with values from the command line:{given.argv()}"
+        ) + (f"\n# {label} as written:\n{original}\n" if original else "")
+    with sizes.applied(None):
+        try:
+            return _parse_spec(data, label, base_dir, text, stem, extra_tables)
+        except SacaInputError as first:
+            problems = [str(first)]
+            for p in _survey(data, label, base_dir, extra_tables):
+                if p not in problems:
+                    problems.append(p)
+            if len(problems) == 1:
+                raise
+            raise many(problems) from None
+
+
+def many(problems: Sequence[str]) -> SacaInputError:
+    """One error carrying several mistakes (``problems``), reported one line each."""
+    exc = SacaInputError("\n".join(problems))
+    exc.problems = list(problems)  # type: ignore[attr-defined]
+    return exc
+
+
+def _survey(
+    data: Mapping[str, Any], label: str, base_dir: str | Path, extra_tables: Sequence[str]
+) -> list[str]:
+    """Every mistake of a spec found by checking its parts one at a time.
+
+    :func:`_parse_spec` stops at the first mistake; this checks each table, each
+    ``[sweep]`` value, each ``[fixed]`` and ``[parameters]`` entry and each scenario and
+    regime on its own, so the user fixes them all in one go.
+    """
+    found: list[str] = []
+
+    def check(part: dict[str, Any]) -> None:
+        try:
+            _parse_spec(part, label, base_dir, "", "sweep", extra_tables)
+        except SacaInputError as exc:
+            found.append(str(exc))
+
+    sw = data.get("sweep")
+    sw = dict(sw) if isinstance(sw, dict) else {}
+    regimes = sw.get("regimes") if isinstance(sw.get("regimes"), list) else None
+    base = {"regimes": ["hybrid"]}
+    for key, value in data.items():
+        if not isinstance(value, dict) or key not in (*SPEC_TABLES, *extra_tables):
+            check({"sweep": base, key: value})
+    # design and samples go together; the other [sweep] values are checked one by one
+    design = {k: sw[k] for k in ("design", "samples", "levels", "second_order") if k in sw}
+    check({"sweep": {**base, **design}})
+    for key, value in sw.items():
+        if key not in design and key != "regimes":
+            check({"sweep": {**base, key: value}})
+    if regimes is not None:
+        check({"sweep": {"regimes": regimes}})
+    ctx = {**base, **design}
+    for table in ("fixed", "parameters"):
+        entries = data.get(table)
+        if isinstance(entries, dict):
+            for key, value in entries.items():
+                check({"sweep": ctx, table: {key: value}})
+    scenario = sw.get("scenario", "baseline")
+    for name in regimes or []:
+        if isinstance(name, str) and isinstance(scenario, str):
+            path = Path(base_dir) / name if name.endswith(".toml") else name
+            scen = Path(base_dir) / scenario if scenario.endswith(".toml") else scenario
+            try:
+                runner.resolve(scen, path)
+            except SacaInputError as exc:
+                found.append(f"{label}: {exc}")
+    return found
+
+
+def _parse_spec(
+    data: Mapping[str, Any],
+    label: str,
+    base_dir: str | Path,
+    text: str,
+    stem: str,
+    extra_tables: Sequence[str],
+) -> SweepSpec:
+    """The checks of :func:`parse_spec`, stopping at the first mistake."""
 
     def fail(msg: str) -> SacaInputError:
         return SacaInputError(f"{label}: {msg}")
@@ -629,6 +719,15 @@ def prepare(spec: SweepSpec | str | Path) -> Plan:
     label = spec.label
     regimes: dict[str, Regime] = {}
     scenario: Scenario | None = None
+    problems = []
+    for name in spec.regimes:  # every regime's mistake at once
+        try:
+            runner.resolve(spec.scenario, name, spec.fixed)
+        except SacaInputError as exc:
+            if f"{label}: {exc}" not in problems:
+                problems.append(f"{label}: {exc}")
+    if len(problems) > 1:
+        raise many(problems)
     for name in spec.regimes:
         try:
             scenario, rlabel, reg = runner.resolve(spec.scenario, name, spec.fixed)
@@ -1163,6 +1262,7 @@ def _meta(plan: Plan, timeseries: bool) -> dict[str, Any]:
             + f"; design sampler: SeedSequence(seed, spawn_key=({dsg.DESIGN_KEY},))"
         ),
         "fixed": spec.fixed,
+        "command_line": (sizes.current() or sizes.Sizes()).record(),
         "parameters": {
             label: io.flat_params(plan.scenario, r) for label, r in plan.regimes.items()
         },
