@@ -17,7 +17,8 @@ parameter's ``variable_name`` is its dotted key (:func:`ema_name`). Every experi
 with the same seed, ``SeedSequence(seed)`` as in ``saca run --seed``: differences between
 experiments come from their parameters alone (common random numbers). With
 ``replicates > 1`` the model is a ``ReplicatorModel`` whose replication ``r`` uses
-``SeedSequence(seed).spawn(replicates)[r]``, the replicate seeds of ``saca compare``.
+``SeedSequence(seed).spawn(replicates)[r]``, the replicate seeds of ``saca compare``, and
+each outcome is the mean over the replications.
 
 Example::
 
@@ -119,7 +120,12 @@ def run_experiment(
     """
     from experiments import runner
 
-    values = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+    # EMA passes each parameter under its variable_name (the dotted key); a
+    # ReplicatorModel passes constants under their EMA name: accept both
+    keys = {ema_name(p.key): p.key for p in all_params()}
+    values = {
+        keys.get(k, k): v.item() if isinstance(v, np.generic) else v for k, v in params.items()
+    }
     if saca_replicate is None:
         seed: Any = saca_seed
     else:
@@ -191,8 +197,10 @@ def saca_ema_model(
         *(Constant(ema_name(k), v, variable_name=k) for k, v in fixed.items()),
     ]
     kinds = {True: ScalarOutcome.MAXIMIZE, False: ScalarOutcome.MINIMIZE}
+    # replications are pooled into their mean (EMA's way: the outcome's function)
+    pool = {"function": np.nanmean} if replicates > 1 else {}
     model.outcomes = [
-        ScalarOutcome(m, kind=kinds.get(HIGHER_IS_BETTER.get(m), ScalarOutcome.INFO))
+        ScalarOutcome(m, kind=kinds.get(HIGHER_IS_BETTER.get(m), ScalarOutcome.INFO), **pool)
         for m in (METRICS if outcomes is None else list(outcomes))
     ]
     return model
