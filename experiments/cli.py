@@ -14,6 +14,7 @@ experiments), :mod:`experiments.stats` (confidence intervals), :mod:`experiments
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import math
@@ -23,29 +24,55 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
-
-from experiments import (
-    advice,
-    discovery,
-    io,
-    plots,
-    regime_map,
-    runner,
-    sensitivity,
-    sizes,
-    stats,
-    sweep,
-    validate,
-)
+from experiments import advice, sizes
 from model import SacaInputError
-from model.metrics import METRICS
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
 from model.scenario import regime_description as _regime_description
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _lazy(name: str) -> ModuleType:
+    """``name``, imported on first use of one of its attributes.
+
+    ``saca --help`` must answer at once: pandas, matplotlib, Mesa and the analyses are
+    loaded only when a command uses them.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+discovery = _lazy("experiments.discovery")
+io = _lazy("experiments.io")
+plots = _lazy("experiments.plots")
+regime_map = _lazy("experiments.regime_map")
+runner = _lazy("experiments.runner")
+sensitivity = _lazy("experiments.sensitivity")
+stats = _lazy("experiments.stats")
+sweep = _lazy("experiments.sweep")
+validate = _lazy("experiments.validate")
+_metrics = _lazy("model.metrics")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METRICS":  # kept for importers; loads numpy and pandas
+        return _metrics.METRICS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_USAGE = 2
 CI_NOTE = (
@@ -94,8 +121,26 @@ def _common(p: argparse.ArgumentParser, *, seed_help: str, seed_type: Any = int)
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``saca`` with its subcommands."""
+ANALYSES = {
+    "sensitivity": "global sensitivity analysis (Sobol or Morris) of a sweep spec's parameters",
+    "map": "which regime wins where over two situation parameters, and Pareto fronts",
+    "discover": "scenario discovery: PRIM boxes of parameters where one regime beats another",
+}
+"""The analyses' one-line help, shown by ``saca --help`` without loading them."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argparse parser of ``saca`` with its subcommands.
+
+    Args:
+        command: build only this subcommand's options in full (the others get their name
+            and help line: enough for ``saca --help`` without loading the analyses);
+            None builds every one.
+    """
+
+    def full(name: str) -> bool:
+        return command is None or command == name
+
     parser = _Parser(
         prog="saca",
         description="Agent-based model of constructive vs autonomous collaboration in urban "
@@ -146,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="replicated runs of several regimes with 95%% CIs and paired differences",
         description="Run each regime REPLICATES times with the same replicate seeds "
-        "(common random numbers) and report each metric's mean with a 95%% Student t CI, "
-        "and each regime's difference from the first with a paired 95%% t CI.",
+        "(common random numbers) and report each metric's mean with a 95% Student t CI, "
+        "and each regime's difference from the first with a paired 95% t CI.",
     )
     p.add_argument(
         "--regimes",
@@ -161,9 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="worker processes; results do not depend on it (default: 1)",
+        help="worker processes; results do not depend on it (default: all cores, as sweep)",
     )
     _common(
         p,
@@ -183,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="the sweep spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    sweep.add_backend_options(p)
+    if full("sweep"):
+        sweep.add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -230,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the pattern experiments P1-P16 and give each pattern a verdict",
         description="Run one replicated experiment per pattern of the source studies "
         "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95%% CI, the expected sign and the verdict: reproduced (CI excludes "
+        "slope) with its 95% CI, the expected sign and the verdict: reproduced (CI excludes "
         "0 in the expected direction), not reproduced (CI excludes 0 the other way) or "
         "inconclusive. Full mode also checks each reproduced pattern over a Latin hypercube "
         "of situations. Results do not depend on --workers.",
@@ -256,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="situations in the Latin hypercube of the robustness check, 0 to skip "
-        f"(default: {validate.ROBUST_POINTS} in full mode, 0 with --quick)",
+        f"(default: {validate.ROBUST_POINTS if full('validate') else 'N'} in full mode, 0 with "
+        "--quick)",
     )
     p.add_argument(
         "--workers", type=int, default=2, metavar="N", help="worker processes (default: 2)"
@@ -301,11 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # The analyses of "where does autonomy win" keep their options beside their code.
-    for module in (sensitivity, regime_map, discovery):
-        module.add_parser(sub)
-    sizes.add_options(sub.choices["sensitivity"])
-    sizes.add_options(sub.choices["map"], samples=False)  # a map's grid is factorial
-    sizes.add_options(sub.choices["discover"])
+    for name, module in (
+        ("sensitivity", sensitivity),
+        ("map", regime_map),
+        ("discover", discovery),
+    ):
+        if full(name):
+            module.add_parser(sub)
+            sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
+        else:
+            sub.add_parser(name, help=ANALYSES[name])
     return parser
 
 
@@ -398,7 +450,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "regimes": regimes,
                     "scenarios": scenarios,
                     "parameters": params,
-                    "metrics": list(METRICS),
+                    "metrics": list(_metrics.METRICS),
                 }
             )
         )
@@ -430,7 +482,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             out += textwrap.wrap(r[5], width - 2, initial_indent=" " * 6, subsequent_indent=" " * 6)
         if r is header:
             out.append("  " + "  ".join("-" * w for w in widths))
-    out += ["", *textwrap.wrap("Metrics: " + ", ".join(METRICS), width - 2)]
+    out += ["", *textwrap.wrap("Metrics: " + ", ".join(_metrics.METRICS), width - 2)]
     _emit("\n".join(out))
     return 0
 
@@ -456,19 +508,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in advice.noop_overrides(spec, overrides, steps):
         print(f"saca run: warning: {warning}", file=sys.stderr)
     seed_shown = (
-        runner.seed_text(seed.entropy, seed.spawn_key)
-        if isinstance(seed, np.random.SeedSequence)
-        else seed
+        runner.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
     )
     out = io.prepare_out(args.out) if args.out else None
     if out is not None:
         io.make_out(out)
     # ---- all input checked: simulate
+    from tqdm import tqdm
+
     with tqdm(total=steps, desc="days", unit="day", file=sys.stderr, disable=None) as bar:
         summary, ts = runner.run_one(spec, reg, seed, steps, progress=bar.update)
-    whole = {m: float(summary.loc["all", m]) for m in METRICS}
+    whole = {m: float(summary.loc["all", m]) for m in _metrics.METRICS}
     phases = {
-        w: {m: float(summary.loc[w, m]) for m in METRICS} for w in summary.index if w != "all"
+        w: {m: float(summary.loc[w, m]) for m in _metrics.METRICS}
+        for w in summary.index
+        if w != "all"
     }
     meta = {
         "scenario": spec.name,
@@ -480,12 +534,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     same = None
     if stored is not None and stored["row"] is not None:
-        same = all(_same(whole[m], stored["row"].get(m)) for m in METRICS if m in stored["row"])
+        same = all(
+            _same(whole[m], stored["row"].get(m)) for m in _metrics.METRICS if m in stored["row"]
+        )
     if out is not None:
         io.write_parquet(ts.reset_index(), out / "timeseries.parquet")
         io.write_parquet(summary.reset_index(), out / "summary.parquet")
         full = io.run_meta(spec, regime_name, reg, overrides, seed_shown, steps)
-        if isinstance(seed, np.random.SeedSequence):
+        if not isinstance(seed, int):
             full["seeding"] = "numpy.random.SeedSequence(N, spawn_key=(K1, ...)) of seed N:K1,..."
         if stored is not None:
             full.update(source=stored["from"], source_id=stored["id"], reproduces=same)
@@ -512,7 +568,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "",
         _table(["metric", *windows], rows),
         "",
-        f"all {len(METRICS)} metrics: --json or --out DIR",
+        f"all {len(_metrics.METRICS)} metrics: --json or --out DIR",
     ]
     if args.timeseries:
         daily = ts.reset_index()
@@ -620,12 +676,12 @@ def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[
         "differences"}}}``; differences are ``regime - first regime`` (paired).
     """
     regs = comparison.regimes
-    whole = stats.compare_stats(comparison.runs, regs, METRICS)
+    whole = stats.compare_stats(comparison.runs, regs, _metrics.METRICS)
     phases = {}
     win = comparison.windows
     for w in dict.fromkeys(win["window"]):
         if w != "all":
-            phases[w] = stats.compare_stats(win[win["window"] == w], regs, METRICS)
+            phases[w] = stats.compare_stats(win[win["window"] == w], regs, _metrics.METRICS)
     return {"meta": meta, **whole, "phases": phases}
 
 
@@ -657,7 +713,8 @@ def _compare_table(res: dict[str, Any]) -> str:
             "",
             _table(header, rows),
             "",
-            f"all {len(METRICS)} metrics and per-phase results: --json or --out DIR (compare.json)",
+            f"all {len(_metrics.METRICS)} metrics and per-phase results: --json or --out DIR "
+            "(compare.json)",
         ]
     )
 
@@ -700,8 +757,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise SacaInputError(
             f"--replicates must be at least 2 for confidence intervals, got {args.replicates}"
         )
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
+    workers = args.workers or os.cpu_count() or 1
     for warning in advice.noop_overrides(spec, overrides, steps):
         print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = io.prepare_out(args.out) if args.out else None
@@ -709,7 +767,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         io.make_out(out)
     # ---- all input checked: simulate
     comp = runner.run_replicates(
-        spec, regimes, args.replicates, seed, steps, workers=args.workers, progress=None
+        spec, regimes, args.replicates, seed, steps, workers=workers, progress=None
     )
     meta = {
         "scenario": spec.name,
@@ -976,6 +1034,8 @@ def _read(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(path.read_text(encoding="utf-8"))
+        import pandas as pd
+
         return pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise SacaInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
@@ -1108,9 +1168,10 @@ COMMANDS = {
     "plot": cmd_plot,
     "app": cmd_app,
     "validate": cmd_validate,
-    "sensitivity": sensitivity.command,
-    "map": regime_map.command,
-    "discover": discovery.command,
+    # the analyses are loaded only when run (see _lazy)
+    "sensitivity": lambda args: sensitivity.command(args),
+    "map": lambda args: regime_map.command(args),
+    "discover": lambda args: discovery.command(args),
 }
 
 
@@ -1163,7 +1224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: arguments without the program name; None reads ``sys.argv``.
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # only the command given is built in full: `saca --help` loads no analysis
+    named = next((a for a in argv if not a.startswith("-")), None)
+    known = ("list", "run", "compare", "sweep", "results", "plot", "app", "validate", *ANALYSES)
+    parser = build_parser(named if named in known else "")
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
