@@ -723,6 +723,7 @@ def _compare_figures(res: dict[str, Any], ts: pd.DataFrame, out: Path) -> list[P
     meta = res["meta"]
     regs = meta["regimes"]
     head = f"{meta['scenario']} scenario, {meta['replicates']} replicates, seed {meta['seed']}"
+    head += _overrides_text(meta.get("overrides"))
     plots.plot_compare(ts, regs, out / "compare.png", title=f"{' vs '.join(regs)}: {head}")
     plots.plot_differences(
         res["differences"],
@@ -1004,6 +1005,13 @@ def cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overrides_text(overrides: Any) -> str:
+    """``, with situation.risk=0.9`` for a figure's title (empty without overrides)."""
+    if not overrides:
+        return ""
+    return ", with " + ", ".join(f"{k}={v}" for k, v in dict(overrides).items())
+
+
 def _sweep_figures(d: Path) -> list[Path]:
     meta = sweep.read_meta(d)
     df = sweep.load_results(d)
@@ -1014,6 +1022,7 @@ def _sweep_figures(d: Path) -> list[Path]:
     head = (
         f"sweep {meta['name']}: {meta['design']['kind']} design, {meta['scenario']} scenario, "
         f"{meta['replicates']} replicates, seed {meta['seed']}"
+        + _overrides_text((meta.get("command_line") or {}).get("set"))
     )
     paths = [d / "sweep_params.png"]
     plots.plot_sweep_params(df, factors, regs, paths[0], title=f"Metrics vs parameters ({head})")
@@ -1066,7 +1075,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         meta, ts = _read(d / "meta.json"), _read(d / "timeseries.parquet")
         title = (
             f"{meta.get('regime', '?')} regime, {meta.get('scenario', '?')} scenario, "
-            f"seed {meta.get('seed', '?')}"
+            f"seed {meta.get('seed', '?')}" + _overrides_text(meta.get("overrides"))
         )
         try:
             plots.plot_run(ts, d / "timeseries.png", title=title)
