@@ -31,6 +31,7 @@ TINY = {
     "situation.streets": 1,
 }
 TINY_SET = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+SWEEP = [sys.executable, "-m", "experiments", "sweep"]
 
 
 def write_spec(path, replicates=3, steps=20, seed=5):
@@ -61,7 +62,7 @@ def test_sweep_into_a_log_file_shows_the_plan_first_then_progress_lines(tmp_path
     env = {**os.environ, "PYTHONUNBUFFERED": "0"}
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "experiments", "sweep", str(spec), "--out", str(tmp_path / "R")],
+            [*SWEEP, str(spec), "--out", str(tmp_path / "R"), "--backend", "serial"],
             stdout=fh,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -199,7 +200,7 @@ def test_mesa_batch_run_with_a_dotted_parameter_stops_at_the_scenarios_end():
 
 # ----- EMA Workbench --------------------------------------------------------------------
 def test_ema_perform_experiments_8_scenarios_2_policies_against_saca_run():
-    from ema_workbench import SequentialEvaluator, ScalarOutcome
+    from ema_workbench import ScalarOutcome, SequentialEvaluator
 
     from experiments import saca_ema_model
 
@@ -228,14 +229,95 @@ def test_ema_perform_experiments_8_scenarios_2_policies_against_saca_run():
         v = row[name]
         v = str(v).lower() if isinstance(v, bool | np.bool_) else v
         sets += ["--set", f"{key}={v.item() if isinstance(v, np.generic) else v}"]
-    code, out, err = call(
-        ["run", "--scenario", "emergency", "--regime", "hybrid", "--seed", "3", "--steps", "20"]
-        + TINY_SET
-        + sets
-        + ["--json"]
-    )
+    argv = ["run", "--scenario", "emergency", "--regime", "hybrid", "--seed", "3"]
+    code, out, err = call([*argv, "--steps", "20", *TINY_SET, *sets, "--json"])
     assert code == 0, err
     got = json.loads(out)
     for m in ("efficacy", "burnout_mean", "trust_institution", "needs_created"):
         assert outcomes[m][5] == pytest.approx(got[m], rel=1e-12, nan_ok=True), m
     assert len({float(x) for x in outcomes["needs_created"]}) > 1  # parameters matter
+
+
+# ----- sizes from the command line, every mistake at once, no-op warnings -----------------
+def test_sizes_from_the_command_line_are_applied_and_stored(tmp_path):
+    spec = write_spec(tmp_path / "tiny.toml", replicates=3, steps=20, seed=5)
+    out = tmp_path / "R"
+    argv = ["sweep", spec, "--out", out, "--backend", "serial", "--replicates", "1"]
+    argv += ["--steps", "10", "--seed", "9", "--set", "situation.need_rate=0.02"]
+    code, stdout, err = call(argv)
+    assert code == 0, err
+    assert "4 points x 2 regimes x 1 replicate = 8 runs of 10 days" in stdout
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["replicates"] == 1 and meta["steps"] == 10 and meta["seed"] == 9
+    assert meta["fixed"]["situation.need_rate"] == 0.02
+    assert meta["command_line"] == {
+        "replicates": 1,
+        "steps": 10,
+        "seed": 9,
+        "set": {"situation.need_rate": 0.02},
+    }
+    table = sweep.load_results(out)
+    assert len(table) == 8 and set(table["seed"].str.split(":").str[0]) == {"9"}
+    # the stored spec is the spec as run: --rerun-failed and run --from read it back
+    stored = sweep.stored_spec(out)
+    assert stored.replicates == 1 and stored.fixed["situation.need_rate"] == 0.02
+    code, _, err = call(["sweep", "--rerun-failed", out, "--backend", "serial"])
+    assert code == 0, err
+    # resuming needs the same values; without them it is another spec
+    code, _, err = call(["sweep", spec, "--out", out, "--resume", "--backend", "serial"])
+    assert code == 2 and "different spec" in err
+    code, _, err = call(["sweep", spec, "--out", out, "--resume", "--backend", "serial",
+                         "--replicates", "1", "--steps", "10", "--seed", "9",
+                         "--set", "situation.need_rate=0.02"])  # fmt: skip
+    assert code == 0, err
+    # a varied parameter cannot be fixed from the command line
+    code, _, err = call(["sweep", spec, "--out", tmp_path / "S", "--set", "regime.information=1"])
+    assert code == 2 and "varies regime.information" in err
+
+
+def test_every_mistake_of_the_spec_and_the_command_line_at_once(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[sweep]\nscenario = "emergency"\nregimes = ["constructiv", "autonomos"]\n'
+        'replicates = 0\n[parameters]\n"regime.informaton" = [0.0, 1.0]\n'
+        '"situation.risk" = [0.3, 2.0]\n[fixed]\n"situation.househlds" = 240\n'
+    )
+    code, out, err = call(["sweep", bad, "--out", tmp_path / "R", "--steps", "0",
+                           "--set", "foo.bar=1"])  # fmt: skip
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "" and not (tmp_path / "R").exists()
+    assert all(ln.startswith("saca: error: ") for ln in lines), lines
+    for part in ("--steps must be at least 1", "--set unknown parameter 'foo.bar'",
+                 "replicates must be a whole number", "situation.househlds",
+                 "regime.informaton", "situation.risk level 2.0", "'constructiv'",
+                 "'autonomos'"):  # fmt: skip
+        assert sum(part in ln for ln in lines) == 1, (part, lines)
+    assert "Traceback" not in err
+
+
+def test_an_override_that_cannot_act_is_warned_about(tmp_path):
+    code, _, err = call(["run", "--set", "situation.risk=0.9", "--steps", "2", *TINY_SET])
+    assert code == 0
+    assert "warning: situation.risk acts only in the emergency or recovery phase" in err
+    assert "'baseline'" in err and "--scenario emergency" in err
+    risk = ["run", "--scenario", "emergency", "--set", "situation.risk=0.9"]
+    code, _, err = call([*risk, "--steps", "2", *TINY_SET])
+    assert code == 0 and "run more days" in err  # the emergency comes later
+    code, _, err = call([*risk, "--steps", "80", *TINY_SET])
+    assert code == 0 and "warning" not in err
+
+
+def test_help_loads_no_analysis_and_prints_plain_percent():
+    code = (
+        "import sys; from experiments.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'matplotlib', 'mesa', 'experiments.sweep') "
+        "if m in sys.modules and not type(sys.modules[m]).__name__ == '_LazyModule']\n"
+        "print('HEAVY', heavy)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert "HEAVY []" in res.stdout, res.stdout + res.stderr
+    assert "compare" in res.stdout and "%%" not in res.stdout
+    for cmd in ("compare", "sensitivity", "validate"):
+        _, out, _ = call([cmd, "--help"])
+        assert "95%" in out and "%%" not in out, cmd
