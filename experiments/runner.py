@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.progress import Progress
-from model import CollaborationModel, SacaInputError
+from model import SacaInputError
 from model.metrics import METRICS
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
@@ -191,6 +191,8 @@ def run_one(
         phase, index named ``window``) and a column per metric; the time series one row
         per day (index ``day``), a ``phase`` column and a column per metric.
     """
+    from model.model import CollaborationModel  # Mesa loads when the first run starts
+
     spec, _, reg = resolve(scenario, regime, overrides)
     steps = check_steps(steps, spec)
     model = CollaborationModel(scenario=spec, regime=reg, rng=seed_sequence(seed))
