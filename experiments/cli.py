@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from experiments import advice, sizes
 from model import SacaInputError
+from model.parameters import coerce, unknown_key_error
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
 from model.scenario import regime_description as _regime_description
 
@@ -494,7 +495,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     Args:
         args: parsed arguments.
     """
-    overrides = parse_overrides(args.set)
+    overrides = _overrides(
+        args.set, args.scenario or "baseline", [args.regime or "hybrid"] if not args.source else []
+    )
     stored: dict[str, Any] | None = None
     if args.source is not None or args.id is not None:
         spec, regime_name, reg, seed, overrides, stored = _stored_run(args, overrides)
@@ -593,6 +596,52 @@ def cmd_run(args: argparse.Namespace) -> int:
         text.append(f"wrote {out}/timeseries.parquet, summary.parquet, meta.json")
     _emit("\n".join(text))
     return 0
+
+
+def _overrides(items: list[str], scenario: str, regimes: Sequence[str]) -> dict[str, Any]:
+    """``--set`` values, with every mistake in them, the scenario and the regimes at once.
+
+    Each is checked on its own (:func:`experiments.runner.resolve`), so a typo in one
+    does not hide a typo in another; errors come one line each.
+    """
+    problems: list[str] = []
+    overrides: dict[str, Any] = {}
+    for item in items:
+        try:
+            overrides.update(parse_overrides([item]))
+        except SacaInputError as exc:
+            problems.append(str(exc))
+    base = [scenario, regimes[0] if regimes else "hybrid"]
+    try:
+        runner.resolve(scenario, "hybrid")
+    except SacaInputError as exc:
+        problems.append(str(exc))
+        base[0] = "baseline"  # the values are still checked, on the default scenario
+    for i, name in enumerate(regimes):
+        try:
+            runner.resolve("baseline", name)
+        except SacaInputError as exc:
+            problems.append(str(exc))
+            if i == 0:
+                base[1] = "hybrid"
+    infos = {p.key: p for p in all_params()}
+    for key, value in overrides.items():  # each key and value alone: name, type, range
+        if key == "situation.timeline":
+            continue
+        try:
+            if key not in infos:
+                raise unknown_key_error(key, [*infos, "situation.timeline"])
+            coerce(infos[key], value)
+        except SacaInputError as exc:
+            problems.append(str(exc))
+    if not problems:  # then the values together (e.g. households >= grids)
+        runner.resolve(*base, overrides)
+    problems = list(dict.fromkeys(problems))
+    if len(problems) > 1:
+        raise sweep.many(problems)
+    if problems:
+        raise SacaInputError(problems[0])
+    return overrides
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -741,7 +790,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         args: parsed arguments.
     """
     names = _regime_list(args.regimes)
-    overrides = parse_overrides(args.set)
+    overrides = _overrides(args.set, args.scenario, names)
     regimes: dict[str, Any] = {}
     spec = None
     for n in names:
