@@ -128,6 +128,8 @@ def unit(metric: str) -> str:
         return "level (0-1)" if metric.startswith(("trust", "burnout")) else "share (0-1)"
     if metric.startswith("response_time"):
         return "days"
+    if metric in ("needs_open", "needs_hidden"):  # stocks, not daily flows
+        return "count"
     if metric in COUNT_METRICS:
         return "count per day"
     return ""
