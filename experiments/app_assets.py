@@ -197,8 +197,13 @@ def server_command(host: str, port: int, open_browser: bool = False) -> list[str
 
 def server_env() -> dict[str, str]:
     """The environment of the server: this one, without Solara's usage telemetry (which
-    would try to reach the network on every page load)."""
-    return {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    would try to reach the network on every page load) and without its "runs on Solara"
+    badge (fixed to the window's corner, it covered the figures' axes)."""
+    return {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_THEME_SHOW_BANNER": "False",
+    }
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:

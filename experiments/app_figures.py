@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
@@ -22,26 +23,20 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
+from experiments.style import DAILY_COLOUR, PHASE_SHADE, PHASE_TEXT, PRESET_COLOURS, SERIES
 from model import CollaborationModel
 
 TRUST_CMAP = colormaps["RdYlGn"]
 """Colours of trust, 0 (red) to 1 (green)."""
 BURN_CMAP = colormaps["inferno_r"]
 """Colours of exhaustion, 0 (pale) to 1 (black)."""
-REGIME_COLOURS = {"constructive": "#1f77b4", "autonomous": "#d62728", "hybrid": "#2ca02c"}
-TRUST_SERIES = {
-    "trust_resident_sunk": ("resident–sunk", "#1f77b4"),
-    "trust_resident_community": ("resident–community", "#2ca02c"),
-    "trust_cadre_cadre": ("cadre–cadre", "#9467bd"),
-}
-BURN_SERIES = {
-    "burnout_mean": ("all cadres", "#d62728"),
-    "burnout_sunk": ("sunk", "#ff7f0e"),
-    "burnout_community": ("community", "#8c564b"),
-}
-PHASE_SHADE = {"emergency": "#f4cccc", "recovery": "#e8eef7"}
+REGIME_COLOURS = PRESET_COLOURS
+"""The presets' colours (:mod:`experiments.style`, shared with the static figures)."""
+TRUST_SERIES = {k: SERIES[k] for k in SERIES if k.startswith("trust")}
+BURN_SERIES = {k: SERIES[k] for k in SERIES if k.startswith("burnout")}
 BURN_LIMITS = (0.1, 0.25, 0.5, 1.02)
 """Upper limits the burnout axis steps through (few steps: each one redraws the axes)."""
 EFFICACY_WINDOW = 7
@@ -116,13 +111,48 @@ class Blitter:
         return buf.getvalue()
 
 
+def shade_phases(ax: Any, timeline: Sequence[Any]) -> None:
+    """Shade the timeline's phases on a time axis and write each phase's name at its top
+    (so the shading needs no legend).
+
+    Args:
+        ax: the axes (x in days).
+        timeline: the scenario's phases (``model.situation.timeline``).
+    """
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    for p in timeline:
+        if p.name in PHASE_SHADE:
+            ax.axvspan(p.start, p.end, color=PHASE_SHADE[p.name], lw=0, zorder=0)
+        if len(timeline) > 1:
+            # Just above the frame, under the title: inside it the names sat on data
+            # near the top of the axis (efficacy starts near 1).
+            ax.text(
+                (p.start + p.end) / 2,
+                1.01,
+                p.name,
+                transform=top,
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=PHASE_TEXT,
+                zorder=1,
+            )
+
+
+PANELS = ("Efficacy (share resolved by deadline)", "Trust", "Burnout (exhaustion)")
+"""Titles of the three time-series panels."""
+
+
 class SeriesPlot:
-    """Efficacy, trust and burnout of one or more models, one panel each, phases shaded.
+    """Efficacy, trust and burnout of one or more models, one panel each, phases shaded
+    and named.
 
     With one model every series of a panel is drawn (daily and 7-day efficacy; trust
     resident–sunk, resident–community and cadre–cadre; burnout of all, sunk and community
     cadres). With several, each model has one colour: efficacy (7-day mean), trust
-    resident–sunk (solid) and cadre–cadre (dashed), and mean burnout.
+    resident–sunk (solid) and cadre–cadre (dashed), and mean burnout. Legends sit below
+    the panels, never on the data. The 7-day efficacy starts on the 7th day: before, it
+    would rest on the handful of needs due in the first days.
 
     Args:
         labels: ``(label, colour)`` per model, in the order :meth:`update` gets them.
@@ -133,30 +163,24 @@ class SeriesPlot:
     def __init__(self, labels: Sequence[tuple[str, str]], timeline: Sequence[Any], width=11.0):
         self.single = len(labels) == 1
         self._blitter: Blitter | None = None
-        self.fig = fig = Figure(figsize=(width, 3.0), dpi=90)
+        self.fig = fig = Figure(figsize=(width, 3.1), dpi=90)
         self.axes = axes = fig.subplots(1, 3)
-        fig.subplots_adjust(
-            left=0.05, right=0.99, top=0.9, bottom=0.17 if self.single else 0.3, wspace=0.18
-        )
+        fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.3, wspace=0.18)
         days = max(p.end for p in timeline)
-        titles = ("Efficacy (share resolved by deadline)", "Trust", "Burnout (exhaustion)")
-        for ax, title in zip(axes, titles, strict=True):
-            for p in timeline:
-                if p.name in PHASE_SHADE:
-                    ax.axvspan(p.start, p.end, color=PHASE_SHADE[p.name], lw=0, zorder=0)
+        for ax, title in zip(axes, PANELS, strict=True):
+            shade_phases(ax, timeline)
             ax.set_xlim(0, days)
-            ax.set_title(title, fontsize=10)
-            ax.set_xlabel("day", fontsize=8)
+            ax.set_title(title, fontsize=10, pad=12)
+            ax.set_xlabel("day", fontsize=8, labelpad=1)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)
         axes[0].set_ylim(0, 1.02)
         axes[1].set_ylim(0, 1.02)
         self.lines: list[dict[str, Line2D]] = []
-        self.legends: list[Any] = []
         for _label, colour in labels:
             ln: dict[str, Line2D] = {}
             if self.single:
-                (ln["efficacy_daily"],) = axes[0].plot([], [], color="#aaaaaa", lw=0.7)
+                (ln["efficacy_daily"],) = axes[0].plot([], [], color=DAILY_COLOUR, lw=0.7)
                 ln["efficacy_daily"].set_label("daily")
                 (ln["efficacy"],) = axes[0].plot([], [], color=colour, lw=1.8)
                 ln["efficacy"].set_label(f"{EFFICACY_WINDOW}-day mean")
@@ -172,12 +196,20 @@ class SeriesPlot:
             self.lines.append(ln)
         if self.single:
             for ax in axes:
-                self.legends.append(ax.legend(fontsize=7, loc="lower left", framealpha=0.8))
+                ax.legend(
+                    fontsize=7.5,
+                    loc="upper center",
+                    bbox_to_anchor=(0.5, -0.2),
+                    ncols=3,
+                    frameon=False,
+                    handlelength=1.5,
+                    columnspacing=1.0,
+                )
         else:
             handles = [Line2D([], [], color=c, lw=2, label=lab) for lab, c in labels]
             handles += [
-                Line2D([], [], color="k", lw=1.6, label="trust resident–sunk"),
-                Line2D([], [], color="k", lw=1.2, ls="--", label="trust cadre–cadre"),
+                Line2D([], [], color="#888888", lw=1.6, label="trust resident–sunk"),
+                Line2D([], [], color="#888888", lw=1.2, ls="--", label="trust cadre–cadre"),
             ]
             fig.legend(
                 handles=handles, loc="lower center", ncols=len(handles), fontsize=8, frameon=False
@@ -198,6 +230,7 @@ class SeriesPlot:
                     y = eff
                 elif key == "efficacy":
                     y = rolling(eff)
+                    y[: EFFICACY_WINDOW - 1] = np.nan
                 else:
                     y = series(m, key)
                 line.set_data(x, y)
@@ -216,7 +249,7 @@ class SeriesPlot:
         lines (they are drawn only here), so use a separate plot for ``savefig``."""
         if self._blitter is None:
             lines = [a for ln in self.lines for a in ln.values()]
-            self._blitter = Blitter(self.fig, lines + self.legends)
+            self._blitter = Blitter(self.fig, lines)
         return self._blitter.png()
 
 
@@ -324,13 +357,16 @@ class NetworkPlot:
         ax.set_xlim(min(xs) - 0.05, max(xs) + 0.05)
         ax.set_ylim(min(ys) - 0.05, max(ys) + 0.05)
         norm = Normalize(0, 1)
+        # Horizontal bars stacked in the right-hand column, each titled above: side by
+        # side, vertical bars' labels collide on a small figure.
         for i, (cmap, text) in enumerate(
-            ((TRUST_CMAP, "household trust in institutions"), (BURN_CMAP, "cadre exhaustion"))
+            ((TRUST_CMAP, "household trust\nin institutions"), (BURN_CMAP, "cadre\nexhaustion"))
         ):
-            cax = fig.add_axes((0.79 + 0.1 * i, 0.2, 0.025, 0.6))
-            fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-            cax.set_ylabel(text, fontsize=8)
+            cax = fig.add_axes((0.78, 0.62 - 0.36 * i, 0.18, 0.045))
+            fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
+            cax.set_title(text, fontsize=8, loc="left")
             cax.tick_params(labelsize=7)
+            cax.set_xticks([0, 0.5, 1])
         ax.legend(
             handles=[
                 Line2D([], [], ls="", marker="^", mfc="w", mec="k", label="sunk cadre"),
@@ -403,3 +439,67 @@ def network_figure(
         title: the title; None says which community and day.
     """
     return NetworkPlot(model, community, size).update(title)
+
+
+BAND_METRICS = ("efficacy", "trust_resident_sunk", "burnout_mean")
+"""The series of the replicate figure, one per panel of :data:`PANELS`."""
+
+
+def band_figure(
+    timeseries: Any,
+    labels: Sequence[tuple[str, str]],
+    timeline: Sequence[Any],
+    width: float = 11.0,
+) -> Figure:
+    """Replicated runs: each regime's daily mean with its 95% band (Student t across the
+    seeds), efficacy as a 7-day mean per run, phases shaded and named.
+
+    Args:
+        timeseries: long table with ``regime``, ``replicate``, ``day`` and the metrics.
+        labels: ``(regime, colour)`` in drawing order.
+        timeline: the scenario's phases.
+        width: figure width in inches.
+    """
+    from experiments.stats import band
+
+    ts = timeseries.sort_values(["regime", "replicate", "day"]).copy()
+    fig = Figure(figsize=(width, 3.1), dpi=90)
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.3, wspace=0.18)
+    days = max(p.end for p in timeline)
+    for ax, title, metric in zip(axes, PANELS, BAND_METRICS, strict=True):
+        shade_phases(ax, timeline)
+        if metric == "efficacy":
+            y = ts.groupby(["regime", "replicate"], sort=False)[metric].transform(
+                lambda x: pd.Series(rolling(x.to_numpy()), index=x.index)
+            )
+            ts["_y"] = y.where(ts["day"] >= EFFICACY_WINDOW - 1)
+        else:
+            ts["_y"] = ts[metric]
+        bands = band(ts, "_y")
+        for regime, colour in labels:
+            b = bands[bands["regime"] == regime].sort_values("day")
+            lo, hi = b["lo"].clip(0, 1), b["hi"].clip(0, 1)
+            ax.fill_between(b["day"], lo, hi, color=colour, alpha=0.22, lw=0)
+            ax.plot(b["day"], b["mean"], color=colour, lw=1.6)
+        ax.set_xlim(0, days)
+        ax.set_title(
+            title if metric != "trust_resident_sunk" else "Trust resident–sunk", fontsize=10, pad=12
+        )
+        ax.set_xlabel("day", fontsize=8, labelpad=1)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylim(0, 1.02)
+    axes[1].set_ylim(0, 1.02)
+    n = int(ts.groupby("regime")["replicate"].nunique().min())
+    handles = [Line2D([], [], color=c, lw=2, label=lab) for lab, c in labels]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncols=len(handles),
+        fontsize=8,
+        frameon=False,
+        title=f"line: mean of {n} seeds; band: 95% CI (Student t)",
+        title_fontsize=8,
+    )
+    return fig

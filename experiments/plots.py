@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from experiments.stats import band
+from experiments.style import LABELS, PALETTE, PHASE_SHADE, regime_colour
 from model.metrics import COUNT_METRICS, HIGHER_IS_BETTER, SHARE_METRICS
 
 SERIES = (
@@ -44,19 +45,6 @@ KEY_METRICS = (
 )
 """Metrics shown in terminal tables and the forest plot."""
 
-LABELS = {
-    "efficacy": "Efficacy (share resolved by deadline)",
-    "resolution_rate": "Resolution rate",
-    "response_time_mean": "Response time, mean (days)",
-    "trust_resident_sunk": "Residents' trust in sunk cadres",
-    "trust_institution": "Residents' trust in institutions",
-    "trust_cadre_cadre": "Trust between sunk and community cadres",
-    "burnout_mean": "Cadre burnout (mean exhaustion)",
-    "shirking_rate": "Shirking (perfunctory share of hours)",
-    "formalism_share": "Formalism (paperwork share of hours)",
-    "complaints": "Complaints (count)",
-    "needs_open": "Open needs (count)",
-}
 
 BOUNDS = {
     **dict.fromkeys(SHARE_METRICS, (0.0, 1.0)),
@@ -68,8 +56,8 @@ give a t interval wider than the metric's range)."""
 SMOOTH = {"efficacy": 7}
 """Rolling window (days) applied to a noisy daily series before plotting."""
 
-PHASE_COLOURS = {"emergency": "#d9d9d9", "recovery": "#f0f0f0"}
-REGIME_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+PHASE_COLOURS = PHASE_SHADE
+REGIME_COLOURS = PALETTE
 
 
 def label(metric: str) -> str:
@@ -233,7 +221,7 @@ def plot_compare(
         bands[["lo", "hi"]] = bands[["lo", "hi"]].clip(lower=lo_b, upper=hi_b)
         for i, r in enumerate(regimes):
             b = bands[bands["regime"] == r].sort_values("day")
-            colour = REGIME_COLOURS[i % len(REGIME_COLOURS)]
+            colour = regime_colour(regimes[i], i)
             ax.fill_between(b["day"], b["lo"], b["hi"], color=colour, alpha=0.2, lw=0)
             ax.plot(b["day"], b["mean"], color=colour, lw=1.5)
         ax.set_title(_panel_title(m), fontsize=10)
@@ -243,7 +231,7 @@ def plot_compare(
         ax.set_xlabel("day")
     n = int(ts.groupby("regime")["replicate"].nunique().min())
     handles = [
-        Patch(facecolor=REGIME_COLOURS[i % len(REGIME_COLOURS)], alpha=0.8, label=r)
+        Patch(facecolor=regime_colour(regimes[i], i), alpha=0.8, label=r)
         for i, r in enumerate(regimes)
     ] + _phase_handles(spans)
     fig.legend(
@@ -304,7 +292,7 @@ def plot_differences(
         for j, r in enumerate(others):
             d = differences[r][m]
             y = k - 1 - j
-            colour = REGIME_COLOURS[(j + 1) % len(REGIME_COLOURS)]
+            colour = regime_colour(r, j + 1)
             diff, lo, hi = (_float(d.get(x)) for x in ("diff", "lo", "hi"))
             if np.isfinite(lo) and np.isfinite(hi):
                 ax.plot([lo, hi], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
@@ -330,7 +318,7 @@ def plot_differences(
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
     handles = [
-        Patch(facecolor=REGIME_COLOURS[(j + 1) % len(REGIME_COLOURS)], label=f"{r} − {regimes[0]}")
+        Patch(facecolor=regime_colour(r, j + 1), label=f"{r} − {regimes[0]}")
         for j, r in enumerate(others)
     ]
     fig.legend(
@@ -450,7 +438,7 @@ def plot_sweep_params(
         for i, m in enumerate(metrics):
             ax = axes[i, j]
             for r_i, r in enumerate(regimes):
-                colour = REGIME_COLOURS[r_i % len(REGIME_COLOURS)]
+                colour = regime_colour(r, r_i)
                 sel = ok["regime"] == r
                 if "levels" in factor:
                     xs = centres if centres is not None else list(range(len(labels)))
@@ -490,7 +478,7 @@ def plot_sweep_params(
             ax = axes[i, 0]
             for r_i, r in enumerate(regimes):
                 s = _ci(ok.loc[ok["regime"] == r, m])
-                colour = REGIME_COLOURS[r_i % len(REGIME_COLOURS)]
+                colour = regime_colour(r, r_i)
                 ax.errorbar(
                     [r_i],
                     [s["mean"]],
@@ -503,8 +491,7 @@ def plot_sweep_params(
             ax.set_ylabel(label(m), fontsize=9)
             ax.grid(alpha=0.3)
     handles = [
-        Patch(facecolor=REGIME_COLOURS[i % len(REGIME_COLOURS)], label=r)
-        for i, r in enumerate(regimes)
+        Patch(facecolor=regime_colour(regimes[i], i), label=r) for i, r in enumerate(regimes)
     ]
     note = (
         "points: mean of every run at a level (replicates and the other parameters pooled) "
@@ -670,7 +657,7 @@ def plot_sweep_winners(
                             )
             else:
                 colours = [
-                    *(_light(REGIME_COLOURS[i % len(REGIME_COLOURS)]) for i in range(len(regimes))),
+                    *(_light(regime_colour(regimes[i], i)) for i in range(len(regimes))),
                     NO_WINNER,
                     EMPTY_CELL,
                 ]
@@ -713,7 +700,7 @@ def plot_sweep_winners(
     if not single:
         handles = [
             Patch(
-                facecolor=_light(REGIME_COLOURS[i % len(REGIME_COLOURS)]),
+                facecolor=_light(regime_colour(regimes[i], i)),
                 edgecolor="#999999",
                 label=f"{r} wins",
             )
@@ -807,7 +794,7 @@ def plot_pareto(
             if not (is_preset or row[front_col]):
                 continue
             i = list(regimes).index(row["label"]) if row["label"] in regimes else -1
-            colour = REGIME_COLOURS[i % len(REGIME_COLOURS)] if is_preset else "#9a9a9a"
+            colour = regime_colour(row["label"], i) if is_preset else "#9a9a9a"
             xerr = _err(row, xm)
             yerr = _err(row, y)
             ax.errorbar([row[xm]], [row[y]], xerr=xerr, yerr=yerr, color=colour, lw=0.9, zorder=2)
@@ -847,8 +834,7 @@ def plot_pareto(
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     handles = [
-        Patch(facecolor=REGIME_COLOURS[i % len(REGIME_COLOURS)], label=r)
-        for i, r in enumerate(regimes)
+        Patch(facecolor=regime_colour(regimes[i], i), label=r) for i, r in enumerate(regimes)
     ]
     if (points["kind"] == "sample").any():
         handles.append(Patch(facecolor="#9a9a9a", label="sampled dial settings"))

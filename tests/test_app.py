@@ -31,14 +31,23 @@ from PIL import Image
 
 from experiments import app_assets
 from experiments.app import (
-    DIALS,
-    SWITCHES,
+    INFO,
+    REGIME_KEYS,
     AppModel,
     current_metrics,
+    edits,
     metrics_html,
-    model_params,
+    parse_query,
+    pending_changes,
     regime_values,
+    run_command,
+    run_json,
+    run_replicates,
     session_model,
+    slider_step,
+    state_query,
+    timeseries_csv,
+    tooltip,
 )
 from experiments.app_figures import NetworkPlot, SeriesPlot, network_figure, rolling
 from experiments.cli import main
@@ -66,33 +75,101 @@ def test_app_model_takes_preset_values_and_overrides():
     assert (m.scenario_name, m.preset, m.seed) == ("emergency", "autonomous", 3)
 
 
-def test_app_model_matches_the_plain_model_with_the_same_seed():
-    from model import CollaborationModel
+def test_app_model_matches_saca_run_with_the_same_seed():
+    from experiments import runner
 
     a = AppModel(preset="constructive", seed=5)
-    b = CollaborationModel("emergency", "constructive", rng=5)
     a.run_for(5)
-    b.run_for(5)
-    assert a.timeseries().equals(b.timeseries())
+    _, b = runner.run_one("emergency", "constructive", 5, steps=5)
+    assert a.timeseries().equals(b)
     assert len(a.step_seconds) == 5
 
 
 def test_app_model_stops_at_the_end_of_the_timeline():
+    from experiments.app import _status
+
     m = AppModel(scenario_name="baseline")
     days = m.situation.days
+    assert not m.finished and not _status(m).startswith("Finished")
     m.run_for(days)
-    assert m.steps == days and not m.running
+    assert m.steps == days and not m.running and m.finished
     assert len(m.timeseries()) == days
+    assert _status(m).startswith(f"Finished · Day {days} of {days}")
 
 
-def test_model_params_show_the_models_settings_and_pass_mesas_checks():
-    model = AppModel(preset="constructive", seed=7)
-    params = model_params(model.settings)
-    assert set(DIALS + SWITCHES) <= set(params)
-    assert all(params[d]["value"] == 0.0 for d in DIALS)
-    assert params["seed"]["value"] == 7
-    solara_viz._check_model_params(model, params)  # what SolaraViz checks on start
-    assert model_params()["information"]["value"] == regime_values("hybrid")["information"]
+def test_inputs_come_from_the_declarations():
+    from model.parameters import describe
+    from model.regime import Regime
+
+    assert tuple(i.key.split(".")[1] for i in describe("regime", Regime)) == REGIME_KEYS
+    visits = INFO["mandated_visits_per_week"]
+    assert (visits.lo, visits.hi) == (0.0, 14.0)
+    assert slider_step(visits) == 0.5 and slider_step(INFO["information"]) == 0.05
+    tip = tooltip(visits)
+    assert "range 0 to 14" in tip and "source: seed 001" in tip and visits.meaning in tip
+    assert "0 = constructive, 1 = autonomous" in tooltip(INFO["information"])
+    assert "one of none, points, satisfaction, multi" in tooltip(INFO["evaluation"])
+
+
+def test_pending_changes_name_what_reset_will_apply():
+    m = AppModel(scenario_name="baseline")
+    assert pending_changes(m.settings, m.settings) == []
+    changed = pending_changes({**m.settings, "information": 0.3, "seed": 9}, m.settings)
+    assert changed == ["seed 42 → 9", "information 0.5 → 0.3"]
+
+
+def test_the_address_round_trips_and_rejects_bad_values():
+    m = AppModel(scenario_name="baseline", preset="autonomous", seed=7, information=0.3)
+    m2 = AppModel(scenario_name="baseline", preset="autonomous", seed=7, escalation="central")
+    for model in (m, m2):
+        settings, problems = parse_query(state_query(model.settings))
+        assert settings == model.settings and problems == []
+    assert "information=0.3" in state_query(m.settings)
+    assert "contract" not in state_query(m.settings)  # only edits away from the preset
+    settings, problems = parse_query("seed=-1&information=2&nope=1&preset=zzz")
+    assert settings["seed"] == 42 and settings["information"] == 0.5
+    assert len(problems) == 4
+    assert parse_query(None) == parse_query("")
+
+
+def test_the_shown_command_reproduces_the_run(tmp_path):
+    import shlex
+
+    import pandas as pd
+
+    m = AppModel(preset="constructive", seed=11, information=0.25, task_force=True)
+    m.run_for(6)
+    cmd = run_command(m.settings, m.steps, out=str(tmp_path / "out"))
+    assert "--set regime.information=0.25" in cmd and "--set regime.task_force=true" in cmd
+    assert main(shlex.split(cmd)[1:]) == 0
+    ours = pd.read_csv(io.StringIO(timeseries_csv(m)))
+    theirs = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    meta = json.loads(run_json(m))
+    assert meta["command"].startswith("saca run --scenario emergency --regime constructive")
+    assert meta["overrides"] == {"regime.information": 0.25, "regime.task_force": True}
+    assert set(meta["summary"]) >= {"all", "normal"}
+
+
+def test_replicates_run_on_the_sweep_engine_paired():
+    from experiments import sweep
+
+    settings = AppModel(scenario_name="baseline", preset="hybrid", seed=3, contract=1.0).settings
+    seen = []
+    res = run_replicates(settings, "hybrid", 2, lambda d, t: seen.append((d, t)))
+    assert res["labels"] == ("hybrid (modified)", "hybrid")
+    assert seen[-1] == (4, 4)
+    ts = res["timeseries"]
+    assert set(ts["regime"]) == {"hybrid (modified)", "hybrid"}
+    # replicate r of either regime has SeedSequence(seed, spawn_key=(0, r)): one run of
+    # the plain preset with that seed gives the same series
+    from experiments import runner
+
+    _, plain = runner.run_one("baseline", "hybrid", sweep.run_seed(3, (0, 1)))
+    got = ts[(ts["regime"] == "hybrid") & (ts["replicate"] == 1)]
+    np.testing.assert_allclose(got["efficacy"].to_numpy(), plain["efficacy"].to_numpy())
+    d = res["stats"]["differences"]["hybrid (modified)"]["efficacy"]
+    assert d["n"] == 2 and np.isfinite(d["diff"])
 
 
 def test_a_session_model_keeps_what_reset_does_not_pass():
@@ -106,6 +183,7 @@ def test_a_session_model_keeps_what_reset_does_not_pass():
     assert (second.scenario_name, second.preset, second.seed) == ("baseline", "autonomous", 5)
     assert second.regime.contract == 0.0
     assert second.regime.information == regime_values("autonomous")["information"]
+    assert edits(second.settings) == {"contract": 0.0}
     third = cls(information=0.3)  # the change to contract is kept too
     assert (third.regime.contract, third.regime.information) == (0.0, 0.3)
     fourth = cls(preset="constructive")  # a new preset starts from its own values
@@ -125,7 +203,9 @@ def test_metrics_table_has_every_row_and_dashes_before_the_first_step():
     html = metrics_html([("value", m)])
     assert html.count("data-metric=") == len(current_metrics(m))
     assert "–" in html
-    m.run_for(3)
+    m.run_for(3)  # the 7-day efficacy waits for a week of days (EFFICACY_NOTE)
+    assert np.isnan(current_metrics(m)["efficacy"])
+    m.run_for(4)
     values = current_metrics(m)
     assert all(np.isfinite(v) for v in values.values())
 
@@ -169,13 +249,25 @@ def test_blitted_images_match_full_draws():
 def test_components_render_on_the_server():
     import solara
 
-    from experiments.app import OneRun, SideBySide
+    from experiments.app import Compare, Explore, Export, Page, Replicates
 
     m = AppModel(scenario_name="baseline")
     m.run_for(2)
-    for component in (OneRun, SideBySide):
-        _box, rc = solara.render(component(m), handle_error=False)
+    ref = solara.reactive("autonomous")
+    for element in (Explore(m), Compare(m, ref), Replicates(m, ref), Export(m), Page()):
+        _box, rc = solara.render(element, handle_error=False)
         rc.close()
+
+
+def test_compare_steps_the_reference_to_the_sidebars_day():
+    from experiments.app import reference_model
+
+    m = AppModel(scenario_name="baseline", preset="hybrid", seed=4, goals=0.0)
+    m.run_for(3)
+    ref = reference_model(m, "constructive")
+    assert (ref.steps, ref.seed, ref.preset, ref.edits) == (3, 4, "constructive", {})
+    m.run_for(2)
+    assert reference_model(m, "constructive") is ref and ref.steps == 5
 
 
 # ----- assets and the command -------------------------------------------------------------
@@ -335,12 +427,69 @@ def test_saca_app_becomes_the_server():
         proc.wait(timeout=30)
 
 
-def _metric(page, key: str) -> str:
-    return page.locator(f"td[data-metric='{key}'][data-model='value']").inner_text()
+def _metric(page, key: str, model: str = "value") -> str:
+    return page.locator(f"td[data-metric='{key}'][data-model='{model}']").inner_text()
 
 
-@pytest.mark.timeout(300)
-def test_app_in_headless_chromium(app_url):
+def _type(page, selector: str, text: str) -> None:
+    """Type a value into an input field and commit it (Enter), as a user would."""
+    field = page.locator(f"{selector} input")
+    field.fill(text)
+    field.press("Enter")
+
+
+def _overlaps(page, selectors: list[str]) -> list[str]:
+    """Pairs of the visible elements matched by ``selectors`` whose boxes overlap, and any
+    element reaching past the viewport's right edge."""
+    width = page.viewport_size["width"]
+    boxes = []
+    for sel in selectors:
+        for i in range(page.locator(sel).count()):
+            box = page.locator(sel).nth(i).bounding_box()
+            if box and box["width"] > 0 and box["height"] > 0:
+                boxes.append((f"{sel}[{i}]", box))
+    bad = [
+        f"{n} ends at x={b['x'] + b['width']:.0f} > {width}"
+        for n, b in boxes
+        if b["x"] + b["width"] > width + 1
+    ]
+    for i, (n1, a) in enumerate(boxes):
+        for n2, b in boxes[i + 1 :]:
+            dx = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+            dy = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+            if dx > 1 and dy > 1:
+                bad.append(f"{n1} overlaps {n2}")
+    return bad
+
+
+EXPLORE_PARTS = [
+    ".v-navigation-drawer",
+    ".saca-status",
+    ".saca-regime",
+    "img.saca-series",
+    ".saca-note",
+    "table.saca-metrics",
+    "img.saca-network",
+]
+COMPARE_PARTS = [
+    ".v-navigation-drawer",
+    ".saca-compare-status",
+    ".saca-compare-day",
+    "img.saca-pair-series",
+    "table.saca-metrics",
+    "img.saca-pair-network",
+]
+
+
+@pytest.mark.timeout(420)
+def test_app_in_headless_chromium(app_url, tmp_path):
+    """A researcher's session: type a dial and a seed, Reset, step (timed), check the
+    layout, export the CSV and reproduce it with the shown command, compare with a preset
+    while the sidebar drives, run 3 seeds, and reopen the shared address."""
+    import shlex
+
+    import pandas as pd
+
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     _need(chromium is not None, "chromium is not installed (Debian: apt-get install chromium)")
     try:
@@ -348,72 +497,149 @@ def test_app_in_headless_chromium(app_url):
     except ImportError:
         _need(False, "playwright is not installed (pip install -e '.[dev]')")
     errors: list[str] = []
+
+    def watch(page) -> None:
+        page.set_default_timeout(60_000)
+        page.on(
+            "response",
+            lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        page.on(
+            "console",
+            lambda m: errors.append(f"console error: {m.text}") if m.type == "error" else None,
+        )
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1250})
-            page.set_default_timeout(60_000)
-            page.on(
-                "response",
-                lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
-            page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
-            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page = browser.new_page(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+            watch(page)
             page.goto(app_url)
             status = page.locator(".saca-status")
             status.filter(has_text="Day 0 of 180").wait_for()
+            assert page.title() == "saca: constructive vs autonomous collaboration"
+            assert [t.strip() for t in page.get_by_role("tab").all_inner_texts()] == [
+                "EXPLORE",
+                "COMPARE",
+                "REPLICATES",
+                "EXPORT",
+            ]
             assert _metric(page, "efficacy") == "–"
+            assert page.get_by_text("runs on Solara").count() == 0  # the badge is off
             series0 = page.locator("img.saca-series").get_attribute("src")
-            network0 = page.locator("img.saca-network").get_attribute("src")
 
-            # Move a dial (keyboard on the slider), then Reset to build the model with it.
+            # Ranges and tooltips come from the declarations.
+            visits = page.get_by_role("slider", name="mandated visits per week")
+            assert visits.get_attribute("aria-valuemax") == "14"
+            page.locator(".saca-tip-mandated_visits_per_week").hover()
+            page.get_by_text("range 0 to 14; source: seed 001").wait_for()
+
+            # A typed value shows as pending until Reset applies it; so does the seed.
+            _type(page, ".saca-number-information", "0.3")
+            page.locator(".saca-pending").filter(has_text="information 0.5 → 0.3").wait_for()
             dial = page.get_by_role("slider", name="information")
-            dial.focus()
-            dial.press("End")
-            page.wait_for_function(
-                "() => document.querySelector('[role=slider][aria-label=information]')"
-                ".getAttribute('aria-valuenow') === '1'"
-            )
+            assert dial.get_attribute("aria-valuenow") == "0.3"
+            _type(page, ".saca-seed", "7")
+            page.locator(".saca-pending").filter(has_text="seed 42 → 7").wait_for()
             page.get_by_role("button", name="Reset", exact=True).click()
-            page.locator(".saca-regime").filter(has_text="information 1.00").wait_for()
+            page.locator(".saca-regime").filter(has_text="information 0.30").wait_for()
+            status.filter(has_text="seed 7").filter(has_text="hybrid (modified)").wait_for()
+            page.locator(".saca-pending").wait_for(state="detached", timeout=10_000)
 
             # Step, timing each round trip (click -> the page shows the new day).
             step = page.get_by_role("button", name="Step", exact=True)
             times = []
-            for day in range(1, 6):
+            for day in range(1, 9):
                 t0 = time.perf_counter()
                 step.click()
                 status.filter(has_text=f"Day {day} of 180").wait_for()
                 times.append(time.perf_counter() - t0)
             page.wait_for_timeout(500)
-            assert _metric(page, "efficacy") != "–"
-            assert float(_metric(page, "trust_resident_sunk")) > 0
+            assert _metric(page, "efficacy") != "–"  # day 8: the 7-day mean is defined
             assert page.locator("img.saca-series").get_attribute("src") != series0
-            assert page.locator("img.saca-network").get_attribute("src") != network0
             server_ms = page.locator(".saca-steptime").inner_text()
             draw_ms = page.locator(".saca-drawtime").inner_text()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            assert "information=0.3" in page.url and "seed=7" in page.url
+            overlaps = _overlaps(page, EXPLORE_PARTS)
             page.screenshot(path=str(ARTIFACTS / "app.png"))
+            assert not overlaps, overlaps
+            assert page.locator("img.saca-series").bounding_box()["y"] < 400  # above the fold
 
-            # A preset rebuilds the model and moves the sliders to its values.
-            page.get_by_role("button", name="Preset hybrid").click()
-            page.get_by_role("option", name="autonomous").click()
-            status.filter(has_text="Day 0 of 180").filter(has_text="regime autonomous").wait_for()
-            slider = page.get_by_role("slider", name="contract")
-            assert slider.get_attribute("aria-valuenow") == "1"
+            # Export: the CSV equals `saca run` with the command shown.
+            page.get_by_role("tab", name="Export").click()
+            cmd = page.locator(".saca-command").inner_text().strip()
+            assert cmd.startswith("saca run --scenario emergency --regime hybrid --seed 7")
+            assert "--steps 8" in cmd and "--set regime.information=0.3" in cmd
+            with page.expect_download() as dl:
+                page.get_by_role("button", name="Time series (CSV)").click()
+            csv = tmp_path / "app.csv"
+            dl.value.save_as(csv)
+            words = shlex.split(cmd)
+            words[words.index("--out") + 1] = str(tmp_path / "run")
+            assert main(words[1:]) == 0
+            pd.testing.assert_frame_equal(
+                pd.read_csv(csv),
+                pd.read_parquet(tmp_path / "run" / "timeseries.parquet"),
+                check_dtype=False,
+            )
 
-            # Side by side: constructive and autonomous step together.
-            page.get_by_role("tab", name="Page 1").click()
-            pair = page.locator(".saca-pair-status")
-            pair.filter(has_text="day 0 of 180").wait_for()
-            page.get_by_role("button", name="+10 days").click()
-            pair.filter(has_text="day 10 of 180").wait_for()
+            # Compare: the sidebar's edited regime against a preset; the sidebar drives it.
+            page.get_by_role("tab", name="Compare").click()
+            mine = "hybrid (modified)"
+            page.locator(".saca-compare-day").filter(has_text="day 8 of 180").wait_for()
+            _type(page, ".saca-number-contract", "0")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.locator(".saca-compare-day").filter(has_text="day 0 of 180").wait_for()
+            for day in range(1, 4):
+                step.click()
+                page.locator(".saca-compare-day").filter(has_text=f"day {day} of 180").wait_for()
             page.wait_for_timeout(500)
-            for regime in ("constructive", "autonomous"):
-                cell = page.locator(f"td[data-metric='efficacy'][data-model='{regime}']")
-                assert cell.inner_text() != "–"
-            assert page.locator("img.saca-pair-network").count() == 2
+            expected = AppModel(preset="hybrid", seed=7, information=0.3, contract=0.0)
+            reference = AppModel(preset="autonomous", seed=7)
+            expected.run_for(3)
+            reference.run_for(3)
+            for key in ("trust_resident_sunk", "burnout_mean", "needs_open"):
+                want = current_metrics(expected)[key]
+                got = _metric(page, key, mine)
+                assert float(got) == pytest.approx(want, abs=1e-3 if key != "needs_open" else 0)
+                ref = float(_metric(page, key, "autonomous"))
+                assert ref == pytest.approx(current_metrics(reference)[key], abs=1e-3)
+            overlaps = _overlaps(page, COMPARE_PARTS)
             page.screenshot(path=str(ARTIFACTS / "app-side-by-side.png"))
+            assert not overlaps, overlaps
+
+            # Replicates: 3 seeds of both regimes give a band and paired differences.
+            page.get_by_role("tab", name="Replicates").click()
+            _type(page, ".saca-replicate-n", "3")
+            page.get_by_role("button", name="Run 3 seeds").click()
+            page.locator(".saca-replicate-progress").wait_for()  # runs in the background
+            page.locator("img.saca-band").wait_for(timeout=240_000)
+            table = page.locator("table.saca-replicate-table")
+            assert table.locator("tr[data-metric]").count() > 5
+            diff = table.locator("tr[data-metric='efficacy'] td.saca-diff").inner_text()
+            assert "[" in diff  # a CI, so three seeds really ran
+            page.screenshot(path=str(ARTIFACTS / "app-replicates.png"))
+
+            # The shared address restores scenario, preset, seed and edits.
+            link = page.locator("a.saca-share").get_attribute("href")
+            other = browser.new_page(viewport={"width": 1440, "height": 900})
+            watch(other)
+            other.goto(app_url.rstrip("/") + "/" + link.lstrip("/"))
+            other.locator(".saca-status").filter(has_text="seed 7").filter(
+                has_text="hybrid (modified)"
+            ).wait_for()
+            other.locator(".saca-regime").filter(has_text="information 0.30").filter(
+                has_text="contract 0.00"
+            ).wait_for()
+            assert (
+                other.get_by_role("slider", name="contract").get_attribute("aria-valuenow") == "0"
+            )
+            other.screenshot(path=str(ARTIFACTS / "app-1440.png"))
+            assert not _overlaps(other, EXPLORE_PARTS), _overlaps(other, EXPLORE_PARTS)
+            other.close()
         finally:
             browser.close()
     timing = {
@@ -424,4 +650,4 @@ def test_app_in_headless_chromium(app_url):
     }
     (ARTIFACTS / "app-timing.json").write_text(json.dumps(timing, indent=2))
     print(f"app step round trip (click -> new day shown): {timing}")
-    assert not errors, "HTTP errors or page errors:\n" + "\n".join(errors)
+    assert not errors, "HTTP errors, console or page errors:\n" + "\n".join(errors)
