@@ -14,6 +14,8 @@ experiments), :mod:`experiments.stats` (confidence intervals), :mod:`experiments
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import itertools
 import json
 import math
 import os
@@ -22,27 +24,56 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pandas as pd
-from tqdm import tqdm
-
-from experiments import (
-    discovery,
-    io,
-    outdir,
-    plots,
-    regime_map,
-    runner,
-    sensitivity,
-    stats,
-    sweep,
-    validate,
-)
+from experiments import advice, outdir, sizes
 from model import SacaInputError
-from model.metrics import METRICS
+from model.parameters import coerce, unknown_key_error
 from model.scenario import all_params, load_scenario, parse_overrides, preset_names
 from model.scenario import regime_description as _regime_description
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _lazy(name: str) -> ModuleType:
+    """``name``, imported on first use of one of its attributes.
+
+    ``saca --help`` must answer at once: pandas, matplotlib, Mesa and the analyses are
+    loaded only when a command uses them.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+discovery = _lazy("experiments.discovery")
+io = _lazy("experiments.io")
+plots = _lazy("experiments.plots")
+regime_map = _lazy("experiments.regime_map")
+runner = _lazy("experiments.runner")
+sensitivity = _lazy("experiments.sensitivity")
+stats = _lazy("experiments.stats")
+sweep = _lazy("experiments.sweep")
+validate = _lazy("experiments.validate")
+_metrics = _lazy("model.metrics")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METRICS":  # kept for importers; loads numpy and pandas
+        return _metrics.METRICS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_USAGE = outdir.EXIT_INPUT
 CI_NOTE = (
@@ -63,7 +94,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----- parser ---------------------------------------------------------------------------
-def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
+def _common(p: argparse.ArgumentParser, *, seed_help: str, seed_type: Any = int) -> None:
     p.add_argument(
         "--scenario",
         default="baseline",
@@ -77,7 +108,7 @@ def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
         metavar="KEY=VALUE",
         help="override a parameter by dotted key, e.g. regime.information=1 (repeatable)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="N", help=seed_help)
+    p.add_argument("--seed", type=seed_type, default=0, metavar="N", help=seed_help)
     p.add_argument(
         "--steps",
         type=int,
@@ -92,8 +123,26 @@ def _common(p: argparse.ArgumentParser, *, seed_help: str) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``saca`` with its subcommands."""
+ANALYSES = {
+    "sensitivity": "global sensitivity analysis (Sobol or Morris) of a sweep spec's parameters",
+    "map": "which regime wins where over two situation parameters, and Pareto fronts",
+    "discover": "scenario discovery: PRIM boxes of parameters where one regime beats another",
+}
+"""The analyses' one-line help, shown by ``saca --help`` without loading them."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argparse parser of ``saca`` with its subcommands.
+
+    Args:
+        command: build only this subcommand's options in full (the others get their name
+            and help line: enough for ``saca --help`` without loading the analyses);
+            None builds every one.
+    """
+
+    def full(name: str) -> bool:
+        return command is None or command == name
+
     parser = _Parser(
         prog="saca",
         description="Agent-based model of constructive vs autonomous collaboration in urban "
@@ -111,14 +160,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|FILE",
         help="regime preset or TOML file (default: hybrid)",
     )
-    _common(p, seed_help="root seed; the model's generator is SeedSequence(N) (default: 0)")
+    _common(
+        p,
+        seed_help="root seed; the model's generator is SeedSequence(N); N:K1,K2 (as a sweep "
+        "stores each run's seed) is SeedSequence(N, spawn_key=(K1, K2)) (default: 0)",
+        seed_type=str,
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        metavar="DIR",
+        help="a results folder of saca sweep (or sensitivity, map, discover): rerun one of "
+        "its runs, given by --id, with its scenario, regime, values and seed",
+    )
+    p.add_argument(
+        "--id",
+        default=None,
+        metavar="RUN_ID",
+        help="the run to redo with --from, e.g. "
+        "p00003-autonomous-r001 (saca results DIR lists them)",
+    )
+    p.add_argument(
+        "--timeseries",
+        action="store_true",
+        help="also print the daily time series (a table, or a 'timeseries' list with --json)",
+    )
+    # None = not given, so --from can tell what the user set on top of the stored run
+    p.set_defaults(scenario=None, regime=None, seed=None)
 
     p = sub.add_parser(
         "compare",
         help="replicated runs of several regimes with 95%% CIs and paired differences",
         description="Run each regime REPLICATES times with the same replicate seeds "
-        "(common random numbers) and report each metric's mean with a 95%% Student t CI, "
-        "and each regime's difference from the first with a paired 95%% t CI.",
+        "(common random numbers) and report each metric's mean with a 95% Student t CI, "
+        "and each regime's difference from the first with a paired 95% t CI.",
     )
     p.add_argument(
         "--regimes",
@@ -132,9 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="worker processes; results do not depend on it (default: 1)",
+        help="worker processes; results do not depend on it (default: all cores, as sweep)",
     )
     _common(
         p,
@@ -156,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="the sweep spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
     outdir.add_force_option(p)
-    sweep.add_backend_options(p)
+    if full("sweep"):
+        sweep.add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -176,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the number of runs and an estimate of the time, run nothing",
     )
+    sizes.add_options(p)
 
     p = sub.add_parser(
         "results",
@@ -208,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the pattern experiments P1-P16 and give each pattern a verdict",
         description="Run one replicated experiment per pattern of the source studies "
         "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95%% CI, the expected sign and the verdict: reproduced (CI excludes "
+        "slope) with its 95% CI, the expected sign and the verdict: reproduced (CI excludes "
         "0 in the expected direction), not reproduced (CI excludes 0 the other way) or "
         "inconclusive. Full mode also checks each reproduced pattern over a Latin hypercube "
         "of situations. Results do not depend on --workers.",
@@ -234,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="situations in the Latin hypercube of the robustness check, 0 to skip "
-        f"(default: {validate.ROBUST_POINTS} in full mode, 0 with --quick)",
+        f"(default: {validate.ROBUST_POINTS if full('validate') else 'N'} in full mode, 0 with "
+        "--quick)",
     )
     p.add_argument(
         "--workers", type=int, default=2, metavar="N", help="worker processes (default: 2)"
@@ -280,8 +359,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # The analyses of "where does autonomy win" keep their options beside their code.
-    for module in (sensitivity, regime_map, discovery):
-        module.add_parser(sub)
+    for name, module in (
+        ("sensitivity", sensitivity),
+        ("map", regime_map),
+        ("discover", discovery),
+    ):
+        if full(name):
+            module.add_parser(sub)
+            sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
+        else:
+            sub.add_parser(name, help=ANALYSES[name])
     return parser
 
 
@@ -374,7 +461,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "regimes": regimes,
                     "scenarios": scenarios,
                     "parameters": params,
-                    "metrics": list(METRICS),
+                    "metrics": list(_metrics.METRICS),
                 }
             )
         )
@@ -406,7 +493,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             out += textwrap.wrap(r[5], width - 2, initial_indent=" " * 6, subsequent_indent=" " * 6)
         if r is header:
             out.append("  " + "  ".join("-" * w for w in widths))
-    out += ["", *textwrap.wrap("Metrics: " + ", ".join(METRICS), width - 2)]
+    out += ["", *textwrap.wrap("Metrics: " + ", ".join(_metrics.METRICS), width - 2)]
     _emit("\n".join(out))
     return 0
 
@@ -429,32 +516,65 @@ def cmd_run(args: argparse.Namespace) -> int:
     Args:
         args: parsed arguments.
     """
-    overrides = parse_overrides(args.set)
-    spec, regime_name, reg = runner.resolve(args.scenario, args.regime, overrides)
-    steps = runner.check_steps(args.steps, spec)
-    seed = runner.check_seed(args.seed)
+    overrides = _overrides(
+        args.set, args.scenario or "baseline", [args.regime or "hybrid"] if not args.source else []
+    )
+    stored: dict[str, Any] | None = None
+    if args.source is not None or args.id is not None:
+        spec, regime_name, reg, seed, overrides, stored = _stored_run(args, overrides)
+        steps = runner.check_steps(args.steps or stored["steps"], spec)
+    else:
+        spec, regime_name, reg = runner.resolve(
+            args.scenario or "baseline", args.regime or "hybrid", overrides
+        )
+        steps = runner.check_steps(args.steps, spec)
+        seed = runner.parse_seed(args.seed if args.seed is not None else 0)
+    for warning in advice.noop_overrides(spec, overrides, steps):
+        print(f"saca run: warning: {warning}", file=sys.stderr)
+    seed_shown = (
+        runner.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
+    )
     out = _claim(args, "run")
     # ---- all input checked: simulate
+    from tqdm import tqdm
+
     with tqdm(total=steps, desc="days", unit="day", file=sys.stderr, disable=None) as bar:
         summary, ts = runner.run_one(spec, reg, seed, steps, progress=bar.update)
-    whole = {m: float(summary.loc["all", m]) for m in METRICS}
+    whole = {m: float(summary.loc["all", m]) for m in _metrics.METRICS}
     phases = {
-        w: {m: float(summary.loc[w, m]) for m in METRICS} for w in summary.index if w != "all"
+        w: {m: float(summary.loc[w, m]) for m in _metrics.METRICS}
+        for w in summary.index
+        if w != "all"
     }
     meta = {
         "scenario": spec.name,
         "regime": regime_name,
-        "seed": seed,
+        "seed": seed_shown,
         "steps": steps,
         "overrides": overrides,
+        **({"from": stored["from"], "id": stored["id"]} if stored else {}),
     }
+    same = None
+    if stored is not None and stored["row"] is not None:
+        same = all(
+            _same(whole[m], stored["row"].get(m)) for m in _metrics.METRICS if m in stored["row"]
+        )
     if out is not None:
         io.write_parquet(ts.reset_index(), out / "timeseries.parquet")
         io.write_parquet(summary.reset_index(), out / "summary.parquet")
-        full = io.run_meta(spec, regime_name, reg, overrides, seed, steps)
+        full = io.run_meta(spec, regime_name, reg, overrides, seed_shown, steps)
+        if not isinstance(seed, int):
+            full["seeding"] = "numpy.random.SeedSequence(N, spawn_key=(K1, ...)) of seed N:K1,..."
+        if stored is not None:
+            full.update(source=stored["from"], source_id=stored["id"], reproduces=same)
         io.write_json(full, out / "meta.json")
     if args.json:
-        _emit(io.dumps({**whole, "phases": phases, "meta": meta}))
+        extra: dict[str, Any] = {}
+        if args.timeseries:
+            extra["timeseries"] = ts.reset_index().to_dict(orient="records")
+        if same is not None:
+            extra["reproduces_stored_run"] = same
+        _emit(io.dumps({**whole, "phases": phases, "meta": meta, **extra}))
         if out is not None:
             print(f"saca: wrote {out}", file=sys.stderr)
         return 0
@@ -463,18 +583,134 @@ def cmd_run(args: argparse.Namespace) -> int:
     sit = spec.situation
     changed = ", ".join(f"{k}={v}" for k, v in overrides.items())
     text = [
-        f"saca run: scenario {spec.name}, regime {regime_name}, seed {seed}, {steps} days, "
-        f"{sit.households} households in {sit.communities} communities",
+        f"saca run: scenario {spec.name}, regime {regime_name}, seed {seed_shown}, {steps} "
+        f"days, {sit.households} households in {sit.communities} communities",
+        *([f"run {stored['id']} of {stored['from']}"] if stored else []),
         *([f"overrides: {changed}"] if overrides else []),
         "",
         _table(["metric", *windows], rows),
         "",
-        f"all {len(METRICS)} metrics: --json or --out DIR",
+        f"all {len(_metrics.METRICS)} metrics: --json or --out DIR",
     ]
+    if args.timeseries:
+        daily = ts.reset_index()
+        text[-1:-1] = [
+            _table(
+                ["day", "phase", *plots.KEY_METRICS],
+                [
+                    [str(r["day"]), r["phase"], *(_num(r[m]) for m in plots.KEY_METRICS)]
+                    for r in daily.to_dict(orient="records")
+                ],
+            ),
+            "",
+        ]
+    if same is not None:
+        text.append(
+            "identical to the stored run's summary"
+            if same
+            else "warning: differs from the stored run's summary (the code or a preset "
+            "changed since the sweep; see its meta.json git_commit)"
+        )
     if out is not None:
         text.append(f"wrote {out}/timeseries.parquet, summary.parquet, meta.json")
     _emit("\n".join(text))
     return 0
+
+
+def _overrides(items: list[str], scenario: str, regimes: Sequence[str]) -> dict[str, Any]:
+    """``--set`` values, with every mistake in them, the scenario and the regimes at once.
+
+    Each is checked on its own (:func:`experiments.runner.resolve`), so a typo in one
+    does not hide a typo in another; errors come one line each.
+    """
+    problems: list[str] = []
+    overrides: dict[str, Any] = {}
+    for item in items:
+        try:
+            overrides.update(parse_overrides([item]))
+        except SacaInputError as exc:
+            problems.append(str(exc))
+    base = [scenario, regimes[0] if regimes else "hybrid"]
+    try:
+        runner.resolve(scenario, "hybrid")
+    except SacaInputError as exc:
+        problems.append(str(exc))
+        base[0] = "baseline"  # the values are still checked, on the default scenario
+    for i, name in enumerate(regimes):
+        try:
+            runner.resolve("baseline", name)
+        except SacaInputError as exc:
+            problems.append(str(exc))
+            if i == 0:
+                base[1] = "hybrid"
+    infos = {p.key: p for p in all_params()}
+    for key, value in overrides.items():  # each key and value alone: name, type, range
+        if key == "situation.timeline":
+            continue
+        try:
+            if key not in infos:
+                raise unknown_key_error(key, [*infos, "situation.timeline"])
+            coerce(infos[key], value)
+        except SacaInputError as exc:
+            problems.append(str(exc))
+    if not problems:  # then the values together (e.g. households >= grids)
+        runner.resolve(*base, overrides)
+    problems = list(dict.fromkeys(problems))
+    if len(problems) > 1:
+        raise sweep.many(problems)
+    if problems:
+        raise SacaInputError(problems[0])
+    return overrides
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal floats, NaN equal to NaN (a metric undefined in both runs)."""
+    a, b = float(a), float("nan") if b is None else float(b)
+    return a == b or (a != a and b != b)
+
+
+def _stored_run(
+    args: argparse.Namespace, extra: dict[str, Any]
+) -> tuple[Any, str, Any, Any, dict[str, Any], dict[str, Any]]:
+    """Resolve ``saca run --from DIR --id RUN_ID``: the stored run's inputs and row."""
+    if args.source is None or args.id is None:
+        raise SacaInputError("--from DIR and --id RUN_ID go together: give both")
+    given = [
+        o
+        for o, v in (
+            ("--scenario", args.scenario),
+            ("--regime", args.regime),
+            ("--seed", args.seed),
+        )
+        if v is not None
+    ]
+    if given:
+        raise SacaInputError(
+            f"{', '.join(given)} cannot be combined with --from: the stored run fixes them; "
+            "change parameters with --set"
+        )
+    src = Path(args.source)
+    if not (src / "meta.json").is_file() and (src / "runs" / "meta.json").is_file():
+        src = src / "runs"  # the runs of saca sensitivity, map or discover
+    spec = sweep.stored_spec(src)
+    plan = sweep.prepare(spec)
+    task = next(iter(plan.tasks(only=[args.id])), None)
+    if task is None:
+        ids = list(itertools.islice(plan.ids(), 100_000))
+        raise SacaInputError(
+            f"--id {args.id!r} is not a run of {src}; {sweep.did_you_mean(args.id, ids)}"
+            f"ids look like {ids[0]} (saca results {src} --csv FILE lists them)"
+        )
+    overrides = {**task.overrides, **extra}
+    scenario, _, reg = runner.resolve(task.scenario, task.settings, overrides)
+    row = None
+    table = sweep.load_results(src)
+    hit = table[(table["id"] == args.id) & (table["status"] == "ok")]
+    if len(hit) and not extra:
+        row = hit.iloc[0].to_dict()
+    seed = sweep.run_seed(task.root_seed, task.seed_key)
+    stored = {"from": str(src), "id": task.id, "steps": task.steps, "row": row}
+    return scenario, task.regime, reg, seed, overrides, stored
 
 
 # ----- compare --------------------------------------------------------------------------
@@ -508,12 +744,12 @@ def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[
         "differences"}}}``; differences are ``regime - first regime`` (paired).
     """
     regs = comparison.regimes
-    whole = stats.compare_stats(comparison.runs, regs, METRICS)
+    whole = stats.compare_stats(comparison.runs, regs, _metrics.METRICS)
     phases = {}
     win = comparison.windows
     for w in dict.fromkeys(win["window"]):
         if w != "all":
-            phases[w] = stats.compare_stats(win[win["window"] == w], regs, METRICS)
+            phases[w] = stats.compare_stats(win[win["window"] == w], regs, _metrics.METRICS)
     return {"meta": meta, **whole, "phases": phases}
 
 
@@ -545,7 +781,8 @@ def _compare_table(res: dict[str, Any]) -> str:
             "",
             _table(header, rows),
             "",
-            f"all {len(METRICS)} metrics and per-phase results: --json or --out DIR (compare.json)",
+            f"all {len(_metrics.METRICS)} metrics and per-phase results: --json or --out DIR "
+            "(compare.json)",
         ]
     )
 
@@ -554,6 +791,7 @@ def _compare_figures(res: dict[str, Any], ts: pd.DataFrame, out: Path) -> list[P
     meta = res["meta"]
     regs = meta["regimes"]
     head = f"{meta['scenario']} scenario, {meta['replicates']} replicates, seed {meta['seed']}"
+    head += _overrides_text(meta.get("overrides"))
     plots.plot_compare(ts, regs, out / "compare.png", title=f"{' vs '.join(regs)}: {head}")
     plots.plot_differences(
         res["differences"],
@@ -571,7 +809,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         args: parsed arguments.
     """
     names = _regime_list(args.regimes)
-    overrides = parse_overrides(args.set)
+    overrides = _overrides(args.set, args.scenario, names)
     regimes: dict[str, Any] = {}
     spec = None
     for n in names:
@@ -588,12 +826,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise SacaInputError(
             f"--replicates must be at least 2 for confidence intervals, got {args.replicates}"
         )
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
+    workers = args.workers or os.cpu_count() or 1
+    for warning in advice.noop_overrides(spec, overrides, steps):
+        print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = _claim(args, "compare")
     # ---- all input checked: simulate
     comp = runner.run_replicates(
-        spec, regimes, args.replicates, seed, steps, workers=args.workers, progress=None
+        spec, regimes, args.replicates, seed, steps, workers=workers, progress=None
     )
     meta = {
         "scenario": spec.name,
@@ -717,7 +958,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         _emit("\n".join(lines))
         return 0
+    keys = [*plan.spec.fixed, *(f.key for f in plan.design.factors)]
+    for warning in advice.noop_overrides(plan.scenario, keys, plan.steps):
+        print(f"saca sweep: warning: {warning}", file=sys.stderr)
     assert out is not None
+    _emit(_plan_line(plan))  # first, before any work: a log shows what is coming
+    sys.stdout.flush()
     try:
         report = sweep.run_sweep(
             plan,
@@ -738,6 +984,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"saca sweep --rerun-failed {out}"
             if args.rerun_failed
             else f"saca sweep {args.spec} --out {out} --resume"
+            + (sizes.current() or sizes.Sizes()).argv()
         )
         print(
             f"saca sweep: interrupted; {stored} of {plan.n_runs} runs are stored in {out}; "
@@ -751,7 +998,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _emit(
         "\n".join(
             [
-                _plan_line(plan),
                 f"ran {report.ran} runs ({report.ok} ok, {report.failed} failed{skipped}) in "
                 f"{_duration(report.seconds)}; wrote {report.out}",
                 f"table: saca results {report.out} (or experiments.sweep.load_results); "
@@ -848,6 +1094,13 @@ def cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overrides_text(overrides: Any) -> str:
+    """``, with situation.risk=0.9`` for a figure's title (empty without overrides)."""
+    if not overrides:
+        return ""
+    return ", with " + ", ".join(f"{k}={v}" for k, v in dict(overrides).items())
+
+
 def _sweep_figures(d: Path) -> list[Path]:
     meta = sweep.read_meta(d)
     df = sweep.load_results(d)
@@ -858,6 +1111,7 @@ def _sweep_figures(d: Path) -> list[Path]:
     head = (
         f"sweep {meta['name']}: {meta['design']['kind']} design, {meta['scenario']} scenario, "
         f"{meta['replicates']} replicates, seed {meta['seed']}"
+        + _overrides_text((meta.get("command_line") or {}).get("set"))
     )
     paths = [d / "sweep_params.png"]
     plots.plot_sweep_params(df, factors, regs, paths[0], title=f"Metrics vs parameters ({head})")
@@ -878,6 +1132,8 @@ def _read(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(path.read_text(encoding="utf-8"))
+        import pandas as pd
+
         return pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise SacaInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
@@ -908,7 +1164,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         meta, ts = _read(d / "meta.json"), _read(d / "timeseries.parquet")
         title = (
             f"{meta.get('regime', '?')} regime, {meta.get('scenario', '?')} scenario, "
-            f"seed {meta.get('seed', '?')}"
+            f"seed {meta.get('seed', '?')}" + _overrides_text(meta.get("overrides"))
         )
         try:
             plots.plot_run(ts, d / "timeseries.png", title=title)
@@ -1010,16 +1266,54 @@ COMMANDS = {
     "plot": cmd_plot,
     "app": cmd_app,
     "validate": cmd_validate,
-    "sensitivity": sensitivity.command,
-    "map": regime_map.command,
-    "discover": discovery.command,
+    # the analyses are loaded only when run (see _lazy)
+    "sensitivity": lambda args: sensitivity.command(args),
+    "map": lambda args: regime_map.command(args),
+    "discover": lambda args: discovery.command(args),
 }
 
 
-def _fail(message: str) -> int:
-    one_line = " ".join(str(message).split())
-    print(f"saca: error: {one_line}", file=sys.stderr)
+def _fail(message: str | BaseException) -> int:
+    # every mistake on its own line (an error may carry several: ``problems``)
+    for problem in getattr(message, "problems", None) or [message]:
+        one_line = " ".join(str(problem).split())
+        print(f"saca: error: {one_line}", file=sys.stderr)
     return EXIT_USAGE
+
+
+SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover")
+"""Commands that run a spec: they take the sizes of :mod:`experiments.sizes`."""
+
+
+def _sizes(args: argparse.Namespace) -> sizes.Sizes | None:
+    """The sizes given to a spec command, all their mistakes raised at once."""
+    if args.command not in SPEC_COMMANDS:
+        return None
+    given, problems = sizes.from_args(args)
+    if given.record():
+        if args.command == "sweep" and args.rerun_failed is not None:
+            problems.append(
+                "--rerun-failed DIR redoes runs with DIR's stored spec; give no --set, "
+                "--replicates, --steps, --samples or --seed"
+            )
+        spec = getattr(args, "spec", None)
+        if args.command == "discover" and spec is not None and Path(spec).is_dir():
+            problems.append(
+                f"{spec} is a stored sweep: its sizes are fixed; give --set, --replicates, "
+                "--steps, --samples or --seed with a spec file"
+            )
+    if problems:
+        spec = getattr(args, "spec", None)
+        if spec is not None and Path(spec).is_file():  # the spec's mistakes too, at once
+            try:
+                with sizes.applied(None):
+                    sweep.prepare(
+                        sweep.load_spec(spec, extra_tables=("sensitivity", "map", "discover"))
+                    )
+            except SacaInputError as exc:
+                problems += getattr(exc, "problems", None) or [str(exc)]
+        raise sweep.many(problems)
+    return given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1028,7 +1322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: arguments without the program name; None reads ``sys.argv``.
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # only the command given is built in full: `saca --help` loads no analysis
+    named = next((a for a in argv if not a.startswith("-")), None)
+    known = ("list", "run", "compare", "sweep", "results", "plot", "app", "validate", *ANALYSES)
+    parser = build_parser(named if named in known else "")
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
@@ -1036,9 +1334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     try:
-        return COMMANDS[args.command](args)
+        with sizes.applied(_sizes(args)):
+            return COMMANDS[args.command](args)
     except SacaInputError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     except KeyboardInterrupt:
         print("saca: interrupted", file=sys.stderr)
         return outdir.EXIT_INTERRUPTED

@@ -922,8 +922,9 @@ def plot_trajectory(d: Discovery, path: str | Path | None = None) -> Figure:
         ax.set_title(f"box {b.id}: peeling trajectory", fontsize=10)
         bar = fig.colorbar(sc, ax=ax, label="restricted parameters", shrink=0.8)
         bar.set_ticks(range(top + 1))
+    by = f" by more than {_fmt(d.margin)}" if d.margin else ""  # --margin
     fig.suptitle(
-        f"{d.regime} beats {d.reference} on {d.metric} at {d.base_rate:.0%} of "
+        f"{d.regime} beats {d.reference} on {d.metric}{by} at {d.base_rate:.0%} of "
         f"{d.n_points} design points",
         fontsize=10.5,
     )
@@ -972,8 +973,9 @@ def plot_boxes(d: Discovery, path: str | Path | None = None) -> Figure:
                 f"mass {b.mass:.2f}",
                 fontsize=9.5,
             )
+    by = f" by more than {_fmt(d.margin)}" if d.margin else ""  # --margin
     fig.suptitle(
-        f"Where {d.regime} beats {d.reference} on {d.metric} (red: the box; grey: full range)",
+        f"Where {d.regime} beats {d.reference} on {d.metric}{by} (red: the box; grey: full range)",
         fontsize=11,
     )
     return plots._save(fig, path)

@@ -7,6 +7,7 @@ Each function builds a :class:`matplotlib.figure.Figure`, saves it when given a 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,37 @@ def _smooth(ts: pd.DataFrame, metric: str, by: Sequence[str]) -> pd.Series:
     )
 
 
+def unit(metric: str) -> str:
+    """The y-axis label of a metric's daily series: what its values measure.
+
+    Args:
+        metric: the metric name.
+    """
+    if metric in SHARE_METRICS:
+        return "level (0-1)" if metric.startswith(("trust", "burnout")) else "share (0-1)"
+    if metric.startswith("response_time"):
+        return "days"
+    if metric in ("needs_open", "needs_hidden"):  # stocks, not daily flows
+        return "count"
+    if metric in COUNT_METRICS:
+        return "count per day"
+    return ""
+
+
+def suptitle(fig: Figure, title: str, fontsize: float = 11) -> None:
+    """The figure's title, wrapped to the figure's width (a narrow figure, e.g. of a
+    one-point sweep, would otherwise clip a long title).
+
+    Args:
+        fig: the figure.
+        title: the text.
+        fontsize: in points.
+    """
+    width_pt = fig.get_figwidth() * 72
+    chars = max(20, int(width_pt / (0.55 * fontsize)))  # ~0.55 em per character
+    fig.suptitle("\n".join(textwrap.wrap(title, chars)) if title else "", fontsize=fontsize)
+
+
 def _panel_title(metric: str) -> str:
     win = SMOOTH.get(metric)
     return f"{label(metric)}, {win}-day mean" if win else label(metric)
@@ -147,13 +179,14 @@ def plot_run(
         _shade(ax, spans)
         ax.plot(ts["day"], _smooth(ts, m, ()), color=REGIME_COLOURS[0], lw=1.4)
         ax.set_title(_panel_title(m), fontsize=10)
+        ax.set_ylabel(unit(m), fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-3:]:
         ax.set_xlabel("day")
     handles = _phase_handles(spans)
     if handles:
         fig.legend(handles=handles, loc="outside upper right", ncols=len(handles), frameon=False)
-    fig.suptitle(title, fontsize=12)
+    suptitle(fig, title, fontsize=12)
     return _save(fig, path)
 
 
@@ -192,6 +225,7 @@ def plot_compare(
             ax.fill_between(b["day"], b["lo"], b["hi"], color=colour, alpha=0.2, lw=0)
             ax.plot(b["day"], b["mean"], color=colour, lw=1.5)
         ax.set_title(_panel_title(m), fontsize=10)
+        ax.set_ylabel(unit(m), fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-3:]:
         ax.set_xlabel("day")
@@ -208,7 +242,7 @@ def plot_compare(
         title=note or f"line: mean of {n} replicates; band: 95% CI (Student t); shading: phases",
         title_fontsize=9,
     )
-    fig.suptitle(title, fontsize=12)
+    suptitle(fig, title, fontsize=12)
     return _save(fig, path)
 
 
@@ -297,7 +331,7 @@ def plot_differences(
         "each row has its own scale",
         title_fontsize=8.5,
     )
-    fig.suptitle(title, fontsize=11)
+    suptitle(fig, title, fontsize=11)
     return _save(fig, path)
 
 
@@ -476,7 +510,7 @@ def plot_sweep_params(
         title=_wrap(note, fig),
         title_fontsize=8.5,
     )
-    fig.suptitle(title, fontsize=11)
+    suptitle(fig, title, fontsize=11)
     return _save(fig, path)
 
 
@@ -686,7 +720,7 @@ def plot_sweep_winners(
             ),
             title_fontsize=8.5,
         )
-    fig.suptitle(title, fontsize=11)
+    suptitle(fig, title, fontsize=11)
     return _save(fig, path)
 
 
@@ -813,7 +847,7 @@ def plot_pareto(
         title=_wrap(note, fig) if note else None,
         title_fontsize=8.5,
     )
-    fig.suptitle(title, fontsize=11)
+    suptitle(fig, title, fontsize=11)
     return _save(fig, path)
 
 

@@ -10,7 +10,7 @@ Results never depend on the number of workers: tasks are collected by their inde
 from __future__ import annotations
 
 import multiprocessing
-import sys
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from model import CollaborationModel, SacaInputError
+from experiments.progress import Progress
+from model import SacaInputError
 from model.metrics import METRICS
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
@@ -96,6 +96,55 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
+def seed_text(root: int, spawn_key: Sequence[int] = ()) -> str:
+    """A run's seed in the form ``saca run --seed`` takes: ``root`` or ``root:k1,k2``.
+
+    Args:
+        root: the SeedSequence's entropy (a root seed).
+        spawn_key: its spawn key (empty for a root seed).
+    """
+    if not spawn_key:
+        return str(int(root))
+    return f"{int(root)}:{','.join(str(int(k)) for k in spawn_key)}"
+
+
+_OLD_SEED = re.compile(r"^SeedSequence\(\s*(\d+)\s*(?:,\s*spawn_key=\(([\d,\s]*)\))?\s*\)$")
+
+
+def parse_seed(text: str | int) -> int | np.random.SeedSequence:
+    """Read a seed as ``saca run --seed`` and stored runs give it.
+
+    ``N`` is a root seed (the model gets ``SeedSequence(N)``); ``N:K1,K2,...`` is
+    ``SeedSequence(N, spawn_key=(K1, K2, ...))``, the seed a sweep stores for each run;
+    the older stored form ``SeedSequence(N, spawn_key=(K1, K2))`` is read too.
+
+    Args:
+        text: the seed as typed or stored.
+
+    Raises:
+        SacaInputError: anything else, in one line with the accepted forms.
+    """
+    if isinstance(text, int | np.integer) and not isinstance(text, bool):
+        return check_seed(int(text))
+    raw = str(text).strip()
+    old = _OLD_SEED.match(raw)
+    if old:
+        root, keys = old.group(1), (old.group(2) or "").replace(" ", "").strip(",")
+    else:
+        root, _, keys = raw.partition(":")
+    try:
+        entropy = check_seed(int(root))
+        key = tuple(int(k) for k in keys.split(",")) if keys else ()
+    except (ValueError, SacaInputError):
+        raise SacaInputError(
+            f"--seed {raw!r} is not a seed; give a whole number N from 0 to {MAX_SEED}, or "
+            "N:K1,K2 as a sweep stores it (SeedSequence(N, spawn_key=(K1, K2)))"
+        ) from None
+    if any(k < 0 for k in key):
+        raise SacaInputError(f"--seed {raw!r}: spawn key numbers must be 0 or more")
+    return np.random.SeedSequence(entropy, spawn_key=key) if key else entropy
+
+
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     """A fresh SeedSequence for a run (a copy if one is given, so nothing is shared).
 
@@ -142,6 +191,8 @@ def run_one(
         phase, index named ``window``) and a column per metric; the time series one row
         per day (index ``day``), a ``phase`` column and a column per metric.
     """
+    from model.model import CollaborationModel  # Mesa loads when the first run starts
+
     spec, _, reg = resolve(scenario, regime, overrides)
     steps = check_steps(steps, spec)
     model = CollaborationModel(scenario=spec, regime=reg, rng=seed_sequence(seed))
@@ -182,18 +233,22 @@ def _run_task(task: Task) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def run_tasks(
-    tasks: Sequence[Task], workers: int = 1, progress: bool | None = None
+    tasks: Sequence[Task],
+    workers: int = 1,
+    progress: bool | None = None,
+    label: str = "runs",
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Run tasks serially or in worker processes; results come back in task order.
 
     Args:
         tasks: the runs.
         workers: processes to use; 1 runs in this process.
-        progress: show a tqdm bar on stderr (True), never (False), or only on a TTY (None).
+        progress: show progress on stderr (True or None: a bar on a terminal, plain
+            lines in a log; see :mod:`experiments.progress`), or not (False).
+        label: how progress lines name the batch, e.g. ``compare``.
     """
     results: list[Any] = [None] * len(tasks)
-    disable = None if progress is None else not progress
-    with tqdm(total=len(tasks), desc="runs", unit="run", file=sys.stderr, disable=disable) as bar:
+    with Progress(len(tasks), label, show=progress) as bar:
         if workers <= 1 or len(tasks) <= 1:
             for i, task in enumerate(tasks):
                 results[i] = _run_task(task)
@@ -235,6 +290,7 @@ def run_replicates(
     steps: int,
     workers: int = 1,
     progress: bool | None = None,
+    label: str = "compare",
 ) -> Comparison:
     """Run every regime ``replicates`` times with the same replicate seeds.
 
@@ -246,6 +302,7 @@ def run_replicates(
         steps: days per run.
         workers: worker processes (results are identical for any number).
         progress: as in :func:`run_tasks`.
+        label: how progress lines name the batch.
     """
     seeds = replicate_seeds(seed, replicates)
     tasks = [
@@ -253,7 +310,7 @@ def run_replicates(
         for label, reg in regimes.items()
         for r in range(replicates)
     ]
-    results = run_tasks(tasks, workers=workers, progress=progress)
+    results = run_tasks(tasks, workers=workers, progress=progress, label=label)
     runs, windows, series = [], [], []
     for task, (summary, ts) in zip(tasks, results, strict=True):
         ident = {

@@ -1101,7 +1101,7 @@ def add_parser(sub: Any) -> None:
         "[sensitivity] table: outputs, window, resamples, tolerance) into DIR/runs with the "
         "sweep engine, average each output over the replicates of each design point and "
         "regime, and compute per regime and output Sobol S1/ST or Morris mu/mu*/sigma with "
-        "95%% bootstrap CIs (SALib). Writes DIR/indices.parquet, DIR/indices.json and "
+        "95% bootstrap CIs (SALib). Writes DIR/indices.parquet, DIR/indices.json and "
         "DIR/sensitivity_<output>.png; warns with a recommended sample size when the "
         "indices have not converged. Exit 0, 1 when runs failed or indices could not be "
         "computed, 2 for input errors, 130 when interrupted (continue with --resume).",

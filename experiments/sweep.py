@@ -64,10 +64,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
-from tqdm import tqdm
 
 from experiments import design as dsg
-from experiments import io, outdir, runner
+from experiments import io, outdir, runner, sizes
+from experiments.progress import Progress
+from experiments.progress import say as say_line
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
 from model import SacaInputError
 from model.metrics import METRICS, windows
@@ -253,6 +254,9 @@ def parse_spec(
 ) -> SweepSpec:
     """Check a parsed sweep spec and return it as a :class:`SweepSpec`.
 
+    Values the running command sets (:mod:`experiments.sizes`: ``--replicates``,
+    ``--set``, ...) are written into the tables first, and the stored text shows them.
+
     Args:
         data: the parsed TOML.
         label: how messages name the spec.
@@ -262,8 +266,97 @@ def parse_spec(
         extra_tables: further tables allowed, checked by the caller (see :func:`load_spec`).
 
     Raises:
-        SacaInputError: see :func:`load_spec`.
+        SacaInputError: see :func:`load_spec`; when there is more than one mistake, every
+            one (its ``problems`` lists them, one line each).
     """
+    given = sizes.current()
+    if given is not None:  # --replicates, --set, ... of the running command
+        data = sizes.apply(data, label, given)
+        original = "\n".join(f"#   {ln}" for ln in text.splitlines())
+        text = sizes.toml_text(
+            data, header=f"{label} with values from the command line:{given.argv()}"
+        ) + (f"\n# {label} as written:\n{original}\n" if original else "")
+    with sizes.applied(None):
+        try:
+            return _parse_spec(data, label, base_dir, text, stem, extra_tables)
+        except SacaInputError as first:
+            problems = [str(first)]
+            for p in _survey(data, label, base_dir, extra_tables):
+                if p not in problems:
+                    problems.append(p)
+            if len(problems) == 1:
+                raise
+            raise many(problems) from None
+
+
+def many(problems: Sequence[str]) -> SacaInputError:
+    """One error carrying several mistakes (``problems``), reported one line each."""
+    exc = SacaInputError("\n".join(problems))
+    exc.problems = list(problems)  # type: ignore[attr-defined]
+    return exc
+
+
+def _survey(
+    data: Mapping[str, Any], label: str, base_dir: str | Path, extra_tables: Sequence[str]
+) -> list[str]:
+    """Every mistake of a spec found by checking its parts one at a time.
+
+    :func:`_parse_spec` stops at the first mistake; this checks each table, each
+    ``[sweep]`` value, each ``[fixed]`` and ``[parameters]`` entry and each scenario and
+    regime on its own, so the user fixes them all in one go.
+    """
+    found: list[str] = []
+
+    def check(part: dict[str, Any]) -> None:
+        try:
+            _parse_spec(part, label, base_dir, "", "sweep", extra_tables)
+        except SacaInputError as exc:
+            # a part on its own may lack the ranges its design needs: not a mistake
+            if not str(exc).endswith("needs at least one range in [parameters]"):
+                found.append(str(exc))
+
+    sw = data.get("sweep")
+    sw = dict(sw) if isinstance(sw, dict) else {}
+    regimes = sw.get("regimes") if isinstance(sw.get("regimes"), list) else None
+    base = {"regimes": ["hybrid"]}
+    for key, value in data.items():
+        if not isinstance(value, dict) or key not in (*SPEC_TABLES, *extra_tables):
+            check({"sweep": base, key: value})
+    # design and samples go together; the other [sweep] values are checked one by one
+    design = {k: sw[k] for k in ("design", "samples", "levels", "second_order") if k in sw}
+    check({"sweep": {**base, **design}})
+    for key, value in sw.items():
+        if key not in design and key != "regimes":
+            check({"sweep": {**base, key: value}})
+    if regimes is not None:
+        check({"sweep": {"regimes": regimes}})
+    ctx = {**base, **design}
+    for table in ("fixed", "parameters"):
+        entries = data.get(table)
+        if isinstance(entries, dict):
+            for key, value in entries.items():
+                check({"sweep": ctx, table: {key: value}})
+    scenario = sw.get("scenario", "baseline")
+    for name in regimes or []:
+        if isinstance(name, str) and isinstance(scenario, str):
+            path = Path(base_dir) / name if name.endswith(".toml") else name
+            scen = Path(base_dir) / scenario if scenario.endswith(".toml") else scenario
+            try:
+                runner.resolve(scen, path)
+            except SacaInputError as exc:
+                found.append(f"{label}: {exc}")
+    return found
+
+
+def _parse_spec(
+    data: Mapping[str, Any],
+    label: str,
+    base_dir: str | Path,
+    text: str,
+    stem: str,
+    extra_tables: Sequence[str],
+) -> SweepSpec:
+    """The checks of :func:`parse_spec`, stopping at the first mistake."""
 
     def fail(msg: str) -> SacaInputError:
         return SacaInputError(f"{label}: {msg}")
@@ -618,8 +711,9 @@ class RunTask:
 
     @property
     def seed_text(self) -> str:
-        """The run's seed as a reproducible expression."""
-        return f"SeedSequence({self.root_seed}, spawn_key={self.seed_key})"
+        """The run's seed as ``saca run --seed`` takes it: ``root:key,key`` (e.g. ``5:3,0``
+        is ``SeedSequence(5, spawn_key=(3, 0))``; see :func:`experiments.runner.parse_seed`)."""
+        return runner.seed_text(self.root_seed, self.seed_key)
 
 
 @dataclass(frozen=True)
@@ -722,6 +816,15 @@ def prepare(spec: SweepSpec | str | Path) -> Plan:
     label = spec.label
     regimes: dict[str, Regime] = {}
     scenario: Scenario | None = None
+    problems = []
+    for name in spec.regimes:  # every regime's mistake at once
+        try:
+            runner.resolve(spec.scenario, name, spec.fixed)
+        except SacaInputError as exc:
+            if f"{label}: {exc}" not in problems:
+                problems.append(f"{label}: {exc}")
+    if len(problems) > 1:
+        raise many(problems)
     for name in spec.regimes:
         try:
             scenario, rlabel, reg = runner.resolve(spec.scenario, name, spec.fixed)
@@ -1379,6 +1482,7 @@ def _meta(plan: Plan, timeseries: bool) -> dict[str, Any]:
             + f"; design sampler: SeedSequence(seed, spawn_key=({dsg.DESIGN_KEY},))"
         ),
         "fixed": spec.fixed,
+        "command_line": (sizes.current() or sizes.Sizes()).record(),
         "parameters": {
             label: io.flat_params(plan.scenario, r) for label, r in plan.regimes.items()
         },
@@ -1608,7 +1712,9 @@ def run_sweep(
         rerun_failed: like ``resume``, and also redo the runs recorded as failed.
         timeseries: store the daily time series of every run; None keeps what the stored
             sweep does (default False for a new one).
-        progress: tqdm bar on stderr: True, False, or None for only on a terminal.
+        progress: show progress on stderr: True or None (a tqdm bar on a terminal, a
+            plain line every few seconds in a log, see :mod:`experiments.progress`), or
+            False for none.
         flush_seconds: a finished run reaches the disk within about this many seconds.
         run_timeout: seconds a run may take; past it the run is stopped and recorded as
             failed (``TimeoutError``) and the sweep goes on. None (default): no limit.
@@ -1630,7 +1736,7 @@ def run_sweep(
     run_timeout = check_timeout(run_timeout)
     out = io.prepare_out(out)
     resume = resume or rerun_failed
-    say = log or (lambda line: print(line, file=sys.stderr))
+    say = log or say_line
     identity = {
         "command": "saca sweep",
         "name": plan.spec.name,
@@ -1695,7 +1801,7 @@ def _session(
     progress: bool | None,
     flush_seconds: float,
     t_start: float,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = say_line,
 ) -> SweepReport:
     backend, workers, scheduler = how
     store = SweepStore(out, plan.param_kinds)
@@ -1752,13 +1858,16 @@ def _session(
     ok = failed = 0
     busy = 0.0
     total, before = plan.n_runs, plan.n_runs - len(pending)
-    disable = None if progress is None else not progress
     interrupted = False
-    bar = tqdm(
-        total=total, initial=before, desc="runs", unit="run", file=sys.stderr, disable=disable
-    )
+    if progress is not False:  # a log says at once what this session is about to do
+        on = f"the dask scheduler {scheduler}" if scheduler else f"{workers} {backend} worker"
+        plural = "s" if not scheduler and workers != 1 else ""
+        say(
+            f"sweep {plan.spec.name}: {len(pending)} of {total} runs to do "
+            f"({before} stored) on {on}{plural}; writing {out}"
+        )
+    bar = Progress(total, f"sweep {plan.spec.name}", initial=before, show=progress)
     try:
-        bar.set_postfix(failed=0)
         for item in pool.run(plan.tasks(pending, timeseries)):
             if item is not None:
                 task, res = item
@@ -1769,8 +1878,9 @@ def _session(
                     failed += 1
                 if res.duration_s == res.duration_s:
                     busy += res.duration_s
-                bar.update(1)
-                bar.set_postfix(failed=failed, refresh=False)
+                bar.update(1, failed=int(res.status != "ok"))
+            else:
+                bar.update(0)
             done = ok + failed
             gap = busy / done / max(1, pool.concurrency) if done else 0.0
             if buffer.due(gap):

@@ -667,7 +667,7 @@ class Batch:
 
     def run(self, workers: int, progress: bool | None) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
         """Run every task (results in task order)."""
-        return runner.run_tasks(self.tasks, workers=workers, progress=progress)
+        return runner.run_tasks(self.tasks, workers=workers, progress=progress, label="validate")
 
 
 def _window_value(summary: pd.DataFrame, ts: pd.DataFrame, metric: str, window: str) -> float:

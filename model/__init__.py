@@ -1,6 +1,7 @@
 """The SACA model: situation, regimes, network, metrics and the Mesa model itself."""
 
-from model.model import CollaborationModel
+from typing import Any
+
 from model.parameters import SacaInputError
 from model.regime import Regime
 from model.scenario import Scenario, load_regime, load_scenario
@@ -13,3 +14,13 @@ __all__ = [
     "load_regime",
     "load_scenario",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The Mesa model (and Mesa, numpy, networkx with it) is imported on first use, so
+    # reading parameters and presets stays light: `saca --help` answers at once.
+    if name == "CollaborationModel":
+        from model.model import CollaborationModel
+
+        return CollaborationModel
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

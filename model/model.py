@@ -52,6 +52,14 @@ class CollaborationModel(mesa.Model):
         regime: a regime name, TOML path or :class:`Regime`.
         rng: seed (int or ``numpy.random.SeedSequence``) or a numpy Generator.
         overrides: dotted-key overrides, e.g. ``{"regime.information": 1.0}``.
+        **params: more dotted-key overrides given as keyword arguments, e.g.
+            ``CollaborationModel(**{"regime.information": 1.0})``: the form
+            ``mesa.batch_run(CollaborationModel, {"regime.information": [0, 1]})`` passes.
+
+    Mesa conventions: ``running`` turns False after the timeline's last day, so
+    ``while model.running: model.step()`` and ``mesa.batch_run`` stop at the scenario's
+    end; ``datacollector`` is a ``mesa.DataCollector`` with one model variable per metric
+    (``datacollector.get_model_vars_dataframe()`` is :meth:`timeseries` without ``phase``).
     """
 
     def __init__(
@@ -61,10 +69,11 @@ class CollaborationModel(mesa.Model):
         rng: Any = None,
         *,
         overrides: dict[str, Any] | None = None,
+        **params: Any,
     ) -> None:
         spec = load_scenario(scenario)
         regime_name, reg = load_regime(regime)
-        spec, reg = apply_overrides(spec, reg, overrides or {})
+        spec, reg = apply_overrides(spec, reg, {**(overrides or {}), **params})
         super().__init__(rng=rng)
         self.spec = spec
         self.regime_name = regime_name
@@ -81,6 +90,16 @@ class CollaborationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, k=name: m.today[k]) for name in METRICS}
         )
+
+    @property
+    def running(self) -> bool:
+        """Mesa's run flag: False once the scenario's timeline is over, or when set so."""
+        sit = getattr(self, "situation", None)  # Mesa sets the flag before our __init__ runs
+        return self._running and (sit is None or self.steps < sit.days)
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = bool(value)
 
     # ===== setup ======================================================================
     def _build(self) -> None:
