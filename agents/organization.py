@@ -18,8 +18,6 @@ from model import needs as nd
 if TYPE_CHECKING:
     from model.model import CollaborationModel
 
-SETTLE_PROBABILITY = 0.85  # an upper level with the power to decide usually settles a need
-
 
 class Organization(mesa.Agent):
     """Base of every organisation.
@@ -75,9 +73,12 @@ class SendingUnit(Organization):
 class StreetOffice(Organization):
     """A street office: the command above communities and the first escalation level.
 
-    Each day it settles up to its capacity of waiting needs, oldest first. Needs that
-    came up without being filtered (no event filter, seed 003) are triaged and sent back
-    down ("case backflow", seed 004); needs beyond its powers go on to the city platform.
+    Each day it settles up to its capacity of waiting needs, oldest first, each
+    ``behaviour.office_handle_hours`` after it arrives (or after the office opens). Needs
+    that came up without being filtered (no event filter, seed 003) are triaged and sent
+    back down ("case backflow", seed 004); needs beyond its powers go on to the city
+    platform. Its capacity belongs to the street, so the load on it grows with the number
+    of communities it covers (seed 004).
 
     Args:
         model: the model.
@@ -98,7 +99,7 @@ class StreetOffice(Organization):
     def queue(self) -> np.ndarray:
         """Needs waiting here today, oldest first."""
         m = self.model
-        ids = m.needs.waiting(self.where, m.day)
+        ids = m.needs.waiting(self.where, m.day_end)
         return ids[m.structure.comm_street[m.needs.comm[ids]] == self.street]
 
     def step(self) -> None:
@@ -119,16 +120,18 @@ class StreetOffice(Organization):
             ids: the needs handled today.
         """
         m = self.model
-        nds = m.needs
+        nds, b = m.needs, m.behaviour
+        done_at = np.maximum(nds.t_ready[ids], m.day_open) + b.office_handle_hours
+        nds.t_ready[ids] = done_at
         down = ids[(nds.level[ids] <= 1) & ~nds.triaged[ids]]
         nds.triaged[down] = True
         m.send_to_command(down, extra_hops=1)
         up = ids[nds.level[ids] > self.level]
         m.move(up, nd.AT_CITY, hops=1)
         rest = np.setdiff1d(ids, np.concatenate([down, up]))
-        ok = rest[m.rng.random(len(rest)) < SETTLE_PROBABILITY]
-        m.settle_above(ok)
-        nds.ready[np.setdiff1d(rest, ok)] = m.day + 1
+        ok = rest[m.rng.random(len(rest)) < b.settle_probability]
+        m.settle_above(ok, nds.t_ready[ok])
+        nds.t_ready[np.setdiff1d(rest, ok)] = m.day_end + b.workday_start
 
 
 class CityPlatform(StreetOffice):
@@ -148,7 +151,7 @@ class CityPlatform(StreetOffice):
 
     def queue(self) -> np.ndarray:
         """Every need waiting at the platform, oldest first."""
-        return self.model.needs.waiting(self.where, self.model.day)
+        return self.model.needs.waiting(self.where, self.model.day_end)
 
 
 class TaskForce(Organization):
@@ -196,6 +199,9 @@ class PropertyFirm(Organization):
         self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
         n = min(len(ids), int(self._credit))
         self._credit -= n
-        ok = ids[:n][m.rng.random(n) < SETTLE_PROBABILITY]
-        m.settle_above(ok)
-        m.needs.ready[np.setdiff1d(ids[:n], ok)] = m.day + 1
+        nds, b = m.needs, m.behaviour
+        handled = ids[:n]
+        nds.t_ready[handled] = np.maximum(nds.t_ready[handled], m.day_open) + b.office_handle_hours
+        ok = handled[m.rng.random(n) < b.settle_probability]
+        m.settle_above(ok, nds.t_ready[ok])
+        nds.t_ready[np.setdiff1d(handled, ok)] = m.day_end + b.workday_start

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from agents.cadre import FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
+from agents.cadre import CONSULTED, FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
 from model import needs as nd
 
 if TYPE_CHECKING:
@@ -44,6 +44,8 @@ class Households:
         self.complaints = np.zeros(n, np.int32)
         self.perceived_sunk = self.opinion_sunk.copy()
         self.perceived_community = self.opinion_community.copy()
+        # Engagement in self-organisation, built by being consulted (seed 003).
+        self.engagement = np.zeros(n)
         self._contacts: list[tuple[int, int, int]] = []
         self.complaints_today = 0
 
@@ -53,23 +55,34 @@ class Households:
     ) -> np.ndarray:
         """Chance that residents solve a need through their own ties (seed 003).
 
-        s = s_max · [cap · coh · (0.5 + 0.5 devolution) · (1 − κ f) + β f (1 − cap)]
-        with devolution = the decision dial, f front-loading, κ crowding out, β capacity
-        building; disputes and services get a boost from a social organisation; emergency,
-        policy and facility needs are harder to solve among neighbours. Isolated households
+        s = s_max · [cap · coh · (u + (1 − u) E_c) · (1 − κ f) + β f (1 − cap)]
+        with E_c the mean engagement of the community's households (built by being
+        consulted), u the self-help an unengaged community keeps, f front-loading, κ
+        crowding out, β capacity building; a social organisation multiplies it for
+        services and disputes; the type table (needs.SELF_HELP_TYPE) makes emergency,
+        policy and facility needs harder to solve among neighbours. Isolated households
         (no resident ties) get none.
         """
         m = self.model
         st, b, r = m.structure, m.behaviour, m.regime
         cap, coh = st.capacity[comm], st.cohesion[comm]
         f = r.front_loading
+        u = b.self_help_unengaged
+        eng = self.community_engagement()[comm]
         s = b.self_help_max * (
-            cap * coh * (0.5 + 0.5 * r.decision) * (1 - b.crowding_out * f)
+            cap * coh * (u + (1 - u) * eng) * (1 - b.crowding_out * f)
             + b.capacity_building * f * (1 - cap)
         )
-        type_factor = np.array([1.0, 1.2, 0.5, 0.4, 0.6])[ntype]
-        org = np.where(st.has_social_org[comm] & (ntype <= nd.DISPUTE), 1.3, 1.0)
+        type_factor = nd.SELF_HELP_TYPE[ntype]
+        org = np.where(st.has_social_org[comm] & (ntype <= nd.DISPUTE), b.social_org_boost, 1.0)
         return np.clip(s * type_factor * org, 0, 1) * (m.degree[hh] > 0)
+
+    def community_engagement(self) -> np.ndarray:
+        """Mean engagement of each community's households."""
+        st = self.model.structure
+        n_c = st.n_communities
+        tot = np.bincount(st.hh_comm, weights=self.engagement, minlength=n_c)
+        return tot / np.maximum(np.bincount(st.hh_comm, minlength=n_c), 1)
 
     def choose_channel(self, h: int) -> tuple[int, float]:
         """The cadre the household trusts most among those it knows, or the hotline (-1).
@@ -91,9 +104,10 @@ class Households:
     def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
         """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
 
-        P = 1 / (1 + exp(−(trust − θ + 0.3 (urgency − 0.5)) / 0.08))
+        P = 1 / (1 + exp(−(trust − θ + w_u (urgency − 0.5)) / σ))
         """
-        z = (trust - self.model.behaviour.report_threshold + 0.3 * (urgency - 0.5)) / 0.08
+        b = self.model.behaviour
+        z = (trust - b.report_threshold + b.report_urgency * (urgency - 0.5)) / b.report_spread
         return 1.0 / (1.0 + np.exp(-z))
 
     # ----- contacts and trust -----------------------------------------------------
@@ -103,7 +117,7 @@ class Households:
         Args:
             h: household index.
             cadre: cadre index.
-            outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED or VISIT_WANTED.
+            outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED or CONSULTED.
         """
         self._contacts.append((h, cadre, outcome))
 
@@ -126,11 +140,12 @@ class Households:
         """Move trust, familiarity, satisfaction and complaints for today's contacts (seed
         000, 001).
 
-        success: t += g (1 − t); late: t += g/2 (1 − t); failure: t −= λ g t;
+        success: t += g (1 − t); late: t += h g (1 − t); failure: t −= λ g t;
         unwanted visit: t −= v (1 − familiarity), complaint with p = c (1 − familiarity);
-        a failure brings a complaint with p = c / 2;
+        wanted visit: t += h g (1 − t); consulted: t += g_c (1 − t) and engagement rises;
+        a failure brings a complaint with p = c_f c;
         every contact: familiarity += φ (1 − familiarity).
-        Institution trust moves by half as much on the same outcomes.
+        Institution trust moves by the share ι of the same changes.
         """
         if not self._contacts:
             return
@@ -156,15 +171,21 @@ class Households:
         np.add.at(ties.familiarity, idx, b.familiarity_gain * (1 - fam))
         np.clip(ties.familiarity[: ties.n], 0, 1, out=ties.familiarity[: ties.n])
         ti = self.trust_institution[hh]
-        np.add.at(self.trust_institution, hh, 0.5 * self._trust_delta(ti, out, fam))
+        np.add.at(self.trust_institution, hh, b.institution_share * self._trust_delta(ti, out, fam))
         np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
+        consulted = hh[out == CONSULTED]
+        if len(consulted):
+            e = self.engagement[consulted]
+            np.add.at(self.engagement, consulted, b.engagement_gain * (1 - e))
+            np.clip(self.engagement, 0, 1, out=self.engagement)
         sat = self.satisfaction[hh]
-        ds = np.select([out <= LATE, out == FAIL], [0.2 * (1 - sat), -0.2 * sat], 0.0)
+        step = b.satisfaction_step
+        ds = np.select([out <= LATE, out == FAIL], [step * (1 - sat), -step * sat], 0.0)
         np.add.at(self.satisfaction, hh, ds)
         np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
         p_complain = np.select(
             [out == VISIT_UNWANTED, out == FAIL],
-            [b.complaint_prob * (1 - fam), 0.5 * b.complaint_prob],
+            [b.complaint_prob * (1 - fam), b.fail_complaint_share * b.complaint_prob],
             0.0,
         )
         complain = m.rng.random(len(hh)) < p_complain
@@ -174,15 +195,23 @@ class Households:
     def _trust_delta(self, t: np.ndarray, out: np.ndarray, fam: np.ndarray) -> np.ndarray:
         """Trust change per contact, losses larger than gains (loss aversion)."""
         b = self.model.behaviour
-        g = b.trust_gain
+        g, h = b.trust_gain, b.late_gain_share
         return np.select(
-            [out == SUCCESS, out == LATE, out == FAIL, out == VISIT_UNWANTED, out == VISIT_WANTED],
+            [
+                out == SUCCESS,
+                out == LATE,
+                out == FAIL,
+                out == VISIT_UNWANTED,
+                out == VISIT_WANTED,
+                out == CONSULTED,
+            ],
             [
                 g * (1 - t),
-                0.5 * g * (1 - t),
+                h * g * (1 - t),
                 -b.loss_aversion * g * t,
                 -b.visit_trust_loss * (1 - fam),
-                0.5 * g * (1 - t),
+                h * g * (1 - t),
+                b.consult_trust_gain * (1 - t),
             ],
         )
 
@@ -195,7 +224,7 @@ class Households:
         b = self.model.behaviour
         ti = self.trust_institution[hh]
         np.add.at(self.trust_institution, hh, -b.trust_gain * b.loss_aversion * ti)
-        np.add.at(self.satisfaction, hh, -0.2 * self.satisfaction[hh])
+        np.add.at(self.satisfaction, hh, -b.satisfaction_step * self.satisfaction[hh])
         self._clip(hh)
 
     def settled_above(self, hh: np.ndarray) -> None:
@@ -204,9 +233,10 @@ class Households:
         Args:
             hh: households served.
         """
-        g = self.model.behaviour.trust_gain
+        b = self.model.behaviour
+        g = b.trust_gain
         np.add.at(self.trust_institution, hh, g * (1 - self.trust_institution[hh]))
-        np.add.at(self.satisfaction, hh, 0.2 * (1 - self.satisfaction[hh]))
+        np.add.at(self.satisfaction, hh, b.satisfaction_step * (1 - self.satisfaction[hh]))
         self._clip(hh)
 
     def _clip(self, hh: np.ndarray) -> None:
@@ -220,8 +250,8 @@ class Households:
 
         perceived_k[h] = mean trust on h's ties to cadres of kind k (opinion_k if none);
         opinion_k ← (1 − w) opinion_k + w · A perceived_k  (A row-normalised ties);
-        the institution's trust is pulled the same way; consultation of residents
-        (decision dial) slowly builds institution trust.
+        the institution's trust is pulled the same way; engagement fades without
+        consultation.
         """
         m, b = self.model, self.model.behaviour
         ties = m.ties
@@ -245,7 +275,7 @@ class Households:
         ti = self.trust_institution
         has_ties = m.degree > 0
         ti[has_ties] = ((1 - b.word_of_mouth) * ti + b.word_of_mouth * (m.adjacency @ ti))[has_ties]
-        ti += 0.001 * m.regime.decision * (1 - ti)
+        self.engagement *= 1 - b.engagement_decay
 
 
 class Resident(mesa.Agent):

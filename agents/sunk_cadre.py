@@ -14,7 +14,10 @@ from agents.cadre import Cadre
 if TYPE_CHECKING:
     from model.model import CollaborationModel
 
-# How strongly each evaluation holds in-service members to account, and its burden (hours).
+# How each evaluation of in-service members works (seed 002): the chance a day's absence
+# or service is noticed by it (accountability), the hours of assessment it takes, and the
+# chance a day's service is recognised by it. Ordered from none to multi-headed assessment,
+# whose burden the members fear. An input table, documented in docs/ODD.md §6.
 ACCOUNTABILITY = {"none": 0.0, "points": 0.6, "satisfaction": 0.7, "multi": 0.9}
 ASSESSMENT_HOURS = {"none": 0.0, "points": 0.1, "satisfaction": 0.05, "multi": 0.4}
 RECOGNITION = {"none": 0.0, "points": 0.3, "satisfaction": 0.4, "multi": 0.4}
@@ -40,30 +43,41 @@ class SunkCadre(Cadre):
         self.mode = mode
         self.unit = unit
         self.instructor = instructor
-        self.willingness = 0.8
+        self.full_time = mode == "off_post"
+        self.willingness = model.behaviour.initial_willingness
+        self.called_out = False
         self.start_day = 0
 
-    def daily_hours(self) -> float:
-        """Full day off-post; a few after-hours hours in service."""
-        return self.hours
+    def shift_start(self) -> float:
+        """Off-post cadres keep office hours; in-service members serve after work."""
+        b = self.model.behaviour
+        return b.workday_start if self.full_time else b.after_hours_start
 
     def is_available(self) -> bool:
-        """Off-post cadres work every day; in-service members choose to, day by day (P9).
+        """Off-post cadres work every day; in-service members choose to, day by day (P9),
+        unless a surge orders them out (seed 000).
 
-        P(active) = willingness (0.4 + 0.6 motivation)(1 − exhaustion)
+        P(active) = [w + c (1 − w)] (β + (1 − β) motivation) (1 − exhaustion)
+        with w willingness and c compliance; a member called out by a surge turns out with
+        P = max(P, surge_turnout).
         """
         if self.withdrawn:
             return False
-        if self.mode == "off_post":
+        if self.full_time:
             return True
-        p = self.willingness * (0.4 + 0.6 * self.motivation) * (1 - self.exhaustion)
+        b = self.model.behaviour
+        w = self.willingness + self.compliance * (1 - self.willingness)
+        p = w * (b.participation_base + (1 - b.participation_base) * self.motivation)
+        p *= 1 - self.exhaustion
+        if self.called_out:
+            p = max(p, b.surge_turnout)
         return bool(self.model.rng.random() < p)
 
     def overhead_hours(self) -> tuple[float, float]:
-        """Formalism includes mandated visits' paperwork and assessments; off-post cadres
-        also carry administrative work offloaded by community cadres (seed 001)."""
+        """Formalism includes assessments of in-service members; off-post cadres also carry
+        administrative work offloaded by community cadres (seed 001, 002)."""
         formal, other = super().overhead_hours()
-        if self.mode == "in_service":
+        if not self.full_time:
             formal += ASSESSMENT_HOURS[self.model.regime.evaluation]
         else:
             other += float(self.model.offloaded_admin[self.community])
@@ -80,39 +94,28 @@ class SunkCadre(Cadre):
         rate = m.regime.mandated_visits_per_week / 7.0 * (1 - m.relief)
         if rate <= 0 or not self.active:
             return
+        self.ordered = True
         for _ in range(int(m.rng.poisson(rate))):
             if self.spend(m.behaviour.visit_hours, formalism=True) <= 0:
                 break
             m.households.visit(m.random_household(self.community, self.grid), self)
 
-    def information_access(self) -> float:
-        """Marginalised sunk cadres are not told what insiders know (seed 000, P3):
-        1 − 0.3 (1 − decision)."""
-        return 1.0 - 0.3 * (1.0 - self.model.regime.decision)
-
-    def job_control(self) -> float:
-        """Marginalised sunk cadres (decision dial at 0) have less control (seed 000)."""
-        r = self.model.regime
-        return r.autonomy * (0.5 + 0.5 * r.decision)
-
-    def recognition_weight(self) -> float:
-        """In-service members are also recognised through their evaluation (seed 002)."""
-        w = super().recognition_weight()
-        if self.mode == "in_service":
-            w = min(1.0, w + RECOGNITION[self.model.regime.evaluation])
-        return w
-
     def end_day(self) -> None:
         """Strain and motivation; in-service willingness decays without accountability
-        and is rebuilt by recognition (P9); off-post terms end in rotation (seed 002)."""
+        (an evaluation, or an inspection that day) and is rebuilt by recognition (P9);
+        off-post terms end in rotation (seed 002)."""
+        if self.called_out:
+            self.ordered = True
+            self.called_out = False
         super().end_day()
         m = self.model
-        if self.mode == "in_service":
-            acc = ACCOUNTABILITY[m.regime.evaluation]
+        if not self.full_time:
+            # An inspection of attendance holds the member to account that day, as an
+            # evaluation does every day with its own strength (seed 002).
+            acc = 1.0 if self.inspected else ACCOUNTABILITY[m.regime.evaluation]
             d = m.behaviour.participation_decay
-            self.willingness += -d * self.willingness * (1 - acc) + 2 * d * self.recognition * (
-                1 - self.willingness
-            )
+            rebuild = m.behaviour.recognition_rebuild * d * self.recognition
+            self.willingness += -d * self.willingness * (1 - acc) + rebuild * (1 - self.willingness)
             self.willingness = min(1.0, max(0.0, self.willingness))
         elif m.day - self.start_day >= m.population.off_post_term:
             m.rotate(self)

@@ -189,16 +189,22 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     sl = slice(recent, n)
     status, dl, res = nds.status[sl], nds.deadline[sl], nds.resolved[sl]
     due = dl == day
-    on_time = due & (status == nd.RESOLVED) & (res <= dl)
+    on_time = due & (status == nd.RESOLVED) & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
-    wait = (res - nds.created[sl])[done_today]
+    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[done_today]
     live = nds.live
     cadres = m.cadres
-    exh = np.array([c.exhaustion for c in cadres])
     sunk = m.cadre_is_sunk
     hours = np.array([c.hours_worked for c in cadres])
     active = np.array([c.active for c in cadres])
-    in_service = np.array([c.is_sunk and c.mode == "in_service" for c in cadres])
+    in_service = ~m.cadre_full_time
+    # Burnout is measured on cadres on duty: full-time staff (a withdrawn one is burned
+    # out, not resting) and the in-service members who served today; an in-service
+    # member who stayed home is neither strained nor recovering from duty.
+    on_duty = m.cadre_full_time | active
+    exh_all = np.array([c.exhaustion for c in cadres])
+    exh = exh_all[on_duty]
+    duty_sunk = sunk[on_duty]
     formal = sum(c.formalism_hours for c in cadres)
     perf = sum(c.perfunctory_hours for c in cadres)
     thr = m.behaviour.burnout_threshold
@@ -234,10 +240,12 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
         "trust_resident_community": float(m.households.perceived_community.mean()),
         "trust_institution": float(m.households.trust_institution.mean()),
         "trust_cadre_cadre": float(m.cc_trust.mean()) if len(m.cc_trust) else float("nan"),
-        "burnout_mean": float(exh.mean()),
-        "burnout_share": float((exh > thr).mean()),
-        "burnout_sunk": float(exh[sunk].mean()) if sunk.any() else float("nan"),
-        "burnout_community": float(exh[~sunk].mean()) if (~sunk).any() else float("nan"),
+        "burnout_mean": float(exh.mean()) if len(exh) else float("nan"),
+        "burnout_share": float((exh > thr).mean()) if len(exh) else float("nan"),
+        "burnout_sunk": float(exh[duty_sunk].mean()) if duty_sunk.any() else float("nan"),
+        "burnout_community": (
+            float(exh[~duty_sunk].mean()) if (~duty_sunk).any() else float("nan")
+        ),
         "shirking_rate": _ratio(perf, hours.sum()),
         "formalism_share": _ratio(formal, hours.sum()),
         "participation_in_service": (
@@ -268,14 +276,14 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
     n = nds.n
     lo, hi = np.searchsorted(nds.created[:n], [a, b])
     sl = slice(lo, hi)
-    status, dl, res = nds.status[sl], nds.deadline[sl], nds.resolved[sl]
+    status, dl = nds.status[sl], nds.deadline[sl]
     created = hi - lo
     resolved = status == nd.RESOLVED
     # Efficacy counts needs whose deadline fell inside the run (no censoring at the end).
     observed = dl < m.steps
-    on_time = resolved & (res <= dl)
+    on_time = resolved & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     by_system = resolved & ~nds.self_helped[sl]
-    wait = (res - nds.created[sl])[by_system]
+    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[by_system]
     reported = nds.reported[sl]
     comm = nds.comm[sl]
     n_c = m.structure.n_communities

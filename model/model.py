@@ -1,9 +1,12 @@
 """CollaborationModel: setup of the district and the daily step of the SACA model.
 
-One step is one day. The step runs the stages of DESIGN §3.4 in order: situation,
-needs, self-help, reporting, allocation (by post or by claiming), work, trust, burnout and
-motivation, correction, collection. Each stage cites its seed in the method that runs it;
-``docs/ODD.md`` gives the equations.
+One step is one day, and every event in it carries its hour (needs arise, travel, wait
+and are resolved at hours since the start of the run), so no delay rounds to a day. The
+step runs the stages of DESIGN §3.4 in order: the command's plan and the meetings,
+needs, self-help, reporting, allocation (by post or by claiming), work, the upper levels,
+a second allocation and work round for what came back during the day, trust,
+inspection and evaluation, burnout and motivation, correction, collection. Each stage
+cites its seed in the method that runs it; ``docs/ODD.md`` gives the equations.
 """
 
 from __future__ import annotations
@@ -28,16 +31,14 @@ from agents import (
     SunkCadre,
     TaskForce,
 )
-from agents.cadre import Cadre
+from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
+from agents.sunk_cadre import RECOGNITION
 from model import needs as nd
 from model.metrics import METRICS, daily_metrics, new_totals, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
 from model.situation import PHASES
-
-CLAIM_WAIT = 2  # days an unclaimed task waits on the list before the command assigns it
-POOL_BACKLOG = 2.0  # backlog, in days of work, at which the command pools across communities
 
 
 class CollaborationModel(mesa.Model):
@@ -120,23 +121,26 @@ class CollaborationModel(mesa.Model):
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
         self._waste_history: deque[float] = deque()
+        self.meeting = np.zeros(n_c, dtype=bool)
+        self.surge = np.zeros(self.situation.streets, dtype=bool)
+        self.served_today = 0
         self._hidden_by_hh: dict[int, list[int]] = {}
         self._comm_start = np.searchsorted(st.hh_comm, np.arange(n_c + 1))
         self._grid_start = np.searchsorted(st.hh_grid, np.arange(len(st.grid_comm) + 1))
         self._build_organizations()
         self._build_cadres()
         self.backlog = np.zeros(len(self.cadres))
+        # What the command knows of each cadre's load: yesterday's, reported up (seed 000).
+        self.reported_backlog = np.zeros(len(self.cadres))
         self._build_ties()
         self._reset_counters()
 
     def _build_organizations(self) -> None:
         st, sit, pop, rng = self.structure, self.situation, self.population, self.rng
-        comms_in_street = np.bincount(st.comm_street, minlength=sit.streets)
         self.street_offices = [
-            StreetOffice(self, street=s, capacity=sit.street_capacity * comms_in_street[s])
-            for s in range(sit.streets)
+            StreetOffice(self, street=s, capacity=sit.street_capacity) for s in range(sit.streets)
         ]
-        self.city = CityPlatform(self, capacity=sit.city_capacity * st.n_communities)
+        self.city = CityPlatform(self, capacity=sit.city_capacity)
         # Where units sit: Zipf weights over a random order of communities (seed 002).
         rank = rng.permutation(st.n_communities) + 1.0
         where_w = rank**-pop.workplace_concentration
@@ -160,7 +164,9 @@ class CollaborationModel(mesa.Model):
         self.community_resources = st.resources.tolist()
         self._firm_queue, self._firm_queue_day = np.empty(0, np.int64), -1
         self.firms = {
-            int(c): PropertyFirm(self, community=int(c), capacity=0.004 * hh_per_comm[c])
+            int(c): PropertyFirm(
+                self, community=int(c), capacity=sit.firm_capacity * hh_per_comm[c]
+            )
             for c in np.flatnonzero(st.ctype == 1)
         }
         self.task_force = TaskForce(self) if self.regime.task_force else None
@@ -178,7 +184,14 @@ class CollaborationModel(mesa.Model):
         }
 
     def _new_sunk(
-        self, *, mode: str, unit: SendingUnit, community: int, grid: int, instructor: bool = False
+        self,
+        *,
+        mode: str,
+        unit: SendingUnit,
+        community: int,
+        grid: int,
+        instructor: bool = False,
+        resident: bool = False,
     ) -> SunkCadre:
         pop = self.population
         q = unit.select_quality()
@@ -192,6 +205,8 @@ class CollaborationModel(mesa.Model):
             hours=pop.cadre_hours if mode == "off_post" else pop.in_service_hours,
             reach=2 if instructor else (1 if mode == "off_post" else 0),
             resources=unit.resources,
+            # Members serving where they live know it as insiders do (seed 002).
+            knowledge=1.0 if resident else self.behaviour.stranger_knowledge,
             **self._cadre_traits(q, pop.sunk_experience * (0.5 + q)),
         )
 
@@ -203,7 +218,9 @@ class CollaborationModel(mesa.Model):
         self.sunk_in: list[list[SunkCadre]] = [[] for _ in range(n_c)]
         for c in range(n_c):
             for _ in range(pop.committee_per_community):
-                q = float(np.clip(rng.normal(0.55, 0.1), 0.05, 0.95))
+                q = float(
+                    np.clip(rng.normal(pop.committee_quality, pop.community_quality_sd), 0.05, 0.95)
+                )
                 self.committee[c].append(
                     CommunityCadre(
                         self,
@@ -212,13 +229,17 @@ class CollaborationModel(mesa.Model):
                         grid=-1,
                         hours=pop.cadre_hours,
                         reach=1,
-                        resources=0.3 * float(st.resources[c]),
+                        resources=pop.community_cadre_resources * float(st.resources[c]),
                         **self._cadre_traits(q, pop.community_experience),
                     )
                 )
         for g, c in enumerate(st.grid_comm.tolist()):
             for _ in range(pop.grid_workers_per_grid):
-                q = float(np.clip(rng.normal(0.5, 0.1), 0.05, 0.95))
+                q = float(
+                    np.clip(
+                        rng.normal(pop.grid_worker_quality, pop.community_quality_sd), 0.05, 0.95
+                    )
+                )
                 self.posts[g].append(
                     CommunityCadre(
                         self,
@@ -227,7 +248,7 @@ class CollaborationModel(mesa.Model):
                         grid=g,
                         hours=pop.cadre_hours,
                         reach=0,
-                        resources=0.3 * float(st.resources[c]),
+                        resources=pop.community_cadre_resources * float(st.resources[c]),
                         **self._cadre_traits(q, pop.community_experience),
                     )
                 )
@@ -263,7 +284,13 @@ class CollaborationModel(mesa.Model):
             else:
                 c = unit.community
                 g = int(rng.choice(grids_of[c]))
-            cad = self._new_sunk(mode="in_service", unit=unit, community=c, grid=g)
+            cad = self._new_sunk(
+                mode="in_service",
+                unit=unit,
+                community=c,
+                grid=g,
+                resident=reg.assignment_basis == "residence",
+            )
             self.posts[g].append(cad)
             if reg.assignment_basis == "residence":
                 self._in_service_homes[cad.idx] = home
@@ -276,7 +303,12 @@ class CollaborationModel(mesa.Model):
         self.street_cadres = [
             np.flatnonzero(full_time & (street_of == s)) for s in range(self.situation.streets)
         ]
-        self.cadre_hours = np.array([c.daily_hours() for c in self.cadres])
+        self.cadre_hours = np.array([c.hours for c in self.cadres])
+        self.cadre_full_time = np.array([c.full_time for c in self.cadres], dtype=bool)
+        self.street_in_service = [
+            [c for c in self.cadres if not c.full_time and street_of[c.idx] == s]
+            for s in range(self.situation.streets)
+        ]
         self.sunk_idx = [np.array([s.idx for s in sunk], dtype=np.int64) for sunk in self.sunk_in]
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
@@ -308,7 +340,8 @@ class CollaborationModel(mesa.Model):
         n_comm_cadres = np.bincount(
             [c.community for c in self.cadres if not c.is_sunk], minlength=n_c
         )
-        share = 0.5 * self.behaviour.offload_propensity if reg.offloading_allowed else 0.0
+        b = self.behaviour
+        share = b.offload_admin_share * b.offload_propensity if reg.offloading_allowed else 0.0
         self.offload_share = np.where(off_post > 0, share, 0.0)
         self.offloaded_admin = (
             pop.admin_hours * self.offload_share * n_comm_cadres / np.maximum(off_post, 1)
@@ -319,7 +352,7 @@ class CollaborationModel(mesa.Model):
         and a committee member; in-service members know the neighbours around their home;
         off-post cadres are strangers. Sunk and community cadres of one community hold
         working ties, starting at a guarded 0.4 (the compatibility barrier)."""
-        st, rng, hhs = self.structure, self.rng, self.households
+        st, rng, hhs, pop = self.structure, self.rng, self.households, self.population
         hh_list, cad_list, fam_list = [], [], []
         for g, posted in enumerate(self.posts):
             members = np.arange(self._grid_start[g], self._grid_start[g + 1])
@@ -327,21 +360,21 @@ class CollaborationModel(mesa.Model):
                 if isinstance(cad, CommunityCadre):
                     hh_list.append(members)
                     cad_list.append(np.full(len(members), cad.idx))
-                    fam_list.append(np.full(len(members), 0.5))
+                    fam_list.append(np.full(len(members), pop.grid_familiarity))
         for c, members_c in enumerate(self.committee):
             members = np.arange(self._comm_start[c], self._comm_start[c + 1])
             if members_c:
                 pick = rng.integers(len(members_c), size=len(members))
                 hh_list.append(members)
                 cad_list.append(np.array([members_c[i].idx for i in pick]))
-                fam_list.append(np.full(len(members), 0.2))
+                fam_list.append(np.full(len(members), pop.committee_familiarity))
         for idx, home in self._in_service_homes.items():
             g = int(st.hh_grid[home])
             members = np.arange(self._grid_start[g], self._grid_start[g + 1])
-            near = rng.choice(members, size=min(10, len(members)), replace=False)
+            near = rng.choice(members, size=min(pop.neighbours_known, len(members)), replace=False)
             hh_list.append(near)
             cad_list.append(np.full(len(near), idx))
-            fam_list.append(np.full(len(near), 0.4))
+            fam_list.append(np.full(len(near), pop.neighbour_familiarity))
         if hh_list:
             hh = np.concatenate(hh_list).astype(np.int32)
             cad = np.concatenate(cad_list).astype(np.int32)
@@ -373,8 +406,14 @@ class CollaborationModel(mesa.Model):
         arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         self.cc_sunk, self.cc_comm = arr[:, 0], arr[:, 1]
         self._cc_index = {(s, c): i for i, (s, c) in enumerate(arr.tolist())}
-        self.cc_trust = np.full(len(arr), 0.4)
-        self._cadre_trust_mean = np.full(len(self.cadres), 0.4)
+        self._cc_of_sunk: dict[int, np.ndarray] = {}
+        order = np.argsort(self.cc_sunk, kind="stable")
+        bounds = np.flatnonzero(np.diff(self.cc_sunk[order])) + 1
+        for part in np.split(order, bounds):
+            if len(part):
+                self._cc_of_sunk[int(self.cc_sunk[part[0]])] = part
+        self.cc_trust = np.full(len(arr), self.behaviour.initial_working_trust)
+        self._cadre_trust_mean = np.full(len(self.cadres), self.behaviour.initial_working_trust)
         self._refresh_cadre_trust()
 
     # ===== situation ==================================================================
@@ -393,26 +432,30 @@ class CollaborationModel(mesa.Model):
             "emergency": sit.emergency_multiplier,
             "recovery": sit.recovery_multiplier,
         }[self.phase]
-        self.volatility_today = sit.volatility * (3.0 if self.phase == "emergency" else 1.0)
-        r = self.regime
-        self.pressure = min(1.0, r.pressure + (0.1 if r.evaluation == "multi" else 0.0))
-        # Goal alignment grows with negotiated consensus and resident goals (seed 000).
-        self.alignment = 0.5 * r.consensus + 0.5 * r.goals
+        emergency = self.phase == "emergency"
+        self.volatility_today = sit.volatility * (sit.volatility_multiplier if emergency else 1.0)
 
     @property
-    def unreasonable(self) -> float:
-        """How unreasonable the mandates still are: mandated visits and paperwork left
-        after correction, in [0, 1] (seed 001)."""
-        r = self.regime
-        mand = min(1.0, r.mandated_visits_per_week / 3.0) + (1 - r.control)
-        return min(1.0, 0.5 * mand * (1 - self.relief))
+    def day_start(self) -> float:
+        """Hour at which today starts (hours since the start of the run)."""
+        return self.day * nd.HOURS_PER_DAY
+
+    @property
+    def day_end(self) -> float:
+        """Hour at which today ends."""
+        return (self.day + 1) * nd.HOURS_PER_DAY
+
+    @property
+    def day_open(self) -> float:
+        """Hour at which offices and full-time cadres start work today."""
+        return self.day_start + self.behaviour.workday_start
 
     def paperwork_hours(self) -> float:
-        """Daily inspection paperwork per cadre: checklist control, less corrections, plus
-        data entry when every event goes into the digital system (seed 001, 003)."""
+        """Daily inspection paperwork of a full-time cadre: what checklist inspection
+        demands, less what correction has removed (seed 001). In-service members are
+        hardly checked (seed 002) and carry none."""
         b, r = self.behaviour, self.regime
-        hours = b.paperwork_hours * (1 - r.control) * (1 - self.relief)
-        return hours + (0.0 if r.event_filter else 0.3)
+        return b.paperwork_hours * (1 - r.control) * (1 - self.relief)
 
     # ===== the daily step =============================================================
     def step(self) -> None:
@@ -420,32 +463,45 @@ class CollaborationModel(mesa.Model):
         self.day = self.steps - 1
         self._set_situation(self.day)
         self._reset_counters()
+        self.plan_day()
         for cad in self.cadres:
             cad.begin_day()
+        self.hold_meetings()
         new = self.arise_needs()
         new = self.self_help(new)
         self.reporting(new)
-        self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day))
+        self.read_peer_reports()
+        self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
+        for kind in (SunkCadre, CommunityCadre):
+            if kind in self.agents_by_type:  # a population may have none of a kind
+                self.agents_by_type[kind].shuffle_do("work")
         for office in self.street_offices:
             office.step()
         self.city.step()
         for firm in self.firms.values():
             firm.step()
+        # What came back during the day (escalated to the committee, sent back down by an
+        # office, unclaimed past its wait) is allocated and worked the same day if the
+        # shifts still have room: the afternoon round.
+        self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
+        self.claim_tasks()
         for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:  # a population may have none of a kind
+            if kind in self.agents_by_type:
                 self.agents_by_type[kind].shuffle_do("work")
         self.households.apply_contacts()
-        dropped = self.needs.prune(self.day)
+        dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
         self.dropped_today = len(dropped)
         self.refresh_backlog()
+        self.inspect_and_evaluate()
         for cad in self.cadres:
             cad.end_day()
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
         self.ties.decay(self.behaviour.familiarity_decay)
+        self.reported_backlog = self.backlog.copy()
         self.today = daily_metrics(self)
         self.datacollector.collect(self)
 
@@ -453,13 +509,70 @@ class CollaborationModel(mesa.Model):
         self.created_today = 0
         self.resolved_today = 0
         self.system_resolved_today = 0
+        self.served_today = 0
         self.dropped_today = 0
         self.offloads_today = 0
         self.households.complaints_today = 0
 
+    # ----- stage 1b: the command's plan and the communities' meetings -----------------
+    def plan_day(self) -> None:
+        """Which communities negotiate today, and where the command orders a surge.
+
+        consensus: a community negotiates the day's decisions at a coordination meeting
+        with probability = the consensus dial; otherwise they are imposed (seed 000).
+        decision: in an emergency, a street whose full-time cadres report more than
+        ``behaviour.surge_backlog`` days of work each is surged by a command that decides
+        alone (probability 1 − decision): full-time cadres work
+        ``behaviour.surge_overtime_hours`` overtime and its in-service members are called
+        out (seed 000). Under consultation the surge needs the cadres' consent and does
+        not happen; mobilisation then rests on willingness.
+        """
+        r, b, rng = self.regime, self.behaviour, self.rng
+        self.meeting = rng.random(self.structure.n_communities) < r.consensus
+        self.surge[:] = False
+        if self.phase != "emergency":
+            return
+        for s, ft in enumerate(self.street_cadres):
+            if len(ft) == 0:
+                continue
+            load = self.reported_backlog[ft].sum() / max(self.cadre_hours[ft].sum(), 1e-9)
+            if load > b.surge_backlog and rng.random() < 1 - r.decision:
+                self.surge[s] = True
+                for i in ft.tolist():
+                    cad = self.cadres[i]
+                    cad.overtime = b.surge_overtime_hours
+                    cad.ordered = True
+                for cad in self.street_in_service[s]:
+                    cad.called_out = True
+
+    def hold_meetings(self) -> None:
+        """Coordination meetings (seed 000): every full-time cadre at work in a community
+        that negotiates today spends ``behaviour.meeting_hours`` at the start of the day;
+        attendees grow their goal alignment, sunk attendees learn what insiders know, and
+        the working ties between the sunk and community cadres present gain trust."""
+        if not self.meeting.any():
+            return
+        b = self.behaviour
+        present = np.zeros(len(self.cadres), dtype=bool)
+        for cad in self.cadres:
+            if cad.active and cad.full_time and self.meeting[cad.community]:
+                cad.spend(b.meeting_hours)
+                cad.met = True
+                present[cad.idx] = True
+                if cad.is_sunk:
+                    cad.learn()
+        both = present[self.cc_sunk] & present[self.cc_comm]
+        t = self.cc_trust
+        t[both] += b.meeting_trust_gain * (1 - t[both])
+
+    def meeting_end(self, community: int) -> float:
+        """Hour at which today's meeting of a community ends."""
+        return self.day_open + self.behaviour.meeting_hours
+
     # ----- stage 2 and 3: needs and self-help ---------------------------------------
     def arise_needs(self) -> np.ndarray:
-        """Stage 2: needs arise per household ~ Poisson(rate × mix × (1 − prevention)).
+        """Stage 2: needs arise per household ~ Poisson(rate × mix × (1 − prevention)),
+        each at an hour drawn uniformly in waking hours.
 
         Front-loading prevents needs (concave in the degree of front-loading) and, for
         those that still arise, lowers the level needed to solve them (P11, seed 003).
@@ -468,16 +581,8 @@ class CollaborationModel(mesa.Model):
         mix = nd.TYPE_MIX[PHASES.index(self.phase)]
         f = r.front_loading
         prevention = b.prevention_max * (1 - np.exp(-3 * f)) / (1 - np.exp(-3))
-        type_factor = np.array(
-            [
-                [1.0, 1.0, 1.0, 1.0, 1.6],  # old estate: more facility
-                [1.0, 1.0, 1.0, 1.0, 1.0],  # new build
-                [1.0, 1.5, 1.0, 1.0, 1.0],
-            ]
-        )  # urban village: more disputes
-        prevent_type = np.array([0.5, 1.0, 0.5, 0.5, 1.0])
-        lam = sit.need_rate * self.rate_multiplier * mix * (1 - prevention * prevent_type)
-        lam_c = lam * type_factor[st.ctype]  # (communities, types)
+        lam = sit.need_rate * self.rate_multiplier * mix * (1 - prevention * nd.PREVENTABLE)
+        lam_c = lam * nd.COMMUNITY_TYPE_RATE[st.ctype]  # (communities, types)
         # A community's total is Poisson(λ · size); spreading it uniformly over its
         # households gives each household exactly its own Poisson(λ) count.
         size = np.diff(self._comm_start)
@@ -488,25 +593,31 @@ class CollaborationModel(mesa.Model):
         hh = self._comm_start[comm] + (rng.random(len(comm)) * size[comm]).astype(np.int64)
         k = len(hh)
         level = rng.choice(4, size=k, p=nd.LEVEL_MIX)
-        if self.phase == "emergency":
-            level = np.minimum(level + (rng.random(k) < 0.1), 3)
+        emergency = self.phase == "emergency"
+        if emergency:
+            level = np.minimum(level + (rng.random(k) < sit.emergency_escalation), 3)
         level = np.maximum(level - (rng.random(k) < prevention), 0).astype(np.int8)
-        factor = 0.5 if self.phase == "emergency" else 1.0
-        deadline = self.day + np.ceil(nd.DEADLINE_DAYS[ntype] * factor).astype(np.int32)
-        hours = rng.gamma(2.0, b.need_hours / 2.0, k) * (1 + 0.5 * level)
+        factor = sit.emergency_deadline_factor if emergency else 1.0
+        t_created = (
+            self.day_start
+            + b.need_hour_first
+            + rng.random(k) * max(b.need_hour_last - b.need_hour_first, 0.0)
+        )
+        t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * factor * nd.HOURS_PER_DAY
+        hours = rng.gamma(2.0, b.need_hours / 2.0, k) * (1 + b.level_hours * level)
         ids = self.needs.add(
-            hh, st.hh_comm[hh], st.hh_grid[hh], ntype, level, self.day, deadline, hours
+            hh, st.hh_comm[hh], st.hh_grid[hh], ntype, level, self.day, t_created, t_deadline, hours
         )
         self.created_today = k
         return ids
 
     def self_help(self, ids: np.ndarray) -> np.ndarray:
-        """Stage 3: residents solve a share through their own ties (seed 003); return the
-        rest."""
+        """Stage 3: residents solve a share through their own ties at once (seed 003);
+        return the rest."""
         nds = self.needs
         p = self.households.self_help_probability(nds.comm[ids], nds.ntype[ids], nds.hh[ids])
         solved = ids[self.rng.random(len(ids)) < p]
-        nds.resolve(solved, self.day)
+        nds.resolve(solved, nds.t_created[solved])
         nds.self_helped[solved] = True
         self.resolved_today += len(solved)
         return np.setdiff1d(ids, solved)
@@ -543,11 +654,16 @@ class CollaborationModel(mesa.Model):
         """Put reported needs into the system: to the property firm, up the digital system,
         on the task list or to the command (seed 000, 002, 003, 004), first rule that applies.
 
+        information: each report travels peer to peer (the shared list) with probability =
+        the information dial, else through the command's channel. contract: each need
+        goes on the task list for claiming with probability = the contract dial, else to
+        the command, which assigns it to a post.
+
         Args:
             ids: the needs.
             channels: the cadre each was reported through, or -1 for the hotline.
         """
-        nds, r = self.needs, self.regime
+        nds, r, rng = self.needs, self.regime, self.rng
         nds.status[ids] = nd.OPEN
         nds.reported[ids] = True
         nds.channel[ids] = channels
@@ -565,11 +681,16 @@ class CollaborationModel(mesa.Model):
         if not r.event_filter:
             self.move(ids, nd.AT_STREET, hops=1)
             return
-        listed = self.rng.random(len(ids)) < r.contract
+        peer = rng.random(len(ids)) < r.information
+        listed = rng.random(len(ids)) < r.contract
         for extra in (0, 1):
             mine = hotline == bool(extra)
-            self.move(ids[listed & mine], nd.AT_LIST, hops=1 + extra, leaves_grid=False)
-            self.send_to_command(ids[~listed & mine], extra_hops=extra)
+            self.move(ids[listed & mine & peer], nd.AT_LIST, hops=0, peer=True, leaves_grid=False)
+            self.move(ids[listed & mine & ~peer], nd.AT_LIST, hops=1 + extra, leaves_grid=False)
+            self.move(
+                ids[~listed & mine & peer], nd.AT_COMMAND, hops=0, peer=True, leaves_grid=False
+            )
+            self.send_to_command(ids[~listed & mine & ~peer], extra_hops=extra)
 
     def report_to_visitor(self, nid: int, cad: Cadre) -> None:
         """A visiting cadre finds a hidden need and takes it on at once (seed 001).
@@ -582,38 +703,49 @@ class CollaborationModel(mesa.Model):
         nds.status[nid] = nd.OPEN
         nds.reported[nid] = True
         nds.channel[nid] = cad.idx
-        self._to_cadre(nid, cad)
+        nds.t_ready[nid] = cad.clock
+        self._to_cadre(nid, cad, chosen=False)
 
     # ----- stage 5: allocation ------------------------------------------------------
-    def delay(self, hops: float, n: int = 1) -> np.ndarray:
-        """Days each of ``n`` reports waits climbing ``hops`` levels:
-        level_delay × hops × (1 − info), rounded stochastically (seed 000).
+    def move(
+        self,
+        ids: np.ndarray,
+        where: int,
+        *,
+        hops: float,
+        leaves_grid: bool = True,
+        peer: bool = False,
+        start: np.ndarray | float | None = None,
+    ) -> None:
+        """Send needs to a place, after the channel's delay and detail loss (seed 000).
 
-        Args:
-            hops: hierarchy levels crossed.
-            n: how many reports.
-        """
-        d = self.behaviour.level_delay * hops * (1 - self.regime.information)
-        return np.floor(d + self.rng.random(n)).astype(np.int32)
-
-    def move(self, ids: np.ndarray, where: int, *, hops: float, leaves_grid: bool = True) -> None:
-        """Send needs to a place, after the hierarchy's delay and detail loss.
-
-        fidelity ← fidelity · (1 − detail_loss)^(hops (1 − information))
+        Through the command's channel a need waits ``hop_hours`` per level and keeps
+        (1 − detail_loss)^hops of its detail, and it is verified. Peer to peer it is on the
+        shared list after ``list_lag_hours`` with its detail intact, but a share
+        ``unverified_share`` of such reports are duplicated, stale or unchecked, and cost
+        the cadre who takes one ``verify_hours`` before any work.
 
         Args:
             ids: the needs.
             where: the destination (needs.AT_*).
-            hops: hierarchy levels crossed.
+            hops: hierarchy levels crossed (command channel).
             leaves_grid: whether this counts as leaving the grid (escalation).
+            peer: whether the need travels peer to peer (the shared list).
+            start: hour it sets off (default: when it reached its current place).
         """
         if len(ids) == 0:
             return
-        nds, b, r = self.needs, self.behaviour, self.regime
+        nds, b = self.needs, self.behaviour
+        t0 = nds.t_ready[ids] if start is None else start
         nds.where[ids] = where
         nds.holder[ids] = -1
-        nds.ready[ids] = self.day + self.delay(hops, len(ids))
-        nds.fidelity[ids] *= (1 - b.detail_loss) ** (hops * (1 - r.information))
+        if peer:
+            nds.t_ready[ids] = t0 + b.list_lag_hours
+            nds.peer[ids] = True
+            nds.unverified[ids] = self.rng.random(len(ids)) < b.unverified_share
+        else:
+            nds.t_ready[ids] = t0 + hops * b.hop_hours
+            nds.fidelity[ids] *= (1 - b.detail_loss) ** hops
         if leaves_grid:
             self._mark_left_grid(ids)
 
@@ -623,21 +755,26 @@ class CollaborationModel(mesa.Model):
         fresh = ids[~nds.left_grid[ids]]
         nds.left_grid[fresh] = True
 
-    def send_to_command(self, ids: np.ndarray, extra_hops: int = 0) -> None:
+    def send_to_command(
+        self, ids: np.ndarray, extra_hops: int = 0, start: np.ndarray | None = None
+    ) -> None:
         """Route needs through the command: up to the community and back down to a post.
 
         Args:
             ids: the needs.
             extra_hops: further levels already climbed (e.g. back down from the street).
+            start: hour each sets off (default: when it reached its current place).
         """
-        self.move(ids, nd.AT_COMMAND, hops=2 + extra_hops, leaves_grid=False)
+        self.move(ids, nd.AT_COMMAND, hops=2 + extra_hops, leaves_grid=False, start=start)
 
-    def _to_cadre(self, nid: int, cad: Cadre) -> None:
+    def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
+        nds.chosen[nid] = chosen
         cad.queue.append(nid)
         cad.queue_changed = True
+        cad.received(chosen=chosen)
         self.backlog[cad.idx] += nds.hours[nid]
 
     def refresh_backlog(self) -> None:
@@ -653,40 +790,54 @@ class CollaborationModel(mesa.Model):
             nds.holder[held], weights=nds.hours[held], minlength=len(self.cadres)
         )
 
-    def fidelity(self, nid: int) -> float:
+    def fidelity(self, nid: int, t: float) -> float:
         """Information fidelity when work starts: routing losses, and staleness as the
-        situation changes while the need waits; peer exchange keeps it fresh (P4).
+        situation changes while the need waits; live peer updates keep it fresher (P4).
 
-        fidelity = route fidelity · exp(−volatility · age · (1 − 0.7 information))
+        fidelity = route fidelity · exp(−volatility · age in days · k),
+        k = behaviour.staleness_peer for a need that travelled peer to peer, else 1.
 
         Args:
             nid: the need.
+            t: the hour work starts.
         """
-        nds, r = self.needs, self.regime
-        age = self.day - int(nds.created[nid])
-        return float(nds.fidelity[nid]) * math.exp(
-            -self.volatility_today * age * (1 - 0.7 * r.information)
-        )
+        nds = self.needs
+        age = max(0.0, t - float(nds.t_created[nid])) / nd.HOURS_PER_DAY
+        k = self.behaviour.staleness_peer if nds.peer[nid] else 1.0
+        return float(nds.fidelity[nid]) * math.exp(-self.volatility_today * age * k)
 
     def assign_by_post(self, ids: np.ndarray) -> None:
-        """Command allocation by fixed post (seed 000, 001, 004).
+        """Command allocation (seed 000, 001, 004).
 
-        Community-level needs go to a committee member; the rest to a cadre posted to the
-        need's grid, chosen by building (whatever the skill or load) unless consultation
-        or corrected allocation picks the best-matched one; an overloaded post is pooled to
-        the least-loaded cadre of the street; a community cadre may offload onto a sunk
-        cadre when allowed (P6).
+        Community-level needs go to the committee; the rest to the cadres posted to the
+        need's grid. In a community that negotiates today, a decision waits for the
+        meeting (the next day's if it comes after today's meeting). With probability =
+        the decision dial the command consults: the best-skilled cadre of the pool takes
+        the need after ``consult_delay_hours``, the household is consulted, and a
+        consulted sunk cadre learns and gains working trust. Otherwise the command decides
+        alone, at once: the post by building (or the best-matched, as far as correction
+        has fixed misallocation), redeployed to the least-loaded full-time cadre of the
+        street when the post reports more than ``pool_backlog`` days of work; a sunk
+        cadre given work without being asked loses working trust (marginalisation). A
+        community cadre may offload onto a sunk cadre when allowed (P6).
         """
         if len(ids) == 0:
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
-        best_match = max(r.decision, self.relief)
         active = np.array([x.active for x in self.cadres])
         off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
+        next_meeting = self.day_end + b.workday_start + b.meeting_hours
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
             ntype = nds.ntype[nid]
+            t0 = float(nds.t_ready[nid])
+            if self.meeting[c]:
+                end = self.meeting_end(c)
+                t0 = end if t0 <= end else max(t0, next_meeting)
+                if t0 >= self.day_end:
+                    nds.t_ready[nid] = t0  # decided at tomorrow's meeting
+                    continue
             if nds.level[nid] >= 1 and self.committee[c]:
                 pool = self.committee[c]
                 self._mark_left_grid(np.array([nid]))
@@ -694,18 +845,31 @@ class CollaborationModel(mesa.Model):
                 pool = [p for p in self.posts[g] if p.active] or self.posts[g] or self.committee[c]
             if not pool:
                 pool = [x for x in self.cadres if x.community == c] or self.cadres
-            if rng.random() < best_match:
+            consulted = rng.random() < r.decision
+            if consulted:
                 cad = max(pool, key=lambda x: x.skills[ntype])
+                t0 += b.consult_delay_hours
+                nds.hours[nid] += b.consult_hours
+                self.households.contact(h, cad.idx, CONSULTED)
+                if cad.is_sunk:
+                    cad.learn()
+                    self._cadre_trust_event(cad.idx, b.meeting_trust_gain)
             else:
-                cad = pool[h % len(pool)]
-            if cad.backlog() > POOL_BACKLOG * cad.daily_hours() and rng.random() < 1 - r.contract:
-                cands = self.street_cadres[self.structure.comm_street[c]]
-                cands = cands[active[cands]]
-                if len(cands):
-                    load = self.backlog[cands] / self.cadre_hours[cands]
-                    cad = self.cadres[int(cands[np.argmin(load)])]
-                    if cad.community != c:
-                        nds.ready[nid] = self.day + self.delay(1)[0]
+                if rng.random() < self.relief:
+                    cad = max(pool, key=lambda x: x.skills[ntype])
+                else:
+                    cad = pool[h % len(pool)]
+                if self.reported_backlog[cad.idx] > b.pool_backlog * cad.hours:
+                    cands = self.street_cadres[self.structure.comm_street[c]]
+                    cands = cands[active[cands]]
+                    if len(cands):
+                        load = self.reported_backlog[cands] / self.cadre_hours[cands]
+                        cad = self.cadres[int(cands[np.argmin(load)])]
+                        if cad.community != c:
+                            t0 += b.hop_hours  # the order crosses to another community
+                if cad.is_sunk:
+                    self._cadre_trust_event(cad.idx, -b.order_trust_loss)
+            nds.t_ready[nid] = t0
             if (
                 not cad.is_sunk
                 and r.offloading_allowed
@@ -718,44 +882,88 @@ class CollaborationModel(mesa.Model):
                     int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
                 ]
                 self._offloaded(cad, target)
-                cad = target
-            self._to_cadre(nid, cad)
+                self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
+                continue
+            self._to_cadre(nid, cad, chosen=consulted)
+
+    def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
+        """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
+        gap to 1 (change > 0) or a loss as a fraction of the trust (change < 0)."""
+        sel = self._cc_of_sunk.get(sunk_idx)
+        if sel is None:
+            return
+        t = self.cc_trust
+        t[sel] += change * (1 - t[sel]) if change > 0 else change * t[sel]
 
     def _offloaded(self, frm: Cadre, to: Cadre) -> None:
         """Offloading strains the working tie between the two cadres (seed 001)."""
         self.offloads_today += 1
         i = self._cc_index.get((to.idx, frm.idx))
         if i is not None:
-            self.cc_trust[i] *= 0.98
+            self.cc_trust[i] *= 1 - self.behaviour.offload_trust_loss
 
     def claim_tasks(self) -> None:
         """Allocation by self-claiming from the community task list (seed 002).
 
-        Each active cadre of the need's community with hours left responds with the
-        response-threshold rule P = s² / (s² + θ²), stimulus s = skill · (g · urgency +
-        (1 − g) · ease), threshold θ = θ₀ (1 + backlog / hours + exhaustion) /
-        (0.5 + motivation). Among responders the best-matched takes the task, while its
-        claimed hours fit its day. Tasks unclaimed for CLAIM_WAIT days fall back to the
-        command.
+        Each active cadre with hours left sees the listed tasks within its reach (its
+        grid; the whole community for committee members and off-post cadres), estimates
+        each one's hours with a log-normal error, and responds with the response-threshold rule
+        P = s² / (s² + θ²), stimulus s = skill · (g · urgency + (1 − g) · ease) ·
+        (1 − aversion · unattractiveness), threshold θ = θ₀ (1 + backlog / hours +
+        exhaustion) / (1 + motivation). Each responder answers after an exponential delay
+        with mean θ / s and the first answer wins (first come), if the estimated hours fit
+        what the cadre thinks it has left.
+        Tasks unclaimed for ``claim_wait_hours`` go to the command.
         """
-        nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
-        tasks = nds.waiting(nd.AT_LIST, self.day)
+        nds, b = self.needs, self.behaviour
+        tasks = nds.waiting(nd.AT_LIST, self.day_end)
         if len(tasks) == 0:
             return
         avail = [x for x in self.cadres if x.active and x.hours_left > 0]
-        if not avail:
+        if avail:
+            self._claim(tasks, avail)
+        waited = nds.t_ready[tasks] + b.claim_wait_hours
+        stale = tasks[(nds.where[tasks] == nd.AT_LIST) & (waited < self.day_end)]
+        self.send_to_command(stale, start=nds.t_ready[stale] + b.claim_wait_hours)
+
+    def read_peer_reports(self) -> None:
+        """Peer information costs attention (seed 000): every active cadre reads the peer
+        reports of the day within its reach (its grid; the whole community for committee
+        members and off-post cadres), ``list_read_hours`` each and at most
+        ``list_read_cap`` a day, whether or not it acts on any of them."""
+        nds, b = self.needs, self.behaviour
+        if b.list_read_hours <= 0:
             return
+        lo = int(np.searchsorted(nds.created[: nds.n], self.day))
+        today = np.arange(lo, nds.n)
+        today = today[nds.peer[today]]
+        if len(today) == 0:
+            return
+        n_c = self.structure.n_communities
+        by_comm = np.bincount(nds.comm[today], minlength=n_c)
+        by_grid = np.bincount(nds.grid[today], minlength=len(self.structure.grid_comm))
+        for cad in self.cadres:
+            if not cad.active or cad.hours_left <= 0:
+                continue
+            wide = cad.reach >= 1 or cad.grid < 0
+            seen = by_comm[cad.community] if wide else by_grid[cad.grid]
+            if seen:
+                cad.spend(min(b.list_read_cap, b.list_read_hours * seen))
+
+    def _claim(self, tasks: np.ndarray, avail: list[Cadre]) -> None:
+        nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         a_idx = np.array([x.idx for x in avail])
         a_comm = self.cadre_comm[a_idx]
         order = np.argsort(a_comm, kind="stable")
         a_idx, a_comm = a_idx[order], a_comm[order]
+        a_grid = np.array([self.cadres[i].grid for i in a_idx])
+        a_wide = np.array([self.cadres[i].reach >= 1 or self.cadres[i].grid < 0 for i in a_idx])
         self.refresh_backlog()
         backlog = self.backlog[a_idx]
-        left = np.array([self.cadres[i].hours_left for i in a_idx])
         cap = np.array([self.cadres[i].daily_hours() for i in a_idx])
         exh = np.array([self.cadres[i].exhaustion for i in a_idx])
         mot = np.array([self.cadres[i].motivation for i in a_idx])
-        theta = b.claim_threshold * (1 + backlog / np.maximum(cap, 1e-9) + exh) / (0.5 + mot)
+        theta = b.claim_threshold * (1 + backlog / np.maximum(cap, 1e-9) + exh) / (1 + mot)
         n_c = self.structure.n_communities
         start = np.searchsorted(a_comm, np.arange(n_c))
         count = np.bincount(a_comm, minlength=n_c)
@@ -765,41 +973,52 @@ class CollaborationModel(mesa.Model):
         offs = np.arange(len(task_rep)) - np.repeat(np.cumsum(per) - per, per)
         cad_pos = start[t_comm][task_rep] + offs
         tid = tasks[task_rep]
+        seen = a_wide[cad_pos] | (a_grid[cad_pos] == nds.grid[tid])
+        task_rep, cad_pos, tid = task_rep[seen], cad_pos[seen], tid[seen]
+        left = np.array([self.cadres[i].hours_left for i in a_idx])
         ntype = nds.ntype[tid]
-        ease = np.clip(b.need_hours / np.maximum(nds.hours[tid], 1e-9), 0, 1)
-        s = self.skill_matrix[a_idx[cad_pos], ntype] * (
-            r.goals * nd.URGENCY[ntype] + (1 - r.goals) * ease
+        estimate = nds.hours[tid] * np.exp(rng.normal(0.0, b.estimate_error, len(tid)))
+        ease = np.clip(b.need_hours / np.maximum(estimate, 1e-9), 0, 1)
+        unattractive = np.where(
+            (ntype == nd.DISPUTE) | (nds.level[tid] > 0),
+            1.0,
+            np.where(ntype == nd.EMERGENCY, self.risk, 0.0),
+        )
+        s = (
+            self.skill_matrix[a_idx[cad_pos], ntype]
+            * (r.goals * nd.URGENCY[ntype] + (1 - r.goals) * ease)
+            * (1 - b.task_aversion * unattractive)
         )
         th = theta[cad_pos]
-        respond = rng.random(len(s)) < s * s / (s * s + th * th)
-        score = np.where(respond, s * (0.5 + 0.5 * rng.random(len(s))), -1.0)
+        respond = rng.random(len(s)) < s * s / np.maximum(s * s + th * th, 1e-12)
+        # First come: each responder answers after an exponential delay with mean θ / s in
+        # arbitrary units (the more a task stimulates a cadre, the sooner it claims); the
+        # delay only orders the responders, it takes no hours: the first answer wins.
+        delay = rng.exponential(1.0, len(s)) * th / np.maximum(s, 1e-12)
+        score = np.where(respond, 1.0 / (1.0 + delay), -1.0)
         best = np.full(len(tasks), -1.0)
         np.maximum.at(best, task_rep, score)
-        win = respond & (score == best[task_rep]) & (best[task_rep] > 0)
-        # one winner per task (ties broken by first position)
+        win = respond & (score == best[task_rep]) & (best[task_rep] >= 0)
         w_task, first = np.unique(task_rep[win], return_index=True)
         w_cad = cad_pos[win][first]
-        # Claim in urgency order while the claimed hours fit the cadre's day.
-        w_hours = nds.hours[tasks[w_task]]
-        prio = np.lexsort((nds.deadline[tasks[w_task]], w_cad))
-        w_task, w_cad, w_hours = w_task[prio], w_cad[prio], w_hours[prio]
-        cum = np.cumsum(w_hours)
+        w_est = estimate[win][first]
+        # A cadre takes its tasks in random order while their estimated hours fit.
+        prio = np.lexsort((rng.random(len(w_cad)), w_cad))
+        w_task, w_cad, w_est = w_task[prio], w_cad[prio], w_est[prio]
+        cum = np.cumsum(w_est)
         grp_start = np.searchsorted(w_cad, w_cad)
-        before = cum - w_hours - np.where(grp_start > 0, cum[grp_start - 1], 0.0)
-        fits = before < np.maximum(left[w_cad] - backlog[w_cad], 0.0)
+        before = cum - w_est - np.where(grp_start > 0, cum[grp_start - 1], 0.0)
+        fits = before + w_est <= np.maximum(left[w_cad] - backlog[w_cad], 0.0)
         for t, cp in zip(w_task[fits].tolist(), w_cad[fits].tolist(), strict=True):
-            self._to_cadre(int(tasks[t]), self.cadres[int(a_idx[cp])])
-        stale = tasks[
-            (nds.where[tasks] == nd.AT_LIST) & (self.day - nds.ready[tasks] >= CLAIM_WAIT)
-        ]
-        self.send_to_command(stale)
+            self._to_cadre(int(tasks[t]), self.cadres[int(a_idx[cp])], chosen=True)
 
     def escalate(self, nid: int, cad: Cadre) -> None:
         """Pass a need beyond the cadre's reach up the hierarchy (seed 004, P14).
 
         Community-level needs go to a committee member; higher ones to the street office,
         or straight to the city platform when escalation is central or when a grid
-        instructor carries it up across levels.
+        instructor carries it up across levels. The need sets off when the cadre passes it
+        on.
 
         Args:
             nid: the need.
@@ -809,63 +1028,93 @@ class CollaborationModel(mesa.Model):
         arr = np.array([nid])
         c = int(nds.comm[nid])
         if nds.level[nid] == 1 and self.committee[c]:
-            self.move(arr, nd.AT_COMMAND, hops=1)
+            self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
         elif r.escalation == "central" or getattr(cad, "instructor", False):
-            self.move(arr, nd.AT_CITY, hops=1)
+            self.move(arr, nd.AT_CITY, hops=1, start=cad.clock)
         else:
-            self.move(arr, nd.AT_STREET, hops=1)
+            self.move(arr, nd.AT_STREET, hops=1, start=cad.clock)
 
     # ----- settling -----------------------------------------------------------------
     def settle(self, nid: int, cad: Cadre, *, late: bool) -> None:
-        """A cadre resolved a need.
+        """A cadre resolved a need, at the cadre's clock.
 
         Args:
             nid: the need.
             cad: the cadre.
             late: resolved after its deadline.
         """
-        from agents.cadre import LATE, SUCCESS
-
-        self.needs.resolve(nid, self.day)
+        self.needs.resolve(nid, cad.clock)
         self.resolved_today += 1
         self.system_resolved_today += 1
+        self.served_today += 1
         self.households.contact(int(self.needs.hh[nid]), cad.idx, LATE if late else SUCCESS)
 
-    def settle_above(self, ids: np.ndarray) -> None:
+    def settle_above(self, ids: np.ndarray, t: np.ndarray | float) -> None:
         """The street office, city platform or property firm settled needs.
 
         Args:
             ids: the needs.
+            t: the hour (or hours) each was settled.
         """
         if len(ids) == 0:
             return
-        self.needs.resolve(ids, self.day)
+        self.needs.resolve(ids, t)
         self.resolved_today += len(ids)
         self.system_resolved_today += len(ids)
         self.households.settled_above(self.needs.hh[ids])
+
+    # ----- stage 8b: inspection and evaluation ---------------------------------------
+    def inspect_and_evaluate(self) -> None:
+        """What control does at the end of the day (seed 000, 001, 002).
+
+        Checklist inspection (probability ``inspection_rate`` · (1 − control) per cadre and
+        day) checks full-time cadres' work and in-service members' attendance: it detects
+        perfunctory work or an absence with probability d = d_c (1 − goals) + d_o · goals
+        (checklists are easy to verify, outcomes are not) and sanctions it. Every cadre
+        who worked is evaluated, by outcomes with probability = control (recognised when
+        a resident it served that day is heard: each is vocal with probability
+        ``voice_share``), else by the checklist (recognised when it did counted work and
+        was not sanctioned). In-service members are also recognised through their own
+        evaluation (sunk_cadre.RECOGNITION).
+        """
+        r, b, rng = self.regime, self.behaviour, self.rng
+        p_inspect = b.inspection_rate * (1 - r.control)
+        detect = b.detect_checklist * (1 - r.goals) + b.detect_outcome * r.goals
+        recog_in_service = RECOGNITION[r.evaluation]
+        n = len(self.cadres)
+        u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
+        for cad in self.cadres:
+            i = cad.idx
+            if cad.withdrawn:
+                continue
+            if u_inspect[i] < p_inspect:
+                cad.inspected = True
+                caught = (not cad.active) if not cad.full_time else cad.perfunctory_hours > 0
+                if caught and u_detect[i] < detect:
+                    cad.sanction()
+            if not cad.active:
+                continue
+            if u_eval[i] < r.control:
+                heard = 1 - (1 - b.voice_share) ** cad.resolved_today
+                cad.recognised = u_heard[i] < heard
+            else:
+                cad.recognised = (cad.attempts_today > 0) and not cad.sanctioned
+            if not cad.full_time and u_in[i] < recog_in_service:
+                cad.recognised = True
 
     # ----- stage 7: cadre–cadre trust ------------------------------------------------
     def update_cadre_trust(self) -> None:
         """Working trust between sunk and community cadres (seed 000, 001; P3, P6).
 
-        dt = 0.01 · (consensus + decision)/2 · (1 − t)            negotiation, consultation
-             − 0.005 · (1 − decision) · t                         marginalisation
-             + 0.02 · joint · (1 − t)                             joint success that day
-        where joint = 1 when both cadres resolved a need that day; a task force's
-        meetings with the front line add 0.002 · (1 − t).
+        Besides the events of the day (meetings and consultations raise it, orders given
+        without asking and offloading lower it), the ties of two cadres who both resolved
+        a need that day gain ``joint_trust_gain`` · (1 − t).
         """
-        r = self.regime
         t = self.cc_trust
         solved = np.array([c.resolved_today > 0 for c in self.cadres])
         joint = solved[self.cc_sunk] & solved[self.cc_comm]
-        t += (
-            0.01 * 0.5 * (r.consensus + r.decision) * (1 - t)
-            - 0.005 * (1 - r.decision) * t
-            + 0.02 * joint * (1 - t)
-        )
+        t += self.behaviour.joint_trust_gain * joint * (1 - t)
         np.clip(t, 0, 1, out=t)
-        if self.task_force is not None:
-            t += 0.002 * (1 - t)  # the task force's regular meetings with the front line
         self._refresh_cadre_trust()
 
     def _refresh_cadre_trust(self) -> None:
@@ -874,7 +1123,9 @@ class CollaborationModel(mesa.Model):
         w = np.concatenate([self.cc_trust, self.cc_trust])
         cnt = np.bincount(ends, minlength=n)
         tot = np.bincount(ends, weights=w, minlength=n)
-        self._cadre_trust_mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), 0.4)
+        self._cadre_trust_mean = np.where(
+            cnt > 0, tot / np.maximum(cnt, 1), self.behaviour.initial_working_trust
+        )
 
     def cadre_trust_of(self, idx: int) -> float:
         """Mean working trust on a cadre's ties to cadres of the other kind.
@@ -889,27 +1140,36 @@ class CollaborationModel(mesa.Model):
         """Feedback correction (seed 001, P7): problems reported from the front line
         remove unreasonable mandates and misallocations after a delay.
 
-        relief ← relief + φ · min(1, 4 waste(t − delay)) · (1 − relief) / delay,
-        φ = max(control dial, 1 if a task force works); waste = the share of hours spent
-        on formalism (a quarter of the hours wasted is a full-strength signal).
-        Without feedback (φ = 0) nothing is corrected and waste persists.
+        On a day with an outcome evaluation (probability = control) or a working task
+        force, the wasted share of hours ω of ``correction_delay`` days ago reaches the
+        evaluators through residents' voice: ω̂ = ω · heard / expected, heard ~
+        Binomial(served, voice_share) among the residents served that day. Then
+        relief ← relief + min(1, k ω̂) (1 − relief) / delay. Without a channel (pure
+        inspection, no task force) nothing is corrected and waste persists.
         """
         hours = sum(c.hours_worked for c in self.cadres)
         formal = sum(c.formalism_hours for c in self.cadres)
         self._waste_history.append(formal / hours if hours > 0 else 0.0)
-        delay = int(self.behaviour.correction_delay)
+        b = self.behaviour
+        delay = int(b.correction_delay)
         if len(self._waste_history) <= delay:
             return
         waste = self._waste_history.popleft()
-        phi = max(self.regime.control, 1.0 if self.task_force is not None else 0.0)
-        self.relief += phi * min(1.0, 4 * waste) * (1 - self.relief) / delay
+        evaluated = self.rng.random() < self.regime.control
+        channel = self.task_force is not None or evaluated
+        served = self.served_today
+        if not channel or served == 0 or b.voice_share <= 0:
+            return
+        heard = self.rng.binomial(served, b.voice_share) / (served * b.voice_share)
+        signal = min(1.0, b.waste_signal * waste * heard)
+        self.relief += signal * (1 - self.relief) / delay
 
     # ===== helpers ====================================================================
     def waiting_at_firms(self) -> np.ndarray:
         """Open facility needs waiting for property firms today, found once a day for all
         firms (each takes its community's)."""
         if self._firm_queue_day != self.day:
-            self._firm_queue = self.needs.waiting(nd.AT_FIRM, self.day)
+            self._firm_queue = self.needs.waiting(nd.AT_FIRM, self.day_end)
             self._firm_queue_day = self.day
         q = self._firm_queue
         return q[self.needs.status[q] == nd.OPEN]
@@ -938,7 +1198,9 @@ class CollaborationModel(mesa.Model):
         traits = self._cadre_traits(q, pop.sunk_experience * (0.5 + q))
         cad.skills, cad.experience = traits["skills"], traits["experience"]
         cad.motivation = cad.baseline_motivation = traits["motivation"]
-        cad.exhaustion, cad.recognition, cad.success_rate = 0.0, 0.0, 0.5
+        cad.exhaustion, cad.recognition, cad.compliance = 0.0, 0.0, 0.0
+        cad.felt_pressure, cad.job_control, cad.alignment = 0.0, 0.5, 0.5
+        cad.knowledge = self.behaviour.stranger_knowledge
         cad.withdrawn = False
         cad.start_day = self.day
         self.skill_matrix[cad.idx] = cad.skills
@@ -947,7 +1209,7 @@ class CollaborationModel(mesa.Model):
         self.ties.trust[: self.ties.n][mine] = self.households.opinion_sunk[
             self.ties.hh[: self.ties.n][mine]
         ]
-        self.cc_trust[self.cc_sunk == cad.idx] = 0.4
+        self.cc_trust[self.cc_sunk == cad.idx] = self.behaviour.initial_working_trust
 
     # ===== results ====================================================================
     def timeseries(self) -> pd.DataFrame:

@@ -31,12 +31,26 @@ TYPE_MIX = np.array(
 )
 # Lowest level able to solve a need (grid, community, street, city); seed 004: most at grid.
 LEVEL_MIX = np.array([0.70, 0.18, 0.09, 0.03])
-# Days to the deadline by type in ordinary times (halved in an emergency for all types).
+# Days to the deadline by type in ordinary times (an emergency multiplies them all by
+# situation.emergency_deadline_factor).
 DEADLINE_DAYS = np.array([7.0, 10.0, 2.0, 5.0, 10.0])
 # How urgent each type feels to the cadre who sees it.
 URGENCY = np.array([0.5, 0.6, 1.0, 0.5, 0.4])
-# Days a household waits past the deadline before it gives up on a reported need.
-PATIENCE = 30
+# How much easier (> 1) or harder (< 1) each type is to solve among neighbours (seed 003).
+SELF_HELP_TYPE = np.array([1.0, 1.2, 0.5, 0.4, 0.6])
+# Need rate factors by community type (rows: old estate, new build, urban village), seed
+# 003: old estates have more facility needs, urban villages more disputes.
+COMMUNITY_TYPE_RATE = np.array(
+    [
+        [1.0, 1.0, 1.0, 1.0, 1.6],
+        [1.0, 1.0, 1.0, 1.0, 1.0],
+        [1.0, 1.5, 1.0, 1.0, 1.0],
+    ]
+)
+# Share of front-loading's prevention that reaches each type (seed 003): disputes and
+# facility needs are what prevention targets.
+PREVENTABLE = np.array([0.5, 1.0, 0.5, 0.5, 1.0])
+HOURS_PER_DAY = 24.0
 
 
 class NeedPool:
@@ -50,19 +64,25 @@ class NeedPool:
         "level": np.int8,
         "created": np.int32,
         "deadline": np.int32,
+        "t_created": np.float64,
+        "t_deadline": np.float64,
         "hours": np.float64,
         "hours_total": np.float64,
         "status": np.int8,
         "where": np.int8,
         "holder": np.int32,
-        "ready": np.int32,
+        "t_ready": np.float64,
         "fidelity": np.float64,
         "resolved": np.int32,
+        "t_resolved": np.float64,
         "reported": np.bool_,
         "left_grid": np.bool_,
         "self_helped": np.bool_,
         "channel": np.int32,
         "triaged": np.bool_,
+        "unverified": np.bool_,
+        "peer": np.bool_,
+        "chosen": np.bool_,
     }
 
     def __init__(self) -> None:
@@ -90,10 +110,14 @@ class NeedPool:
         ntype: np.ndarray,
         level: np.ndarray,
         day: int,
-        deadline: np.ndarray,
+        t_created: np.ndarray,
+        t_deadline: np.ndarray,
         hours: np.ndarray,
     ) -> np.ndarray:
         """Append new needs (status HIDDEN until reported) and return their ids.
+
+        Times are hours since the start of the run (day ``d`` spans ``[24 d, 24 d + 24)``);
+        ``created`` and ``deadline`` keep the day numbers the summaries group by.
 
         Args:
             hh: household of each need.
@@ -102,7 +126,8 @@ class NeedPool:
             ntype: need type index (NEED_TYPES).
             level: lowest level able to solve it (LEVELS).
             day: the day it arises.
-            deadline: the day by which it should be resolved.
+            t_created: the hour it arises.
+            t_deadline: the hour by which it should be resolved.
             hours: cadre hours it takes.
         """
         k = len(hh)
@@ -111,53 +136,61 @@ class NeedPool:
         sl = slice(self.n, self.n + k)
         self.hh[sl], self.comm[sl], self.grid[sl] = hh, comm, grid
         self.ntype[sl], self.level[sl] = ntype, level
-        self.created[sl], self.deadline[sl] = day, deadline
+        self.created[sl] = day
+        self.t_created[sl], self.t_deadline[sl] = t_created, t_deadline
+        self.deadline[sl] = np.floor(np.asarray(t_deadline) / HOURS_PER_DAY)
         self.hours[sl] = self.hours_total[sl] = hours
         self.status[sl], self.where[sl], self.holder[sl] = HIDDEN, -1, -1
-        self.ready[sl], self.fidelity[sl], self.resolved[sl] = day, 1.0, -1
+        self.t_ready[sl], self.fidelity[sl] = t_created, 1.0
+        self.resolved[sl], self.t_resolved[sl] = -1, np.nan
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
-        self.triaged[sl] = False
+        self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
         self.channel[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids
 
-    def resolve(self, ids: np.ndarray | int, day: int) -> None:
-        """Mark needs resolved on a day.
+    def resolve(self, ids: np.ndarray | int, t: float | np.ndarray) -> None:
+        """Mark needs resolved at an hour.
 
         Args:
             ids: need id or ids.
-            day: the day of resolution.
+            t: the hour (or hours) of resolution.
         """
         self.status[ids] = RESOLVED
-        self.resolved[ids] = day
+        self.t_resolved[ids] = t
+        self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
         self.holder[ids] = -1
 
-    def waiting(self, where: int, day: int) -> np.ndarray:
-        """Ids of open needs waiting at a place whose delay has passed, oldest first.
+    def waiting(self, where: int, before: float) -> np.ndarray:
+        """Ids of open needs waiting at a place that arrive there before an hour, oldest
+        first.
 
         Args:
             where: one of AT_LIST, AT_COMMAND, ...
-            day: today.
+            before: the hour (usually the end of today).
         """
         live = self.live
         sel = live[
-            (self.status[live] == OPEN) & (self.where[live] == where) & (self.ready[live] <= day)
+            (self.status[live] == OPEN)
+            & (self.where[live] == where)
+            & (self.t_ready[live] < before)
         ]
         return sel
 
-    def prune(self, day: int) -> np.ndarray:
+    def prune(self, day: int, patience: float) -> np.ndarray:
         """Drop reported needs past deadline + patience; forget settled and expired ones.
 
         Args:
             day: today.
+            patience: days a household waits past the deadline.
 
         Returns:
             Ids of needs dropped today (households that gave up).
         """
         live = self.live
         status = self.status[live]
-        overdue = self.deadline[live] + PATIENCE < day
+        overdue = self.deadline[live] + patience < day
         dropped = live[(status == OPEN) & overdue]
         self.status[dropped] = DROPPED
         self.holder[dropped] = -1

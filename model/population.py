@@ -80,3 +80,52 @@ class Population:
         lo=0.0,
         hi=5.0,
     )
+    committee_quality: float = param(
+        0.55,
+        "mean quality (skill level) of community committee members",
+        "001",
+        lo=0.0,
+        hi=1.0,
+    )
+    grid_worker_quality: float = param(
+        0.5, "mean quality (skill level) of grid workers", "001/004", lo=0.0, hi=1.0
+    )
+    community_quality_sd: float = param(
+        0.1, "spread of community cadres' quality", "001", lo=0.0, hi=0.5
+    )
+    community_cadre_resources: float = param(
+        0.3,
+        "share of its community's resources a community cadre can draw on (underpaid, "
+        "under-resourced)",
+        "001",
+        lo=0.0,
+        hi=1.0,
+    )
+    grid_familiarity: float = param(
+        0.5,
+        "initial familiarity between a grid worker and the households of its grid",
+        "004",
+        lo=0.0,
+        hi=1.0,
+    )
+    committee_familiarity: float = param(
+        0.2,
+        "initial familiarity between a household and the committee member it knows",
+        "001",
+        lo=0.0,
+        hi=1.0,
+    )
+    neighbour_familiarity: float = param(
+        0.4,
+        "initial familiarity between an in-service member and the neighbours it knows",
+        "002",
+        lo=0.0,
+        hi=1.0,
+    )
+    neighbours_known: int = param(
+        10,
+        "households around its home an in-service member serving where it lives knows",
+        "002",
+        lo=0,
+        hi=1000,
+    )

@@ -120,14 +120,3 @@ class Regime:
         lo=0.0,
         hi=1.0,
     )
-
-    @property
-    def autonomy(self) -> float:
-        """Job control a cadre has: the mean of the contract, decision and control dials."""
-        return (self.contract + self.decision + self.control) / 3.0
-
-    @property
-    def pressure(self) -> float:
-        """Bureaucratic pressure: the constructive end of control and goals, and mandates."""
-        mandate = min(1.0, self.mandated_visits_per_week / 3.0)
-        return min(1.0, 0.45 * (1 - self.control) + 0.35 * (1 - self.goals) + 0.2 * mandate)

@@ -107,25 +107,53 @@ class Situation:
     )
     volatility: float = param(
         0.05,
-        "daily rate at which a waiting need's information goes stale in ordinary times "
-        "(tripled in an emergency)",
+        "daily rate at which a waiting need's information goes stale in ordinary times",
         "000",
         lo=0.0,
         hi=1.0,
     )
+    volatility_multiplier: float = param(
+        3.0,
+        "factor on the volatility of information during an emergency",
+        "000",
+        lo=1.0,
+        hi=20.0,
+    )
+    emergency_deadline_factor: float = param(
+        0.5,
+        "factor on every need's time to its deadline during an emergency",
+        "000",
+        lo=0.05,
+        hi=1.0,
+    )
+    emergency_escalation: float = param(
+        0.1,
+        "chance an emergency need requires one level higher than it would in ordinary times",
+        "000/004",
+        lo=0.0,
+        hi=1.0,
+    )
     street_capacity: float = param(
-        2.0,
-        "escalated needs a street office settles per day, per community it covers",
+        6.0,
+        "escalated needs a street office handles per day (its own staff: the load per "
+        "office grows with the communities it covers)",
         "004",
         lo=0.0,
-        hi=100.0,
+        hi=10000.0,
     )
     city_capacity: float = param(
-        0.5,
-        "needs the city platform settles per day, per community in the district",
+        3.0,
+        "needs the city governance platform handles per day, for the whole district",
         "004",
         lo=0.0,
-        hi=100.0,
+        hi=10000.0,
+    )
+    firm_capacity: float = param(
+        0.004,
+        "facility needs a property firm settles per day, per household it manages",
+        "003",
+        lo=0.0,
+        hi=1.0,
     )
     timeline: tuple[Phase, ...] = field(default_factory=default_timeline)
 

@@ -83,8 +83,12 @@ def _add_need(
     deadline: int | None = None,
     status: int = nd.OPEN,
 ) -> int:
-    """Append one need of household ``hh`` created today; return its id."""
+    """Append one need of household ``hh`` created at the start of today (hour 24·day)
+    with its deadline at the start of day ``deadline`` (a week on by default); return its
+    id."""
     st = m.structure
+    day0 = m.day * nd.HOURS_PER_DAY
+    due = m.day + 7 if deadline is None else deadline
     ids = m.needs.add(
         np.array([hh]),
         st.hh_comm[[hh]],
@@ -92,7 +96,8 @@ def _add_need(
         np.array([ntype], np.int8),
         np.array([level], np.int8),
         m.day,
-        np.array([m.day + 7 if deadline is None else deadline]),
+        np.array([day0]),
+        np.array([due * nd.HOURS_PER_DAY]),
         np.array([hours]),
     )
     nid = int(ids[0])

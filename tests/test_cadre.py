@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agents import CommunityCadre
-from agents.cadre import DIAGNOSIS_HOURS, FAIL, SUCCESS
+from agents.cadre import FAIL, SUCCESS
 from model import needs as nd
 
 
@@ -20,6 +20,7 @@ def fresh_day(cad, hours: float = 8.0) -> None:
     cad._reset_day()
     cad.active = True
     cad.hours_left = hours
+    cad.clock = cad.model.day * nd.HOURS_PER_DAY + cad.shift_start()
 
 
 def set_regime(m, **changes) -> None:
@@ -32,7 +33,7 @@ def exhaustion_change(cad, *, worked: float, backlog_needs: list[int] | None = N
     cad.hours_worked = worked
     cad.queue = []
     for nid in backlog_needs or []:
-        cad.model._to_cadre(nid, cad)
+        cad.model._to_cadre(nid, cad, chosen=False)
     cad.model.refresh_backlog()  # the model recounts backlogs before end_day
     before = cad.exhaustion
     cad.end_day()
@@ -67,20 +68,17 @@ def test_a_long_queue_counts_as_load(small_model, add_need):
     assert loaded > idle and loaded > 0
 
 
-def test_overload_strains_more_under_low_control_and_high_risk(small_model):
+def test_overload_strains_more_under_low_felt_control_and_high_risk(small_model):
     m = small_model()
     cad = grid_worker(m)
     cap = cad.daily_hours()
 
-    def strain(**regime) -> float:
-        set_regime(m, **regime)
+    def strain(job_control: float = 0.5) -> float:
         cad.exhaustion = 0.3
+        cad.job_control = job_control
         return exhaustion_change(cad, worked=2 * cap)
 
-    dials = ("information", "consensus", "goals", "contract", "decision", "control")
-    low_control = strain(**dict.fromkeys(dials, 0.0))
-    high_control = strain(**dict.fromkeys(dials, 1.0))
-    assert low_control > high_control > 0
+    assert strain(0.0) > strain(1.0) > 0
     m.risk = 0.0
     calm = strain()
     m.risk = 1.0
@@ -213,7 +211,7 @@ def test_queue_order_follows_the_goals_dial(small_model, add_need):
     mid = add_need(m, h, hours=2.0, deadline=5)
     cad.queue = []
     for nid in (mid, easy_late, hard_urgent):
-        m._to_cadre(nid, cad)
+        m._to_cadre(nid, cad, chosen=False)
     set_regime(m, goals=1.0)
     cad.order_queue()
     assert cad.queue == [hard_urgent, mid, easy_late]
@@ -259,7 +257,7 @@ def test_a_need_above_the_cadres_reach_is_escalated_after_diagnosis(small_model,
     fresh_day(cad)
     cad.work()
     assert cad.queue == []
-    assert cad.hours_worked == pytest.approx(2 * DIAGNOSIS_HOURS)
+    assert cad.hours_worked == pytest.approx(2 * m.behaviour.diagnosis_hours)
     assert m.needs.where[street] == nd.AT_STREET and m.needs.left_grid[street]
     assert m.needs.where[community] == nd.AT_COMMAND and m.needs.left_grid[community]
     assert m.needs.status[street] == nd.OPEN
@@ -291,32 +289,120 @@ def test_a_committee_member_solves_community_needs_but_escalates_street_ones(
     assert m.needs.where[above] == nd.AT_STREET
 
 
-# ----- motivation (seed 000) ----------------------------------------------------------
-def test_motivation_is_crowded_out_by_pressure_and_raised_by_autonomy(small_model):
-    def drift(regime: str) -> float:
-        m = small_model(regime=regime)
+# ----- motivation, recognition, sanctions (seed 000, 001) -----------------------------
+def test_motivation_is_crowded_out_by_felt_pressure_and_raised_by_felt_control(small_model):
+    def drift(*, job_control: float, pressure: float, formal: float) -> float:
+        m = small_model()
         cad = grid_worker(m)
         cad.motivation = cad.baseline_motivation = 0.6
         cad.exhaustion = 0.0
         for _ in range(50):
-            cad.active = False  # rest days: no load, only motivation dynamics
+            cad._reset_day()
+            cad.active = True
+            cad.hours_worked, cad.formalism_hours = 4.0, 4.0 * formal
+            cad.job_control, cad.felt_pressure = job_control, pressure
+            cad.inspected = pressure > 0.5  # keeps the felt pressure where it is
             cad.end_day()
         return cad.motivation - 0.6
 
-    assert drift("constructive") < 0 < drift("autonomous")
+    assert drift(job_control=0.0, pressure=1.0, formal=1.0) < 0
+    assert drift(job_control=1.0, pressure=0.0, formal=0.0) > 0
 
 
-def test_recognition_follows_outcome_evaluation_and_consultation(small_model):
+def test_recognition_grows_on_recognised_days_and_fades_otherwise(small_model):
     m = small_model()
     cad = grid_worker(m)
-    set_regime(m, control=0.0, decision=0.0)
-    assert cad.recognition_weight() == 0.0
-    set_regime(m, control=1.0, decision=1.0)
-    assert cad.recognition_weight() == pytest.approx(1.0)
-    cad.success_rate = 0.8
+    b = m.behaviour
     cad.active = False
+    cad.recognised = True
     cad.end_day()
-    assert cad.recognition == pytest.approx(0.8)
+    assert cad.recognition == pytest.approx(b.recognition_gain)
+    before = cad.recognition
+    cad._reset_day()
+    cad.end_day()
+    assert cad.recognition == pytest.approx(before * (1 - b.recognition_decay))
+
+
+def test_a_sanction_buys_compliance_and_effort_at_a_cost(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cad.motivation, cad.exhaustion, cad.compliance = 0.3, 0.1, 0.0
+    effort = cad.compute_effort()
+    cad.sanction()
+    assert cad.compliance > 0 and cad.compute_effort() > effort
+    assert cad.exhaustion > 0.1 and cad.motivation < 0.3
+
+
+def test_felt_job_control_follows_the_share_of_work_chosen(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cad.job_control = 0.5
+    cad._reset_day()
+    cad.received(chosen=True)
+    cad.received(chosen=True)
+    cad.end_day()
+    assert cad.job_control > 0.5
+    cad._reset_day()
+    cad.received(chosen=False)
+    high = cad.job_control
+    cad.end_day()
+    assert cad.job_control < high
+
+
+def test_meetings_align_goals_and_imposed_days_erode_alignment(small_model):
+    m = small_model()
+    cad = grid_worker(m)
+    cad.alignment = 0.5
+    cad._reset_day()
+    cad.active, cad.met = True, True
+    cad.end_day()
+    assert cad.alignment > 0.5
+    aligned = cad.alignment
+    cad._reset_day()
+    cad.active = True
+    cad.end_day()
+    assert cad.alignment < aligned
+    cad.alignment = 0.0
+    low = cad.compute_effort()
+    cad.alignment = 1.0
+    assert cad.compute_effort() > low
+
+
+# ----- hours of the day -------------------------------------------------------------
+def test_a_need_arriving_later_in_the_shift_is_worked_when_it_arrives(
+    small_model, add_need, scripted_rng
+):
+    m = small_model()
+    cad = grid_worker(m)
+    h = m.random_household(cad.community, cad.grid)
+    nid = add_need(m, h, hours=1.0)
+    fresh_day(cad)
+    arrival = cad.clock + 3.0
+    m.needs.t_ready[nid] = arrival
+    cad.queue = [nid]
+    m.rng = scripted_rng(m.rng, random=0.0)
+    cad.work()
+    assert m.needs.status[nid] == nd.RESOLVED
+    assert m.needs.t_resolved[nid] == pytest.approx(arrival + 1.0)
+    assert cad.hours_worked == pytest.approx(1.0)  # waiting is not work
+    late = add_need(m, h, hours=1.0)
+    fresh_day(cad)
+    m.needs.t_ready[late] = cad.clock + 9.0  # after the shift ends: tomorrow
+    cad.queue = [late]
+    cad.work()
+    assert m.needs.status[late] == nd.OPEN and cad.hours_worked == 0
+
+
+def test_an_unverified_peer_report_costs_checking_hours_first(small_model, add_need):
+    m = small_model()
+    cad = grid_worker(m)
+    nid = add_need(m, m.random_household(cad.community, cad.grid), hours=1.0)
+    m.needs.unverified[nid] = True
+    cad.queue = [nid]
+    fresh_day(cad)
+    cad.work()
+    assert cad.hours_worked == pytest.approx(m.behaviour.verify_hours + 1.0)
+    assert not m.needs.unverified[nid]
 
 
 def test_support_buffers_strain(small_model):

@@ -205,10 +205,13 @@ def test_burnout_share_counts_cadres_above_the_threshold(small_model):
         c.exhaustion = 0.9 if i % 4 == 0 else 0.1
     m.step()
     row = m.timeseries().iloc[-1]
-    exh = np.array([c.exhaustion for c in m.cadres])
+    # on duty: full-time cadres, and the in-service members who served that day
+    duty = np.array([c.full_time or c.active for c in m.cadres])
+    assert 0 < duty.sum() < len(m.cadres)
+    exh = np.array([c.exhaustion for c in m.cadres])[duty]
     assert row["burnout_share"] == pytest.approx((exh > thr).mean())
     assert row["burnout_mean"] == pytest.approx(exh.mean())
-    sunk = m.cadre_is_sunk
+    sunk = m.cadre_is_sunk[duty]
     assert row["burnout_sunk"] == pytest.approx(exh[sunk].mean())
     assert row["burnout_community"] == pytest.approx(exh[~sunk].mean())
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from agents import CommunityCadre, SunkCadre
+from agents.cadre import CONSULTED
 from model import CollaborationModel, SacaInputError
 from model import needs as nd
 from model.metrics import METRICS
-from model.model import CLAIM_WAIT, POOL_BACKLOG
 
 EMERGENCY_TL = [
     {"phase": "normal", "start": 0, "end": 3},
@@ -130,35 +130,49 @@ def test_facility_needs_go_to_the_property_firm(small_model, add_need):
     assert m.needs.where[nid] == nd.AT_FIRM
 
 
-def test_the_hierarchy_delays_and_loses_detail_unless_information_is_shared(small_model, add_need):
-    """P4: top-down routing waits level_delay per hop and loses detail_loss per hop."""
+def test_the_command_channel_delays_by_hop_and_loses_detail_the_peer_list_does_not(
+    small_model, add_need
+):
+    """P4: through the command a report waits hop_hours per level and loses detail_loss
+    per hop; on the shared list it is seen after list_lag_hours with its detail intact."""
     m, nid = route(small_model, add_need, {"regime.contract": 0.0, "regime.information": 0.0})
     b = m.behaviour
+    t0 = m.needs.t_created[nid]
     hops = np.log(m.needs.fidelity[nid]) / np.log(1 - b.detail_loss)
     assert hops == pytest.approx(round(hops)) and round(hops) >= 2
-    assert m.needs.ready[nid] == m.day + round(hops) * b.level_delay
+    assert m.needs.t_ready[nid] == pytest.approx(t0 + round(hops) * b.hop_hours)
+    assert not m.needs.peer[nid] and not m.needs.unverified[nid]  # verified
     m, nid = route(small_model, add_need, {"regime.contract": 0.0, "regime.information": 1.0})
-    assert m.needs.fidelity[nid] == 1.0 and m.needs.ready[nid] == m.day
+    assert m.needs.fidelity[nid] == 1.0 and m.needs.peer[nid]
+    assert m.needs.t_ready[nid] == pytest.approx(t0 + b.list_lag_hours)
 
 
-def test_delay_is_level_delay_per_hop_scaled_by_missing_information(small_model):
-    m = small_model(overrides={"regime.information": 0.0, "behaviour.level_delay": 2.0})
-    assert set(m.delay(3, 20).tolist()) == {6}
-    set_regime(m, information=1.0)
-    assert set(m.delay(3, 20).tolist()) == {0}
-    set_regime(m, information=0.75)
-    draws = m.delay(1, 400).tolist()
-    assert set(draws) == {0, 1} and np.mean(draws) == pytest.approx(0.5, abs=0.08)
+def test_a_share_of_peer_reports_is_unverified(small_model, add_need):
+    m = small_model(overrides={"regime.information": 1.0, "behaviour.unverified_share": 0.3})
+    ids = np.array([add_need(m, int(h), status=nd.HIDDEN) for h in range(300)])
+    m.move(ids, nd.AT_LIST, hops=0, peer=True)
+    assert np.mean(m.needs.unverified[ids]) == pytest.approx(0.3, abs=0.08)
+    m.move(ids, nd.AT_COMMAND, hops=2)
+    assert np.all(m.needs.t_ready[ids] > m.needs.t_created[ids])
+
+
+def test_a_delay_of_hours_does_not_round_to_a_day(small_model, add_need):
+    """No time-step artefact: a report two hops up at 2 h a hop is workable the same day."""
+    m = small_model(overrides={"regime.contract": 0.0, "regime.information": 0.0})
+    nid = add_need(m, 0, status=nd.HIDDEN)
+    m.needs.t_created[nid] = m.needs.t_ready[nid] = m.day_open + 1.0
+    m.report(np.array([nid]), np.array([-1]))
+    assert m.needs.t_ready[nid] < m.day_end
+    assert nid in m.needs.waiting(nd.AT_COMMAND, m.day_end)
 
 
 def test_waiting_needs_go_stale_faster_without_peer_information(small_model, add_need):
     m = small_model()
     nid = add_need(m, 0)
-    m.day += 10
-    set_regime(m, information=0.0)
-    stale = m.fidelity(nid)
-    set_regime(m, information=1.0)
-    assert stale < m.fidelity(nid) < 1.0
+    later = m.needs.t_created[nid] + 10 * nd.HOURS_PER_DAY
+    stale = m.fidelity(nid, later)
+    m.needs.peer[nid] = True
+    assert stale < m.fidelity(nid, later) < 1.0
 
 
 # ----- stage 5: allocation ------------------------------------------------------------
@@ -167,9 +181,9 @@ def skill_of_handlers(small_model, contract: float, seed: int) -> float:
     log: list[float] = []
     to_cadre = m._to_cadre
 
-    def spy(nid, cad):
+    def spy(nid, cad, *, chosen):
         log.append(float(cad.skills[m.needs.ntype[nid]]))
-        to_cadre(nid, cad)
+        to_cadre(nid, cad, chosen=chosen)
 
     m._to_cadre = spy
     for _ in range(40):
@@ -185,7 +199,9 @@ def test_claiming_matches_skills_better_than_posts(small_model):
 
 
 def test_posts_assign_by_building_or_by_skill_under_consultation(small_model, add_need):
-    m = small_model(overrides={"regime.contract": 0.0, "regime.decision": 0.0})
+    m = small_model(
+        overrides={"regime.contract": 0.0, "regime.decision": 0.0, "regime.consensus": 0.0}
+    )
     open_day(m)
     g = 0
     pool = [p for p in m.posts[g] if p.active]
@@ -195,14 +211,20 @@ def test_posts_assign_by_building_or_by_skill_under_consultation(small_model, ad
     m.assign_by_post(np.array(ids))
     for nid, h in zip(ids, homes, strict=True):
         assert m.needs.holder[nid] == pool[int(h) % len(pool)].idx  # whatever the skill
-    m = small_model(overrides={"regime.contract": 0.0, "regime.decision": 1.0})
+    m = small_model(
+        overrides={"regime.contract": 0.0, "regime.decision": 1.0, "regime.consensus": 0.0}
+    )
     open_day(m)
     pool = [p for p in m.posts[g] if p.active]
     best = max(pool, key=lambda x: x.skills[nd.DISPUTE])
     ids = [add_need(m, int(h), ntype=nd.DISPUTE, hours=0.1) for h in homes]
+    t0 = m.needs.t_ready[ids].copy()
     m.assign_by_post(np.array(ids))
     assert all(m.needs.holder[nid] == best.idx for nid in ids)
     assert all(nid in best.queue for nid in ids)
+    # consultation takes time, and the household is asked
+    assert np.allclose(m.needs.t_ready[ids], t0 + m.behaviour.consult_delay_hours)
+    assert all(c[2] == CONSULTED for c in m.households._contacts[-len(ids) :])
 
 
 def test_community_level_needs_go_to_the_committee(small_model, add_need):
@@ -217,13 +239,18 @@ def test_community_level_needs_go_to_the_committee(small_model, add_need):
 def test_an_overloaded_post_is_pooled_to_the_least_loaded_cadre_of_the_street(
     small_model, add_need
 ):
-    """P15: command pools cadres across communities when a post is swamped."""
-    m = small_model(overrides={"regime.contract": 0.0, "regime.decision": 0.0})
+    """P15: command pools cadres across communities when a post reports it is swamped."""
+    m = small_model(
+        overrides={"regime.contract": 0.0, "regime.decision": 0.0, "regime.consensus": 0.0}
+    )
     open_day(m)
     h = 0
     g, c = int(m.structure.hh_grid[h]), int(m.structure.hh_comm[h])
+    pool_at = m.behaviour.pool_backlog
     for cad in m.posts[g]:
-        m._to_cadre(add_need(m, h, hours=POOL_BACKLOG * cad.daily_hours() + 1), cad)
+        m._to_cadre(add_need(m, h, hours=pool_at * cad.daily_hours() + 1), cad, chosen=False)
+    m.refresh_backlog()
+    m.reported_backlog = m.backlog.copy()  # yesterday's report reached the command
     nid = add_need(m, h)
     m.assign_by_post(np.array([nid]))
     holder = m.cadres[int(m.needs.holder[nid])]
@@ -239,6 +266,7 @@ def test_offloading_pushes_needs_onto_sunk_cadres_and_strains_trust(small_model,
         overrides={
             "regime.contract": 0.0,
             "regime.decision": 0.0,
+            "regime.consensus": 0.0,
             "regime.offloading_allowed": True,
             "behaviour.offload_propensity": 1.0,
         }
@@ -283,15 +311,22 @@ def test_unclaimed_tasks_fall_back_to_the_command(small_model, add_need):
     stale = add_need(m, 0)
     fresh = add_need(m, 1)
     m.needs.where[[stale, fresh]] = nd.AT_LIST
-    m.needs.ready[stale] = m.day - CLAIM_WAIT
-    m.needs.ready[fresh] = m.day
+    wait = m.behaviour.claim_wait_hours
+    m.needs.t_ready[stale] = m.day_start - wait
+    m.needs.t_ready[fresh] = m.day_start
     m.claim_tasks()
     assert m.needs.where[stale] == nd.AT_COMMAND
     assert m.needs.where[fresh] == nd.AT_LIST
 
 
 def test_claimed_hours_must_fit_the_cadres_day(small_model, add_need):
-    m = small_model(overrides={"regime.contract": 1.0, "behaviour.claim_threshold": 0.01})
+    overrides = {
+        "regime.contract": 1.0,
+        "behaviour.claim_threshold": 0.01,
+        "behaviour.estimate_error": 0.0,
+        "behaviour.list_read_hours": 0.0,
+    }
+    m = small_model(overrides=overrides)
     open_day(m)
     ids = np.array([add_need(m, int(h), hours=3.0) for h in range(40)])
     m.needs.where[ids] = nd.AT_LIST
@@ -301,26 +336,27 @@ def test_claimed_hours_must_fit_the_cadres_day(small_model, add_need):
         claimed = [n for n in cad.queue if n in set(ids.tolist())]
         total += len(claimed)
         if claimed:
-            # each claim started within the hours the cadre had left
-            assert 3.0 * (len(claimed) - 1) < cad.hours_left
+            # what a cadre claims fits the hours it has left (estimates exact here)
+            assert 3.0 * len(claimed) <= cad.hours_left + 1e-9
     assert 0 < total < len(ids)  # some claimed; the rest wait on the list
     assert np.sum(m.needs.where[ids] == nd.AT_LIST) == len(ids) - total
 
 
 # ----- stage 7: cadre-cadre trust (P3) ------------------------------------------------
-def cadre_trust_change(small_model, **regime) -> float:
-    m = small_model()
-    set_regime(m, **regime)
+def test_meetings_build_cadre_trust_and_orders_without_asking_erode_it(small_model, add_need):
+    m = small_model(overrides={"regime.consensus": 1.0})
+    open_day(m)
     m.cc_trust[:] = 0.5
-    for c in m.cadres:
-        c.resolved_today = 0
-    m.update_cadre_trust()
-    return float(m.cc_trust.mean() - 0.5)
-
-
-def test_consultation_builds_and_marginalisation_erodes_cadre_trust(small_model):
-    assert cadre_trust_change(small_model, consensus=1.0, decision=1.0) > 0
-    assert cadre_trust_change(small_model, consensus=0.0, decision=0.0) < 0
+    m.meeting[:] = True
+    m.hold_meetings()
+    assert (m.cc_trust >= 0.5).all() and (m.cc_trust > 0.5).any()
+    m = small_model(overrides={"regime.consensus": 0.0, "regime.decision": 0.0})
+    open_day(m)
+    m.cc_trust[:] = 0.5
+    s = int(m.cc_sunk[0])
+    m._cadre_trust_event(s, -m.behaviour.order_trust_loss)
+    assert (m.cc_trust[m.cc_sunk == s] < 0.5).all()
+    assert (m.cc_trust[m.cc_sunk != s] == 0.5).all()
 
 
 def test_joint_success_builds_cadre_trust(small_model):
@@ -333,7 +369,7 @@ def test_joint_success_builds_cadre_trust(small_model):
     m.cadres[s].resolved_today = m.cadres[c].resolved_today = 1
     m.update_cadre_trust()
     pair = (m.cc_sunk == s) & (m.cc_comm == c)
-    assert m.cc_trust[pair][0] > 0.5 > m.cc_trust[~pair].max()
+    assert m.cc_trust[pair][0] > 0.5 == m.cc_trust[~pair].max()
     assert m.cadre_trust_of(s) == pytest.approx(
         np.mean(m.cc_trust[(m.cc_sunk == s) | (m.cc_comm == s)])
     )
@@ -344,7 +380,7 @@ def test_working_ties_link_sunk_and_community_cadres_of_one_community(small_mode
     assert len(m.cc_sunk) > 0
     assert m.cadre_is_sunk[m.cc_sunk].all() and not m.cadre_is_sunk[m.cc_comm].any()
     assert np.array_equal(m.cadre_comm[m.cc_sunk], m.cadre_comm[m.cc_comm])
-    assert np.all(m.cc_trust == 0.4)  # the compatibility barrier
+    assert np.all(m.cc_trust == m.behaviour.initial_working_trust)  # compatibility barrier
 
 
 # ----- stage 9: correction (P7) -------------------------------------------------------
@@ -358,7 +394,8 @@ def test_feedback_relieves_mandates_only_with_a_channel(small_model):
             m.task_force = TaskForce(m)
         for c in m.cadres:
             c.hours_worked, c.formalism_hours = 8.0, 4.0
-        for _ in range(int(m.behaviour.correction_delay) + 10):
+        for _ in range(int(m.behaviour.correction_delay) + 30):
+            m.served_today = 200  # residents served: their voice carries the signal
             m.correct()
         return m.relief
 
@@ -367,18 +404,19 @@ def test_feedback_relieves_mandates_only_with_a_channel(small_model):
     assert relief_after(0.0, task_force=True) == pytest.approx(relief_after(1.0))
 
 
-def test_relief_cuts_paperwork_and_unreasonable_mandates(small_model):
+def test_relief_cuts_paperwork(small_model):
     m = small_model(regime="constructive")
-    pw, unreasonable = m.paperwork_hours(), m.unreasonable
+    pw = m.paperwork_hours()
     m.relief = 0.5
     assert m.paperwork_hours() == pytest.approx(pw / 2)
-    assert m.unreasonable == pytest.approx(unreasonable / 2)
 
 
 def test_no_event_filter_adds_data_entry(small_model):
-    on = small_model(overrides={"regime.event_filter": True}).paperwork_hours()
-    off = small_model(overrides={"regime.event_filter": False}).paperwork_hours()
-    assert off == pytest.approx(on + 0.3)
+    def formal(event_filter: bool) -> float:
+        m = small_model(overrides={"regime.event_filter": event_filter})
+        return m.cadres[0].overhead_hours()[0]
+
+    assert formal(False) == pytest.approx(formal(True) + small_model().behaviour.data_entry_hours)
 
 
 # ----- the whole step -----------------------------------------------------------------
@@ -440,3 +478,34 @@ def test_a_district_without_any_cadre_is_an_input_error():
     with pytest.raises(SacaInputError) as exc:
         CollaborationModel("baseline", "hybrid", rng=1, overrides=zero)
     assert "no cadres" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_need_escalated_in_the_morning_is_allocated_and_worked_the_same_day(
+    small_model, add_need, scripted_rng
+):
+    """No time-step artefact at the community level: a grid worker passes a community-level
+    need up in the morning; the afternoon round assigns it to a committee member, who
+    resolves it that day (hours, not days, of delay)."""
+    m = small_model(
+        overrides={
+            "regime.contract": 0.0,
+            "regime.consensus": 0.0,
+            "regime.decision": 0.0,
+            "situation.need_rate": 0.0,
+            "behaviour.hop_hours": 1.0,
+        }
+    )
+    m.step()  # day 0, nothing happens
+    m.rng = scripted_rng(m.rng, random=0.0)  # every attempt succeeds
+    h = int(np.flatnonzero(~np.isin(m.structure.hh_comm, list(m.firms)))[0])
+    nid = add_need(m, h, level=1, hours=1.0)
+    worker = next(p for p in m.posts[int(m.structure.hh_grid[h])] if p.reach == 0)
+    m.needs.where[nid] = nd.AT_CADRE
+    m.needs.holder[nid] = worker.idx
+    m.needs.t_ready[nid] = (m.day + 1) * nd.HOURS_PER_DAY + 8.0  # tomorrow at 8:00
+    worker.queue = [nid]
+    m.step()
+    assert m.needs.status[nid] == nd.RESOLVED
+    assert m.needs.resolved[nid] == m.day
+    holder_reach = [c.reach for c in m.committee[int(m.structure.hh_comm[h])]]
+    assert holder_reach and m.needs.t_resolved[nid] < (m.day + 1) * nd.HOURS_PER_DAY

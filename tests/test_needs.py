@@ -11,7 +11,9 @@ from model import needs as nd
 def pool_with(n: int, *, day: int = 0, deadline: int = 5) -> nd.NeedPool:
     p = nd.NeedPool()
     z = np.zeros(n, np.int32)
-    p.add(z, z, z, z.astype(np.int8), z.astype(np.int8), day, np.full(n, deadline), np.ones(n))
+    t0 = np.full(n, day * nd.HOURS_PER_DAY)
+    t_dl = np.full(n, deadline * nd.HOURS_PER_DAY)
+    p.add(z, z, z, z.astype(np.int8), z.astype(np.int8), day, t0, t_dl, np.ones(n))
     return p
 
 
@@ -31,9 +33,20 @@ def test_new_needs_start_hidden_and_grow_the_pool():
     p = pool_with(3)
     k = 5000  # more than the first allocation
     z = np.zeros(k, np.int32)
-    more = p.add(z, z, z, z.astype(np.int8), z.astype(np.int8), 1, np.full(k, 9), np.full(k, 2.0))
+    more = p.add(
+        z,
+        z,
+        z,
+        z.astype(np.int8),
+        z.astype(np.int8),
+        1,
+        np.full(k, 30.0),
+        np.full(k, 9 * 24.0),
+        np.full(k, 2.0),
+    )
     assert p.n == 5003 and list(more[:2]) == [3, 4] and len(p.live) == 5003
     assert np.all(p.created[3 : p.n] == 1) and np.all(p.deadline[3 : p.n] == 9)
+    assert np.all(p.t_created[3 : p.n] == 30.0) and np.all(p.t_ready[3 : p.n] == 30.0)
     assert np.all(p.status[: p.n] == nd.HIDDEN)
     assert np.all(p.hours[3 : p.n] == 2.0) and np.all(p.hours_total[3 : p.n] == 2.0)
     assert p.counts() == {"created": 5003, "resolved": 0, "open": 0, "hidden": 5003, "dropped": 0}
@@ -43,19 +56,20 @@ def test_waiting_returns_open_needs_at_a_place_whose_delay_has_passed():
     p = pool_with(4)
     p.status[:4] = nd.OPEN
     p.where[:4] = [nd.AT_LIST, nd.AT_LIST, nd.AT_STREET, nd.AT_LIST]
-    p.ready[:4] = [0, 2, 0, 0]
+    p.t_ready[:4] = [0.0, 50.0, 0.0, 0.0]
     p.status[3] = nd.RESOLVED
-    assert p.waiting(nd.AT_LIST, 0).tolist() == [0]
-    assert p.waiting(nd.AT_LIST, 2).tolist() == [0, 1]
-    assert p.waiting(nd.AT_STREET, 0).tolist() == [2]
+    assert p.waiting(nd.AT_LIST, 24.0).tolist() == [0]
+    assert p.waiting(nd.AT_LIST, 50.5).tolist() == [0, 1]
+    assert p.waiting(nd.AT_STREET, 24.0).tolist() == [2]
 
 
 def test_prune_drops_open_needs_past_patience_and_forgets_settled_ones():
     p = pool_with(4, deadline=5)
     p.status[:4] = [nd.OPEN, nd.HIDDEN, nd.RESOLVED, nd.OPEN]
     p.deadline[3] = 100
-    assert len(p.prune(5 + nd.PATIENCE)) == 0  # not yet past patience
-    dropped = p.prune(6 + nd.PATIENCE)
+    patience = 30
+    assert len(p.prune(5 + patience, patience)) == 0  # not yet past patience
+    dropped = p.prune(6 + patience, patience)
     assert dropped.tolist() == [0]
     assert p.status[0] == nd.DROPPED
     assert p.live.tolist() == [3]  # expired hidden and resolved needs are forgotten
@@ -63,11 +77,12 @@ def test_prune_drops_open_needs_past_patience_and_forgets_settled_ones():
     assert c["created"] == c["resolved"] + c["open"] + c["hidden"] + c["dropped"]
 
 
-def test_resolve_marks_the_day_and_frees_the_holder():
+def test_resolve_marks_the_hour_and_day_and_frees_the_holder():
     p = pool_with(2)
     p.holder[:2] = 5
-    p.resolve(np.array([1]), 7)
+    p.resolve(np.array([1]), 7 * 24 + 13.5)
     assert p.status[1] == nd.RESOLVED and p.resolved[1] == 7 and p.holder[1] == -1
+    assert p.t_resolved[1] == 7 * 24 + 13.5
     assert p.status[0] == nd.HIDDEN and p.holder[0] == 5
 
 
@@ -112,8 +127,11 @@ def test_emergency_multiplies_needs_halves_deadlines_and_shifts_the_mix(small_mo
     assert m_e.needs.n > 2 * m_n.needs.n
     for m, factor in ((m_n, 1.0), (m_e, 0.5)):
         k = m.needs.n
-        days = m.needs.deadline[:k] - m.needs.created[:k]
-        assert np.array_equal(days, np.ceil(nd.DEADLINE_DAYS[m.needs.ntype[:k]] * factor))
+        hours = m.needs.t_deadline[:k] - m.needs.t_created[:k]
+        assert np.allclose(hours, 24 * nd.DEADLINE_DAYS[m.needs.ntype[:k]] * factor)
+        hour_of_day = m.needs.t_created[:k] - 24 * m.needs.created[:k]
+        b = m.behaviour
+        assert hour_of_day.min() >= b.need_hour_first and hour_of_day.max() <= b.need_hour_last
     share_em = [np.mean(m.needs.ntype[: m.needs.n] == nd.EMERGENCY) for m in (m_n, m_e)]
     assert share_em[1] > 3 * share_em[0]
 

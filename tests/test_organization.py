@@ -23,24 +23,24 @@ def needs_waiting_at(m, add_need, where: int, k: int, *, street: int = 0, level:
     ids = [add_need(m, int(homes[i % len(homes)]), level=level) for i in range(k)]
     ids = np.array(ids)
     m.needs.where[ids] = where
-    m.needs.ready[ids] = m.day
+    m.needs.t_ready[ids] = m.day * nd.HOURS_PER_DAY
     m.needs.left_grid[ids] = True
     return ids
 
 
 # ----- street offices and the city platform (seed 004, P13-P14) -----------------------
-def test_street_capacity_is_per_community_covered(small_model):
+def test_capacity_belongs_to_the_office_not_to_the_communities_it_covers(small_model):
+    """Seed 004: a street office's staff is its own; covering more communities does not
+    give it more hands, so the load at the top grows with the district."""
     m = small_model(overrides={"situation.street_capacity": 1.5})
-    for office in m.street_offices:
-        n = int((m.structure.comm_street == office.street).sum())
-        assert office.capacity == pytest.approx(1.5 * n)
-    assert m.city.capacity == pytest.approx(m.situation.city_capacity * 4)
+    assert all(office.capacity == pytest.approx(1.5) for office in m.street_offices)
+    assert m.city.capacity == pytest.approx(m.situation.city_capacity)
 
 
 def test_a_street_office_handles_at_most_its_capacity_per_day(small_model, add_need):
-    m = small_model(overrides={"situation.street_capacity": 1.5})
+    m = small_model(overrides={"situation.street_capacity": 2.0})
     office = m.street_offices[0]
-    cap = office.capacity  # 3 per day for two communities
+    cap = office.capacity
     ids = needs_waiting_at(m, add_need, nd.AT_STREET, 25, street=0)
     done = 0
     for day in range(4):
@@ -50,13 +50,13 @@ def test_a_street_office_handles_at_most_its_capacity_per_day(small_model, add_n
         done += office.handled_today
         settled = int((m.needs.status[ids] == nd.RESOLVED).sum())
         assert settled <= done
-    assert done == pytest.approx(4 * cap)
+    assert done == 4 * cap
     still = (m.needs.status[ids] == nd.OPEN) & (m.needs.where[ids] == nd.AT_STREET)
     assert still.sum() >= 25 - done
 
 
 def test_fractional_capacity_accumulates(small_model, add_need):
-    m = small_model(overrides={"situation.city_capacity": 0.125})
+    m = small_model(overrides={"situation.city_capacity": 0.5})
     city = m.city
     assert city.capacity == pytest.approx(0.5)
     needs_waiting_at(m, add_need, nd.AT_CITY, 10, level=3)
@@ -87,7 +87,12 @@ def test_street_triage_settles_passes_up_and_sends_back_down(small_model, add_ne
     assert nds.where[city_need] == nd.AT_CITY and nds.status[city_need] == nd.OPEN
     # case backflow: a grid need that came up unfiltered goes back down through command
     assert nds.where[grid_need] == nd.AT_COMMAND and nds.triaged[grid_need]
-    assert nds.status[street_need] == nd.RESOLVED or nds.ready[street_need] == m.day + 1
+    # settled half an hour after the office opens, or carried to tomorrow's opening
+    opened = m.day_open + m.behaviour.office_handle_hours
+    if nds.status[street_need] == nd.RESOLVED:
+        assert nds.t_resolved[street_need] == pytest.approx(opened)
+    else:
+        assert nds.t_ready[street_need] == pytest.approx(m.day_end + m.behaviour.workday_start)
 
 
 def test_the_city_pools_every_street_and_settles_city_needs(small_model, add_need, scripted_rng):
@@ -118,7 +123,7 @@ def test_central_escalation_overloads_the_top(run_small):
     """P13/P14: sending everything up raises escalation and the share handled far away."""
     local = run_small(overrides={"regime.escalation": "grid_first"}).summary()
     central = run_small(overrides={"regime.escalation": "central"}).summary()
-    assert central["escalation_share"] > 0.9 > local["escalation_share"]
+    assert central["escalation_share"] > 0.85 > local["escalation_share"]
     assert central["response_time_mean"] > local["response_time_mean"]
 
 
@@ -130,7 +135,9 @@ def test_property_firms_work_in_new_builds_and_settle_facility_needs(small_model
     assert set(m.firms) == set(range(4))
     firm = m.firms[0]
     assert isinstance(firm, PropertyFirm)
-    assert firm.capacity == pytest.approx(0.004 * (m.structure.hh_comm == 0).sum())
+    assert firm.capacity == pytest.approx(
+        m.situation.firm_capacity * (m.structure.hh_comm == 0).sum()
+    )
     h = int(np.flatnonzero(m.structure.hh_comm == 0)[0])
     nid = add_need(m, h, ntype=nd.FACILITY, level=0, status=nd.HIDDEN)
     m.report(np.array([nid]), np.array([-1]))

@@ -31,9 +31,10 @@ def helper(small_model):
     m = small_model()
     h = household_with_ties(m, community=0)
 
-    def p(cap: float, coh: float, front_loading: float = 0.0, decision: float = 0.5) -> float:
+    def p(cap: float, coh: float, front_loading: float = 0.0, engaged: float = 0.5) -> float:
         m.structure.capacity[0], m.structure.cohesion[0] = cap, coh
-        set_regime(m, front_loading=front_loading, decision=decision)
+        set_regime(m, front_loading=front_loading)
+        m.households.engagement[m.structure.hh_comm == 0] = engaged
         out = m.households.self_help_probability(
             np.array([0]), np.array([nd.SERVICE], np.int8), np.array([h])
         )
@@ -51,8 +52,8 @@ def test_self_help_rises_with_capacity_times_cohesion(helper):
     assert all(0 <= v <= 1 for v in values)
 
 
-def test_self_help_rises_with_devolution(helper):
-    assert helper(0.7, 0.7, decision=0.0) < helper(0.7, 0.7, decision=1.0)
+def test_self_help_rises_with_engagement_built_by_consultation(helper):
+    assert helper(0.7, 0.7, engaged=0.0) < helper(0.7, 0.7, engaged=1.0)
 
 
 def test_front_loading_crowds_out_self_help_in_a_strong_community(helper):
