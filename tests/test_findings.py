@@ -12,7 +12,7 @@ import pytest
 from experiments import findings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES]
+SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES] + [("dials", "contrasts.json")]
 
 
 @pytest.fixture
@@ -71,5 +71,47 @@ def test_leading_dials_are_those_whose_ci_reaches_the_top() -> None:
 
 def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
     text = findings.write_report(tmp_path).read_text()
-    assert text.count("Not run yet") == len(findings.ANALYSES)
+    assert text.count("Not run yet") == len(findings.ANALYSES) + 1  # and the dial table
     assert "saca map experiments/specs/map_risk_capacity.toml" in text
+
+
+def test_the_dial_table_lists_what_each_end_buys_and_costs(tmp_path: Path) -> None:
+    def row(dial: str, metric: str, lo: float, hi: float, verdict: str) -> dict:
+        return {
+            "dial": dial,
+            "metric": metric,
+            "at_0": 0.5,
+            "at_1": 0.5 + (lo + hi) / 2,
+            "diff": (lo + hi) / 2,
+            "lo": lo,
+            "hi": hi,
+            "n": 10,
+            "verdict": verdict,
+        }
+
+    data = {
+        "settings": {
+            "scenario": "emergency",
+            "base": "hybrid",
+            "replicates": 10,
+            "seed": 11,
+            "overrides": {},
+            "days": 180,
+        },
+        "rows": [
+            row("contract", "efficacy", 0.1, 0.2, "better"),
+            row("contract", "trust_cadre_cadre", -0.03, -0.01, "worse"),
+            row("control", "efficacy", 0.05, 0.1, "better"),
+            row("control", "burnout_mean", -0.1, -0.05, "better"),
+        ],
+    }
+    folder = tmp_path / "findings" / "dials"
+    folder.mkdir(parents=True)
+    (folder / "contrasts.json").write_text(json.dumps(data))
+    lines, said = findings.dials_section(data, "findings/dials", folder)
+    text = "\n".join(lines)
+    assert "| `contract` | efficacy (share resolved by deadline) +0.15 [+0.1, +0.2] |" in text
+    assert text.count("| yes |") == 1 and text.count("| no |") == 1
+    assert "control" in said[0] and "no outcome" in said[0]
+    report = findings.write_report(tmp_path).read_text()
+    assert "## Each dial's two sides" in report and "`contract`" in report

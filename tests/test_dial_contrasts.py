@@ -1,0 +1,46 @@
+"""The dial-contrast table (experiments.dial_contrasts): pairing and verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments import dial_contrasts as dc
+from model.regime import DIALS
+
+TINY = {
+    "situation.households": 240,
+    "situation.grids": 4,
+    "situation.communities": 2,
+    "situation.streets": 1,
+    "situation.timeline": [{"phase": "emergency", "start": 0, "end": 12}],
+}
+
+
+@pytest.mark.parametrize(
+    ("metric", "lo", "hi", "expected"),
+    [
+        ("efficacy", 0.01, 0.03, "better"),
+        ("efficacy", -0.03, -0.01, "worse"),
+        ("burnout_mean", 0.01, 0.03, "worse"),
+        ("burnout_mean", -0.03, -0.01, "better"),
+        ("efficacy", -0.01, 0.02, "no clear difference"),
+    ],
+)
+def test_verdict_reads_the_interval_and_the_better_direction(metric, lo, hi, expected):
+    assert dc.verdict({"diff": (lo + hi) / 2, "lo": lo, "hi": hi}, metric) == expected
+
+
+def test_contrasts_pair_every_dial_and_are_reproducible(tmp_path):
+    a = dc.run_contrasts(replicates=2, overrides=TINY, progress=False)
+    b = dc.run_contrasts(replicates=2, overrides=TINY, workers=2, progress=False)
+    assert [r["dial"] for r in a["rows"]][:: len(dc.OUTCOMES)] == list(DIALS)
+    assert a["rows"] == b["rows"]  # same seeds, any number of workers
+    for row in a["rows"]:
+        assert row["n"] == 2
+        assert row["diff"] == pytest.approx(row["at_1"] - row["at_0"], abs=1e-9) or row["n"] < 2
+    dc.write(a, tmp_path)
+    stored = json.loads((tmp_path / "contrasts.json").read_text())
+    assert stored["settings"]["replicates"] == 2 and len(stored["rows"]) == 6 * len(dc.OUTCOMES)
+    assert set(dc.two_sided(a)) == set(DIALS)
