@@ -727,10 +727,16 @@ def dials_section(
             "assumption of seed 001's magnitude), not by the mechanisms alone.",
         ]
     if one_sided:
+        parts = []
+        for dial in one_sided:
+            got = set(table.loc[table["dial"] == dial, "verdict"]) - {"no clear difference"}
+            side = "only better" if got == {"better"} else "only worse" if got else "no different"
+            parts.append(f"{dial} makes outcomes {side}")
         said = [
-            f"**Each dial's two sides**: moving {_and(one_sided)} from 0 to 1 has no outcome "
-            "that is clearly worse and one clearly better (or the reverse) at these defaults; "
-            "every other dial buys something and costs something."
+            f"**Each dial's two sides**: moved from 0 to 1 from the {st['base']} regime in the "
+            f"{st['scenario']}, every dial but {_and(one_sided)} makes at least one outcome "
+            f"clearly better and one clearly worse; at these defaults {_and(parts)} (table "
+            "below)."
         ]
     else:
         said = [

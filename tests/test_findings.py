@@ -112,6 +112,6 @@ def test_the_dial_table_lists_what_each_end_buys_and_costs(tmp_path: Path) -> No
     text = "\n".join(lines)
     assert "| `contract` | efficacy (share resolved by deadline) +0.15 [+0.1, +0.2] |" in text
     assert text.count("| yes |") == 1 and text.count("| no |") == 1
-    assert "control" in said[0] and "no outcome" in said[0]
+    assert "but control" in said[0] and "control makes outcomes only better" in said[0]
     report = findings.write_report(tmp_path).read_text()
     assert "## Each dial's two sides" in report and "`contract`" in report
