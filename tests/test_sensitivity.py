@@ -355,4 +355,4 @@ def test_example_specs_are_valid_and_sized_as_documented():
         assert list(plan.regimes) == ["hybrid"] and plan.scenario.name == "emergency"
         assert {"efficacy", "burnout_mean"} <= set(setup.settings.outputs)
         assert any(o.startswith("trust_") for o in setup.settings.outputs)
-    assert sobol.plan.n_runs == 4096 and morris_.plan.n_runs == 560  # as their comments say
+    assert sobol.plan.n_runs == 1024 and morris_.plan.n_runs == 560  # as their comments say
