@@ -42,7 +42,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/saca compare --regimes constructive,autonomous --scenario emergency \
-		--replicates 5 --out results/demo
+		--replicates 5 --out results/demo --force
 
 test: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest
