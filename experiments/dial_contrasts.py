@@ -25,24 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import runner, stats
+from experiments import plots, runner, stats
 from model.metrics import HIGHER_IS_BETTER
 from model.regime import DIALS
 
-OUTCOMES = (
-    "efficacy",
-    "resolution_rate",
-    "response_time_mean",
-    "trust_resident_sunk",
-    "trust_institution",
-    "trust_cadre_cadre",
-    "burnout_mean",
-    "shirking_rate",
-    "formalism_share",
-    "complaints",
-    "hours_per_resolved",
-    "efficacy_sd_between_communities",
-)
+OUTCOMES = (*plots.KEY_METRICS, "hours_per_resolved", "efficacy_sd_between_communities")
 """The outcomes of the table: efficacy and its cost, trust, burnout, behaviour, equity."""
 
 
