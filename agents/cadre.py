@@ -50,6 +50,7 @@ class Cadre(mesa.Agent):
 
     is_sunk = False
     full_time = True
+    away = False  # recalled to a sending unit (sunk cadres only; see model.set_sunk_presence)
 
     def __init__(
         self,

@@ -66,6 +66,7 @@ sensitivity = _lazy("experiments.sensitivity")
 stats = _lazy("experiments.stats")
 sweep = _lazy("experiments.sweep")
 validate = _lazy("experiments.validate")
+withdrawal = _lazy("experiments.withdrawal")
 _metrics = _lazy("model.metrics")
 
 
@@ -129,6 +130,12 @@ ANALYSES = {
     "discover": "scenario discovery: PRIM boxes of parameters where one regime beats another",
 }
 """The analyses' one-line help, shown by ``saca --help`` without loading them."""
+
+EXPERIMENTS = {
+    "withdrawal": "recall the sunk cadres after an emergency and bring them back: "
+    "persistence and hysteresis",
+}
+"""Experiments with their own options (not spec commands), loaded only when run."""
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -369,6 +376,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
         else:
             sub.add_parser(name, help=ANALYSES[name])
+    for name, module in (("withdrawal", withdrawal),):
+        if full(name):
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=EXPERIMENTS[name])
     return parser
 
 
@@ -1270,6 +1282,7 @@ COMMANDS = {
     "sensitivity": lambda args: sensitivity.command(args),
     "map": lambda args: regime_map.command(args),
     "discover": lambda args: discovery.command(args),
+    "withdrawal": lambda args: withdrawal.command(args),
 }
 
 
@@ -1325,7 +1338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # only the command given is built in full: `saca --help` loads no analysis
     named = next((a for a in argv if not a.startswith("-")), None)
-    known = ("list", "run", "compare", "sweep", "results", "plot", "app", "validate", *ANALYSES)
+    known = (
+        *("list", "run", "compare", "sweep", "results", "plot", "app", "validate"),
+        *ANALYSES,
+        *EXPERIMENTS,
+    )
     parser = build_parser(named if named in known else "")
     try:
         args = parser.parse_args(argv)

@@ -38,7 +38,7 @@ from model.metrics import METRICS, daily_metrics, new_totals, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
-from model.situation import PHASES
+from model.situation import PHASES, SUNK_PRESENCE
 
 
 class CollaborationModel(mesa.Model):
@@ -85,6 +85,13 @@ class CollaborationModel(mesa.Model):
         self.day = 0
         self._phase_of_day = np.array(
             [PHASES.index(p.name) for p in self.situation.timeline for _ in range(p.start, p.end)]
+        )
+        self._sunk_of_day = np.array(
+            [
+                SUNK_PRESENCE.index(p.sunk)
+                for p in self.situation.timeline
+                for _ in range(p.start, p.end)
+            ]
         )
         self._set_situation(0)
         self._build()
@@ -435,6 +442,33 @@ class CollaborationModel(mesa.Model):
         emergency = self.phase == "emergency"
         self.volatility_today = sit.volatility * (sit.volatility_multiplier if emergency else 1.0)
 
+    def set_sunk_presence(self) -> None:
+        """Stage 1: recall or send back sunk cadres as the timeline says (withdrawal
+        experiment, ODD §7; assumption: a recall is an order of the sending units, not a
+        choice of the cadres).
+
+        A recalled cadre is away: unavailable, not inspected, ordered or evaluated, and
+        its states are kept as they were (the model does not follow it to its unit). The
+        needs it held go back to its community's command (one hop), which allocates them
+        again that day. A cadre sent back resumes with those states; an off-post cadre
+        whose term ended while away is replaced at its first day back (rotation).
+        """
+        day = min(self.day, len(self._sunk_of_day) - 1)
+        present = SUNK_PRESENCE[self._sunk_of_day[day]]
+        nds = self.needs
+        for cad in self.cadres:
+            if not cad.is_sunk:
+                continue
+            away = present == "none" or (present == "in_service" and cad.full_time)
+            if away and not cad.away and cad.queue:
+                held = np.asarray(cad.queue, dtype=np.int64)
+                held = held[(nds.status[held] == nd.OPEN) & (nds.holder[held] == cad.idx)]
+                start = np.maximum(nds.t_ready[held], self.day_start)
+                self.move(held, nd.AT_COMMAND, hops=1, leaves_grid=False, start=start)
+                cad.queue = []
+                cad.queue_changed = True
+            cad.away = away
+
     @property
     def day_start(self) -> float:
         """Hour at which today starts (hours since the start of the run)."""
@@ -462,6 +496,7 @@ class CollaborationModel(mesa.Model):
         """Advance the model by one day."""
         self.day = self.steps - 1
         self._set_situation(self.day)
+        self.set_sunk_presence()
         self._reset_counters()
         self.plan_day()
         for cad in self.cadres:
@@ -496,7 +531,8 @@ class CollaborationModel(mesa.Model):
         self.refresh_backlog()
         self.inspect_and_evaluate()
         for cad in self.cadres:
-            cad.end_day()
+            if not cad.away:  # a recalled cadre's states wait for its return
+                cad.end_day()
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
@@ -540,10 +576,12 @@ class CollaborationModel(mesa.Model):
                 self.surge[s] = True
                 for i in ft.tolist():
                     cad = self.cadres[i]
+                    if cad.away:  # recalled to its unit: not the street's to order
+                        continue
                     cad.overtime = b.surge_overtime_hours
                     cad.ordered = True
                 for cad in self.street_in_service[s]:
-                    cad.called_out = True
+                    cad.called_out = not cad.away
 
     def hold_meetings(self) -> None:
         """Coordination meetings (seed 000): every full-time cadre at work in a community
@@ -827,6 +865,7 @@ class CollaborationModel(mesa.Model):
         self.refresh_backlog()
         active = np.array([x.active for x in self.cadres])
         off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
+        away = np.array([x.away for x in self.cadres])
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
@@ -842,9 +881,15 @@ class CollaborationModel(mesa.Model):
                 pool = self.committee[c]
                 self._mark_left_grid(np.array([nid]))
             else:
-                pool = [p for p in self.posts[g] if p.active] or self.posts[g] or self.committee[c]
+                pool = (
+                    [p for p in self.posts[g] if p.active]
+                    or [p for p in self.posts[g] if not p.away]
+                    or self.committee[c]
+                )
             if not pool:
-                pool = [x for x in self.cadres if x.community == c] or self.cadres
+                pool = [x for x in self.cadres if x.community == c and not x.away] or [
+                    x for x in self.cadres if not x.away
+                ]
             consulted = rng.random() < r.decision
             if consulted:
                 cad = max(pool, key=lambda x: x.skills[ntype])
@@ -870,14 +915,15 @@ class CollaborationModel(mesa.Model):
                 if cad.is_sunk:
                     self._cadre_trust_event(cad.idx, -b.order_trust_loss)
             nds.t_ready[nid] = t0
+            sunk = self.sunk_idx[c]
+            sunk = sunk[~away[sunk]]  # recalled cadres cannot be pushed work
             if (
                 not cad.is_sunk
                 and r.offloading_allowed
-                and self.sunk_in[c]
+                and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first.
-                sunk = self.sunk_idx[c]
                 target = self.cadres[
                     int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
                 ]
@@ -1085,7 +1131,7 @@ class CollaborationModel(mesa.Model):
         u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
         for cad in self.cadres:
             i = cad.idx
-            if cad.withdrawn:
+            if cad.withdrawn or cad.away:
                 continue
             if u_inspect[i] < p_inspect:
                 cad.inspected = True
