@@ -57,6 +57,7 @@ def _lazy(name: str) -> ModuleType:
     return module
 
 
+best_mix = _lazy("experiments.best_mix")
 discovery = _lazy("experiments.discovery")
 io = _lazy("experiments.io")
 plots = _lazy("experiments.plots")
@@ -132,6 +133,7 @@ ANALYSES = {
 """The analyses' one-line help, shown by ``saca --help`` without loading them."""
 
 EXPERIMENTS = {
+    "best-mix": "search the dials and switches for the best mix in each cell of a situation map",
     "withdrawal": "recall the sunk cadres after an emergency and bring them back: "
     "persistence and hysteresis",
 }
@@ -376,7 +378,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
         else:
             sub.add_parser(name, help=ANALYSES[name])
-    for name, module in (("withdrawal", withdrawal),):
+    for name, module in (("best-mix", best_mix), ("withdrawal", withdrawal)):
         if full(name):
             module.add_parser(sub)
         else:
@@ -1283,6 +1285,7 @@ COMMANDS = {
     "map": lambda args: regime_map.command(args),
     "discover": lambda args: discovery.command(args),
     "withdrawal": lambda args: withdrawal.command(args),
+    "best-mix": lambda args: best_mix.command(args),
 }
 
 

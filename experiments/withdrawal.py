@@ -337,7 +337,8 @@ def verdict(turn: Mapping[str, float], after: Mapping[str, float]) -> str:
     elif back == 0:
         tail = "and recovers when the cadres return"
     elif back == low:
-        tail = "and does not recover after the return (hysteresis)"
+        side = "below" if back < 0 else "above"
+        tail = f"and stays {side} control after the return (hysteresis)"
     else:
         tail = "and overshoots control after the return"
     return f"{down} while they are away {tail}"
@@ -433,7 +434,9 @@ def plot_timelines(
             for a, ls in (("withdrawal", "-"), ("control", "--")):
                 if (r, a) not in mean.index.droplevel(2):
                     continue
-                y = mean.loc[(r, a)][m].rolling(smooth, min_periods=1).mean()
+                y = mean.loc[(r, a)][m]
+                if m != "sunk_present":  # presence is a step, not a noisy rate
+                    y = y.rolling(smooth, min_periods=1).mean()
                 label = f"{r}, {a}" if m == OUTCOMES[0] else None
                 ax.plot(y.index, y.to_numpy(), ls, color=c, lw=1.4, label=label)
         ax.set_title(LABELS.get(m, "Sunk cadres present (share)"), fontsize=10)
@@ -446,8 +449,9 @@ def plot_timelines(
 
 
 def plot_hysteresis(values: pd.DataFrame, wins: Sequence[Window], path: str | Path) -> Path:
-    """Each outcome against sunk-cadre presence: the down path (solid, filled markers)
-    and the up path (dashed, open markers), replicate means of the withdrawal arm with
+    """Each outcome's effect of the withdrawal (withdrawal − control, paired by seed, so
+    the drift both arms share is gone) against sunk-cadre presence: the down path
+    (solid, filled markers) and the up path (dashed, open markers), means with paired
     95% CIs, one colour per regime.
 
     Args:
@@ -464,6 +468,7 @@ def plot_hysteresis(values: pd.DataFrame, wins: Sequence[Window], path: str | Pa
     fig = Figure(figsize=(13, 7), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     v = values[values["arm"] == "withdrawal"]
+    ctl = values[values["arm"] == "control"]
     regimes = list(dict.fromkeys(v["regime"]))
     for ax, m in zip(axes, OUTCOMES, strict=False):
         for i, r in enumerate(regimes):
@@ -471,9 +476,10 @@ def plot_hysteresis(values: pd.DataFrame, wins: Sequence[Window], path: str | Pa
             for names, ls, face, lab in ((down, "-", c, "down"), (up, "--", "white", "up")):
                 pts = []
                 for n in names:
-                    sel = v[(v["regime"] == r) & (v["window"] == n)]
-                    ci = stats.mean_ci(sel[m].to_numpy(dtype=float))
-                    pts.append((float(sel["sunk_present"].mean()), ci["mean"], ci["lo"], ci["hi"]))
+                    sel = v[(v["regime"] == r) & (v["window"] == n)].sort_values("replicate")
+                    base = ctl[(ctl["regime"] == r) & (ctl["window"] == n)].sort_values("replicate")
+                    ci = stats.paired_diff_ci(base[m].to_numpy(float), sel[m].to_numpy(float))
+                    pts.append((float(sel["sunk_present"].mean()), ci["diff"], ci["lo"], ci["hi"]))
                 x, y, lo, hi = (np.array(t) for t in zip(*pts, strict=True))
                 ax.errorbar(
                     x,
@@ -486,12 +492,16 @@ def plot_hysteresis(values: pd.DataFrame, wins: Sequence[Window], path: str | Pa
                     lw=1.3,
                     label=f"{r}, {lab}" if m == OUTCOMES[0] else None,
                 )
-        ax.set_title(LABELS[m], fontsize=10)
+        ax.axhline(0.0, color="#888888", lw=0.8)
+        ax.set_title(LABELS[m] + ": effect", fontsize=10)
         ax.set_xlabel("sunk cadres present (share)")
     axes[-1].axis("off")
     handles, labels = axes[0].get_legend_handles_labels()
     axes[-1].legend(handles, labels, loc="center", fontsize=9)
-    fig.suptitle("Hysteresis: outcome vs sunk-cadre presence, down path (solid) and up (dashed)")
+    fig.suptitle(
+        "Hysteresis: effect of the withdrawal (withdrawal − control, paired) vs sunk-cadre "
+        "presence; down path solid, up path dashed"
+    )
     fig.savefig(path, dpi=110)
     return Path(path)
 
