@@ -67,6 +67,7 @@ sensitivity = _lazy("experiments.sensitivity")
 stats = _lazy("experiments.stats")
 sweep = _lazy("experiments.sweep")
 validate = _lazy("experiments.validate")
+uncertainty = _lazy("experiments.uncertainty")
 withdrawal = _lazy("experiments.withdrawal")
 _metrics = _lazy("model.metrics")
 
@@ -134,6 +135,8 @@ ANALYSES = {
 
 EXPERIMENTS = {
     "best-mix": "search the dials and switches for the best mix in each cell of a situation map",
+    "uncertainty": "regime contrast over uncertain constants and situations: shares won, "
+    "PRIM boxes",
     "withdrawal": "recall the sunk cadres after an emergency and bring them back: "
     "persistence and hysteresis",
 }
@@ -378,7 +381,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
         else:
             sub.add_parser(name, help=ANALYSES[name])
-    for name, module in (("best-mix", best_mix), ("withdrawal", withdrawal)):
+    for name, module in (
+        ("best-mix", best_mix),
+        ("uncertainty", uncertainty),
+        ("withdrawal", withdrawal),
+    ):
         if full(name):
             module.add_parser(sub)
         else:
@@ -1286,6 +1293,7 @@ COMMANDS = {
     "discover": lambda args: discovery.command(args),
     "withdrawal": lambda args: withdrawal.command(args),
     "best-mix": lambda args: best_mix.command(args),
+    "uncertainty": lambda args: uncertainty.command(args),
 }
 
 
