@@ -388,6 +388,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ):
         if full(name):
             module.add_parser(sub)
+            if name in SPEC_COMMANDS:
+                sizes.add_options(sub.choices[name], samples=True)
         else:
             sub.add_parser(name, help=EXPERIMENTS[name])
     return parser
@@ -1305,7 +1307,7 @@ def _fail(message: str | BaseException) -> int:
     return EXIT_USAGE
 
 
-SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover")
+SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover", "best-mix", "uncertainty")
 """Commands that run a spec: they take the sizes of :mod:`experiments.sizes`."""
 
 
