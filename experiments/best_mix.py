@@ -593,6 +593,12 @@ def _trends(best: pd.DataFrame, st: Settings, keys: Sequence[str]) -> dict[str, 
 
 
 # ----- figures ----------------------------------------------------------------------------
+def _abbr(key: str) -> str:
+    """A short name of a parameter for axes and tables (dials as in the regime maps)."""
+    name = key.split(".", 1)[1]
+    return regime_map.DIAL_ABBR.get(name, name[:4])
+
+
 def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Path) -> list[Path]:
     """Per cell: the top-k autonomy index (colour) and each top-k dial (bars), on the
     grid of the two axes (one axis: a row).
@@ -610,7 +616,7 @@ def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Pat
     ys = list(st.axes[axes_keys[1]]) if len(axes_keys) > 1 else [None]
     fig = Figure(figsize=(3.2 * len(xs) + 1, 2.6 * len(ys) + 1), layout="constrained")
     grid = np.atleast_2d(fig.subplots(len(ys), len(xs), squeeze=False))
-    names = [k.split(".", 1)[1][:4] for k in params]
+    names = [_abbr(k) for k in params]
     for r, yv in enumerate(reversed(ys)):
         for c, xv in enumerate(xs):
             ax = grid[r, c]
@@ -636,8 +642,8 @@ def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Pat
             )
     fig.suptitle(
         f"Best mix per cell: mean of the top {st.top} candidates by {st.objective} "
-        f"(window {st.window}); red = autonomous, blue = constructive",
-        fontsize=10,
+        f"(window {st.window})\nbar colour: autonomy index (red autonomous, blue constructive)",
+        fontsize=9,
     )
     fig.savefig(path, dpi=110)
     return [path]
@@ -692,7 +698,7 @@ def format_text(mp: MixPlan, res: MixResult) -> str:
     ]
     for _, r in res.best.iterrows():
         cell = ", ".join(f"{k.split('.')[1]}={r[k]}" for k in st.axes)
-        dials = " ".join(f"{k.split('.')[1][:4]}={r[f'top_{k}']:.2f}" for k in params)
+        dials = " ".join(f"{_abbr(k)}={r[f'top_{k}']:.2f}" for k in params)
         lines.append(
             f"  {cell}: {r[obj]:.3f} [{r[f'{obj}_lo']:.3f}, {r[f'{obj}_hi']:.3f}], "
             f"{r['vs_runner_up']:+.3f} [{r['vs_runner_up_lo']:+.3f}, {r['vs_runner_up_hi']:+.3f}]"
