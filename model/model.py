@@ -453,6 +453,8 @@ class CollaborationModel(mesa.Model):
         again that day. A cadre sent back resumes with those states; an off-post cadre
         whose term ended while away is replaced at its first day back (rotation).
         """
+        if not self._sunk_of_day.any():  # every window has all sunk cadres present
+            return
         day = min(self.day, len(self._sunk_of_day) - 1)
         present = SUNK_PRESENCE[self._sunk_of_day[day]]
         nds = self.needs
