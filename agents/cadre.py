@@ -304,9 +304,24 @@ class Cadre(mesa.Agent):
             late = self.clock > nds.t_deadline[nid]
             m.settle(nid, self, late=late)
             return True
-        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
         m.households.contact(h, self.idx, FAIL)
+        if self._closes_on_paper():
+            m.close_on_paper(nid)
+            return True
+        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
         return False
+
+    def _closes_on_paper(self) -> bool:
+        """Whether the cadre records a failed attempt as done (goal displacement, seed
+        000, 001): when checklist goals count closures ("done or not"), a perfunctory cadre
+        closes it on paper, a motivated one with chance ``paper_closure``.
+
+        p = (1 − goals) · (1 if perfunctory else p_c)
+        """
+        m = self.model
+        p = (1 - m.regime.goals) * (1.0 if self.perfunctory else m.behaviour.paper_closure)
+        # No draw when nothing can happen: regimes with resident goals keep their streams.
+        return p > 0 and m.rng.random() < p
 
     def success_probability(self, nid: int) -> float:
         """Chance that finished work resolves the need (seed 000, 002, 004).

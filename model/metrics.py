@@ -49,11 +49,13 @@ METRICS = (
     "workload_sunk",
     "workload_community",
     "offloads",
+    "paper_closures",
     "mandate_relief",
 )
 """Every metric name, in the order of the files. The first 25 are DESIGN §4's contract;
 ``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
-per active cadre of each kind), ``offloads`` and ``mandate_relief`` expose mechanisms."""
+per active cadre of each kind), ``offloads``, ``paper_closures`` and ``mandate_relief``
+expose mechanisms."""
 
 HIGHER_IS_BETTER: dict[str, bool] = {
     **dict.fromkeys(
@@ -92,7 +94,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 DESIGN §4: what a regime "wins" on in maps, comparisons and scenario discovery. Counts
 driven by the situation (``needs_created``), shares without a better end
 (``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
-``offloads``, ``mandate_relief``) have none, so no regime can "win" on them."""
+``offloads``, ``paper_closures``, ``mandate_relief``) have none, so no regime can "win" on them."""
 
 SHARE_METRICS = (
     "efficacy",
@@ -123,6 +125,7 @@ COUNT_METRICS = (
     "needs_dropped",
     "complaints",
     "offloads",
+    "paper_closures",
 )
 """Metrics that count needs or events: never negative."""
 
@@ -262,6 +265,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
         "workload_sunk": _mean_active(hours, active & sunk),
         "workload_community": _mean_active(hours, active & ~sunk),
         "offloads": m.offloads_today,
+        "paper_closures": m.paper_closures_today,
         "mandate_relief": m.relief,
     }
 
@@ -349,6 +353,7 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
         row["formalism_share"] = _ratio(np.sum(raw["formal"][a:b]), hours)
         row["complaints"] = float(part["complaints"].sum())
         row["offloads"] = float(part["offloads"].sum())
+        row["paper_closures"] = float(part["paper_closures"].sum())
         row["hours_per_resolved"] = _ratio(hours, np.sum(raw["system"][a:b]))
         by_comm = np.sum(raw["hours_by_comm"][a:b], axis=0) if b > a else np.zeros(len(hh_per_comm))
         row["coverage_gini"] = gini(by_comm / np.maximum(hh_per_comm, 1))

@@ -121,6 +121,8 @@ class CollaborationModel(mesa.Model):
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
         self._waste_history: deque[float] = deque()
+        # Problems closed on paper, by the day they arise again (see close_on_paper).
+        self._resurfacing: dict[int, list[int]] = {}
         self.meeting = np.zeros(n_c, dtype=bool)
         self.surge = np.zeros(self.situation.streets, dtype=bool)
         self.served_today = 0
@@ -492,7 +494,7 @@ class CollaborationModel(mesa.Model):
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
-        self.dropped_today = len(dropped)
+        self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
         for cad in self.cadres:
@@ -512,6 +514,7 @@ class CollaborationModel(mesa.Model):
         self.served_today = 0
         self.dropped_today = 0
         self.offloads_today = 0
+        self.paper_closures_today = 0
         self.households.complaints_today = 0
 
     # ----- stage 1b: the command's plan and the communities' meetings -----------------
@@ -608,8 +611,52 @@ class CollaborationModel(mesa.Model):
         ids = self.needs.add(
             hh, st.hh_comm[hh], st.hh_grid[hh], ntype, level, self.day, t_created, t_deadline, hours
         )
-        self.created_today = k
+        ids = np.concatenate([ids, self._resurface(factor)])
+        self.created_today = len(ids)
         return ids
+
+    def _resurface(self, deadline_factor: float) -> np.ndarray:
+        """Problems closed on paper ``resurface_days`` ago arise again today as new needs
+        of the same household, type and level, whole (seed 001); return their ids.
+
+        Args:
+            deadline_factor: today's multiplier of the deadlines by type.
+        """
+        old = self._resurfacing.pop(self.day, None)
+        if not old:
+            return np.empty(0, np.int64)
+        nds, b = self.needs, self.behaviour
+        o = np.asarray(old, dtype=np.int64)
+        ntype = nds.ntype[o]
+        t_created = (
+            self.day_start
+            + b.need_hour_first
+            + self.rng.random(len(o)) * max(b.need_hour_last - b.need_hour_first, 0.0)
+        )
+        t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * deadline_factor * nd.HOURS_PER_DAY
+        return nds.add(
+            nds.hh[o],
+            nds.comm[o],
+            nds.grid[o],
+            ntype,
+            nds.level[o],
+            self.day,
+            t_created,
+            t_deadline,
+            nds.hours_total[o].copy(),
+        )
+
+    def close_on_paper(self, nid: int) -> None:
+        """A cadre recorded a failed need as done (goal displacement, seed 001): it leaves
+        the books unsolved and arises again ``resurface_days`` later.
+
+        Args:
+            nid: the need.
+        """
+        self.needs.close_on_paper(nid)
+        self.paper_closures_today += 1
+        due = self.day + max(1, round(self.behaviour.resurface_days))
+        self._resurfacing.setdefault(due, []).append(nid)
 
     def self_help(self, ids: np.ndarray) -> np.ndarray:
         """Stage 3: residents solve a share through their own ties at once (seed 003);

@@ -78,6 +78,7 @@ class NeedPool:
         "reported": np.bool_,
         "left_grid": np.bool_,
         "self_helped": np.bool_,
+        "paper_closed": np.bool_,
         "channel": np.int32,
         "triaged": np.bool_,
         "unverified": np.bool_,
@@ -144,6 +145,7 @@ class NeedPool:
         self.t_ready[sl], self.fidelity[sl] = t_created, 1.0
         self.resolved[sl], self.t_resolved[sl] = -1, np.nan
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
+        self.paper_closed[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
         self.channel[sl] = -1
         self.n += k
@@ -161,6 +163,17 @@ class NeedPool:
         self.t_resolved[ids] = t
         self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
         self.holder[ids] = -1
+
+    def close_on_paper(self, nid: int) -> None:
+        """Record a need as done while its problem is unsolved: it ends DROPPED (not
+        resolved) and marked ``paper_closed``.
+
+        Args:
+            nid: the need.
+        """
+        self.status[nid] = DROPPED
+        self.holder[nid] = -1
+        self.paper_closed[nid] = True
 
     def waiting(self, where: int, before: float) -> np.ndarray:
         """Ids of open needs waiting at a place that arrive there before an hour, oldest

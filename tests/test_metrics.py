@@ -256,5 +256,6 @@ def test_better_directions_are_those_odd_describes():
         "workload_sunk",
         "workload_community",
         "offloads",
+        "paper_closures",
         "mandate_relief",
     }
