@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import plots, runner, stats
+from experiments import io, plots, runner, stats
 from model.metrics import HIGHER_IS_BETTER
 from model.regime import DIALS
 
@@ -142,6 +142,8 @@ def write(result: dict[str, Any], out: Path, name: str = "contrasts") -> None:
         name: the files' stem.
     """
     out.mkdir(parents=True, exist_ok=True)
+    # The code that produced the numbers, so a report can say when a table is stale.
+    result = {**io.provenance(), **result}
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     pd.DataFrame(result["rows"]).to_csv(out / f"{name}.csv", index=False)
 

@@ -271,6 +271,11 @@ def _load(out: Path, a: Analysis) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _commit(data: Mapping[str, Any]) -> str:
+    """The short commit an analysis's stored result records, or ``?``."""
+    return f"`{str(data['git_commit'])[:7]}`" if data.get("git_commit") else "?"
+
+
 def _short(key: str) -> str:
     return key.split(".", 1)[1] if "." in key else key
 
@@ -722,9 +727,8 @@ def dials_section(
             "",
             f"The same contrast of `control` with `{PAPERWORK}` = 0 (inspection without its "
             "paperwork; everything else as above): better at 1: "
-            f"{verdicts['better']}; worse at 1: {verdicts['worse']}. Whether inspection or "
-            "outcome evaluation wins on efficacy is decided by that declared constant (an "
-            "assumption of seed 001's magnitude), not by the mechanisms alone.",
+            f"{verdicts['better']}; worse at 1: {verdicts['worse']}. "
+            + _paperwork_verdict(table, ft),
         ]
     if one_sided:
         parts = []
@@ -745,6 +749,32 @@ def dials_section(
             "clearly better and at least one clearly worse (table below)."
         ]
     return lines, said
+
+
+def _paperwork_verdict(table: pd.DataFrame, free: pd.DataFrame) -> str:
+    """Whether the control dial's efficacy verdict hinges on the paperwork constant.
+
+    Args:
+        table: the dial contrasts at the defaults.
+        free: the control contrast with no inspection paperwork.
+    """
+
+    def efficacy(t: pd.DataFrame) -> str:
+        row = t[(t["dial"] == "control") & (t["metric"] == "efficacy")]
+        return str(row["verdict"].iloc[0]) if len(row) else "not measured"
+
+    at_default, without = efficacy(table), efficacy(free)
+    if at_default == without:
+        return (
+            f"Efficacy is *{at_default}* at the outcome-evaluation end with and without the "
+            "paperwork: that verdict does not hinge on the constant."
+        )
+    return (
+        f"Efficacy is *{at_default}* at the outcome-evaluation end at the default paperwork "
+        f"but *{without}* without it: whether inspection or outcome evaluation wins on "
+        "efficacy is decided by that declared constant (an assumption of seed 001's "
+        "magnitude), not by the mechanisms alone."
+    )
 
 
 SECTIONS = {"sensitivity": sensitivity_section, "map": map_section, "discover": discovery_section}
@@ -812,6 +842,7 @@ def write_report(out: Path) -> Path:
                 str(t.get("runs", "?")),
                 "?",
                 f"{t.get('wall_s_last_session', float('nan')) / 60:.1f}",
+                _commit(json.loads(contrasts.read_text())),
             ]
         )
     else:
@@ -838,6 +869,7 @@ def write_report(out: Path) -> Path:
                 "reanalysis" if a.reuses_runs else str(t.get("runs", "?")),
                 f"{t.get('run_seconds', float('nan')) / 60:.1f}",
                 f"{t.get('wall_s_last_session', float('nan')) / 60:.1f}",
+                _commit(data),
             ]
         )
     meta = io.provenance()
@@ -860,8 +892,13 @@ def write_report(out: Path) -> Path:
         "## Compute",
         "",
         *_table(
-            ["analysis", "runs", "CPU min (sum of runs)", "wall min (last session)"], compute_rows
+            ["analysis", "runs", "CPU min (sum of runs)", "wall min (last session)", "code"],
+            compute_rows,
         ),
+        "",
+        "*code*: the commit whose model produced the analysis's runs. A section produced by an "
+        "older commit than the report's describes that commit's model; rerun it with "
+        "`python -m experiments.findings --only NAME` to bring it up to date.",
         "",
         "## Limits",
         "",

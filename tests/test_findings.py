@@ -115,3 +115,25 @@ def test_the_dial_table_lists_what_each_end_buys_and_costs(tmp_path: Path) -> No
     assert "but control" in said[0] and "control makes outcomes only better" in said[0]
     report = findings.write_report(tmp_path).read_text()
     assert "## Each dial's two sides" in report and "`contract`" in report
+
+
+def test_the_report_says_whether_the_paperwork_constant_decides_control() -> None:
+    def frame(verdict: str) -> pd.DataFrame:
+        return pd.DataFrame([{"dial": "control", "metric": "efficacy", "verdict": verdict}])
+
+    flips = findings._paperwork_verdict(frame("better"), frame("no clear difference"))
+    assert "decided by that declared constant" in flips
+    same = findings._paperwork_verdict(frame("better"), frame("better"))
+    assert "does not hinge" in same and "decided by" not in same
+
+
+def test_the_compute_table_names_the_commit_of_each_analysis(stored: Path) -> None:
+    text = findings.write_report(stored).read_text()
+    compute = text.split("## Compute")[1].split("## Limits")[0]
+    assert "| code |" in compute
+    commits = {
+        json.loads((stored / "findings" / a.name / a.summary).read_text()).get("git_commit")
+        for a in findings.ANALYSES
+    }
+    for c in commits - {None}:
+        assert f"`{c[:7]}`" in compute
