@@ -313,13 +313,11 @@ class Cadre(mesa.Agent):
 
     def _closes_on_paper(self) -> bool:
         """Whether the cadre records a failed attempt as done (goal displacement, seed
-        000, 001): when checklist goals count closures ("done or not"), a perfunctory cadre
-        closes it on paper, a motivated one with chance ``paper_closure``.
-
-        p = (1 − goals) · (1 if perfunctory else p_c)
-        """
+        001): when checklist goals count closures ("done or not"), a failed need is closed
+        on paper with chance p = (1 − goals) · ``paper_closure``. (Perfunctory cadres fail
+        more often, so they close more.)"""
         m = self.model
-        p = (1 - m.regime.goals) * (1.0 if self.perfunctory else m.behaviour.paper_closure)
+        p = (1 - m.regime.goals) * m.behaviour.paper_closure
         # No draw when nothing can happen: regimes with resident goals keep their streams.
         return p > 0 and m.rng.random() < p
 
