@@ -83,6 +83,7 @@ class NeedPool:
         "unverified": np.bool_,
         "peer": np.bool_,
         "chosen": np.bool_,
+        "passed_by": np.int32,
     }
 
     def __init__(self) -> None:
@@ -145,7 +146,7 @@ class NeedPool:
         self.resolved[sl], self.t_resolved[sl] = -1, np.nan
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
-        self.channel[sl] = -1
+        self.channel[sl] = self.passed_by[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids
