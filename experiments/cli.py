@@ -740,16 +740,22 @@ def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[
 
     Returns:
         ``{"meta", "regimes": {regime: {metric: {mean, lo, hi, sd, n}}}, "differences":
-        {regime: {metric: {diff, lo, hi, sd, n}}}, "phases": {phase: {"regimes",
-        "differences"}}}``; differences are ``regime - first regime`` (paired).
+        {regime: {metric: {diff, lo, hi, sd, n}}}, "worst_off": {regime: [other, ...]},
+        "phases": {phase: {"regimes", "differences", "worst_off"}}}``; differences are
+        ``regime - first regime`` (paired); ``worst_off`` names each regime that wins the
+        mean efficacy but loses the worst-off decile of communities against the others
+        listed (:func:`experiments.stats.worst_off_flags`), whole run and per phase.
     """
     regs = comparison.regimes
     whole = stats.compare_stats(comparison.runs, regs, _metrics.METRICS)
+    whole["worst_off"] = stats.worst_off_of_runs(comparison.runs, regs)
     phases = {}
     win = comparison.windows
     for w in dict.fromkeys(win["window"]):
         if w != "all":
-            phases[w] = stats.compare_stats(win[win["window"] == w], regs, _metrics.METRICS)
+            part = win[win["window"] == w]
+            phases[w] = stats.compare_stats(part, regs, _metrics.METRICS)
+            phases[w]["worst_off"] = stats.worst_off_of_runs(part, regs)
     return {"meta": meta, **whole, "phases": phases}
 
 
@@ -758,7 +764,7 @@ def _compare_table(res: dict[str, Any]) -> str:
     ref = regs[0]
     header = ["metric", *regs, *(f"Δ {r}" for r in regs[1:])]
     rows = []
-    for m in plots.KEY_METRICS:
+    for m in stats.with_equity(plots.KEY_METRICS):
         row = [m]
         for r in regs:
             c = res["regimes"][r][m]
@@ -781,10 +787,27 @@ def _compare_table(res: dict[str, Any]) -> str:
             "",
             _table(header, rows),
             "",
+            *_worst_off_lines(res),
             f"all {len(_metrics.METRICS)} metrics and per-phase results: --json or --out DIR "
             "(compare.json)",
         ]
     )
+
+
+def _worst_off_lines(res: dict[str, Any]) -> list[str]:
+    """Equity beside the mean, in words: each regime that wins the mean efficacy but loses
+    the worst-off decile of communities (paired CIs both excluding 0), whole run and by
+    phase, or a line saying none does."""
+    found = [*stats.worst_off_text(res.get("worst_off", {}))]
+    for w, ph in res.get("phases", {}).items():
+        found += [f"{w}: {t}" for t in stats.worst_off_text(ph.get("worst_off", {}))]
+    if not found:
+        return [
+            f"equity: no regime {stats.WORST_OFF} (efficacy vs efficacy_worst_decile, paired "
+            "95% CIs, whole run and every phase)",
+            "",
+        ]
+    return [f"equity: {t}" for t in found] + [""]
 
 
 def _compare_figures(res: dict[str, Any], ts: pd.DataFrame, out: Path) -> list[Path]:
