@@ -286,10 +286,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="run the pattern experiments P1-P16 and give each pattern a verdict",
         description="Run one replicated experiment per pattern of the source studies "
         "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95% CI, the expected sign and the verdict: reproduced (CI excludes "
-        "0 in the expected direction), not reproduced (CI excludes 0 the other way) or "
-        "inconclusive. Full mode also checks each reproduced pattern over a Latin hypercube "
-        "of situations. Results do not depend on --workers.",
+        "slope) with its 95% CI, the expected sign, the test's kind and the verdict: "
+        "reproduced (CI beyond the file's minimum effect, default 0, in the expected "
+        "direction), not reproduced (CI excludes 0 the other way) or inconclusive. A test is "
+        "emergent or definitional (it restates an input); a pattern is judged on its emergent "
+        "tests only, and is 'definitional only' without any. Full mode also checks each "
+        "reproduced pattern over a Latin hypercube of situations. Results do not depend on "
+        "--workers.",
     )
     p.add_argument(
         "--pattern", default=None, metavar="P1,...", help="only these patterns (default: all)"
@@ -340,6 +343,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "is not",
     )
     p.add_argument("--json", action="store_true", help="print every result as one JSON object")
+    p.add_argument(
+        "--write-expected",
+        action="store_true",
+        help="rewrite this mode's section of experiments/patterns/expected.toml from this run "
+        "(only a run of every pattern at its files' replicates), recording its commit",
+    )
 
     p = sub.add_parser(
         "app",
@@ -1260,6 +1269,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.report and not args.out:
         raise SacaInputError("--report needs --out DIR for the figures it shows")
     expected = validate.load_expected()["quick" if args.quick else "full"] if args.check else {}
+    complete = args.pattern is None and args.replicates is None and args.patterns_dir is None
+    if args.write_expected:
+        validate.require_complete(complete)  # before any run
     out = _claim(args, "validate")
     # ---- all input checked: simulate
     result = validate.run_validation(
@@ -1274,6 +1286,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if out is not None:
         paths = validate.write_outputs(result, out, args.report, _validate_command(args, robust))
         print(f"saca: wrote {out}/ and {paths[-1]}", file=sys.stderr)
+    if args.write_expected:
+        path = validate.write_expected(result, complete=complete)
+        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
     _emit(io.dumps(result) if args.json else validate.text_report(result))
     for line in validate.regressions(result, expected):
         print(f"saca validate: regression: {line}", file=sys.stderr)
