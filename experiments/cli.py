@@ -1283,12 +1283,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         progress=None,
         log=lambda msg: print(f"saca {msg}", file=sys.stderr),
     )
+    if args.write_expected:  # first, so the report names the commit it now records
+        path = validate.write_expected(result, complete=complete)
+        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
     if out is not None:
         paths = validate.write_outputs(result, out, args.report, _validate_command(args, robust))
         print(f"saca: wrote {out}/ and {paths[-1]}", file=sys.stderr)
-    if args.write_expected:
-        path = validate.write_expected(result, complete=complete)
-        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
     _emit(io.dumps(result) if args.json else validate.text_report(result))
     for line in validate.regressions(result, expected):
         print(f"saca validate: regression: {line}", file=sys.stderr)
