@@ -79,6 +79,7 @@ class Cadre(mesa.Agent):
         self.resources = resources
         self.knowledge = knowledge
         self.exhaustion = 0.0
+        self.load = 0.0
         self.recognition = 0.0
         self.compliance = 0.0
         self.felt_pressure = 0.0
@@ -408,6 +409,7 @@ class Cadre(mesa.Agent):
         cap = self.daily_hours()
         if self.active and cap > 0:
             load = (self.hours_worked + b.backlog_load * min(self.backlog(), 2 * cap)) / cap
+            self.load = load  # observed: load > 1 is overload (metrics.overload_cascades)
             sup = self.support()
             dx = (
                 b.exhaustion_rate
@@ -419,6 +421,7 @@ class Cadre(mesa.Agent):
                 - b.recovery_rate * max(0.0, 1 - load) * (1 - b.support_buffer * (1 - sup))
             )
         else:
+            self.load = 0.0
             dx = -b.recovery_rate
         self.exhaustion = min(1.0, max(0.0, self.exhaustion + dx))
         if self.exhaustion > b.withdraw_threshold:

@@ -34,7 +34,7 @@ from agents import (
 from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
 from agents.sunk_cadre import RECOGNITION
 from model import needs as nd
-from model.metrics import METRICS, daily_metrics, new_totals, summarise
+from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
@@ -816,6 +816,9 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
+        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+            nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         nds.chosen[nid] = chosen
@@ -911,7 +914,8 @@ class CollaborationModel(mesa.Model):
                     cands = cands[active[cands]]
                     if len(cands):
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        cad = self.cadres[int(cands[np.argmin(load)])]
+                        post, cad = cad, self.cadres[int(cands[np.argmin(load)])]
+                        record_handoff(self, post.idx, cad.idx)  # redeployed away
                         if cad.community != c:
                             t0 += b.hop_hours  # the order crosses to another community
                 if cad.is_sunk:
@@ -929,6 +933,7 @@ class CollaborationModel(mesa.Model):
                     int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
                 ]
                 self._offloaded(cad, target)
+                record_handoff(self, cad.idx, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cad, chosen=consulted)
@@ -1074,6 +1079,7 @@ class CollaborationModel(mesa.Model):
         nds, r = self.needs, self.regime
         arr = np.array([nid])
         c = int(nds.comm[nid])
+        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
         if nds.level[nid] == 1 and self.committee[c]:
             self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
         elif r.escalation == "central" or getattr(cad, "instructor", False):

@@ -84,6 +84,7 @@ class NeedPool:
         "unverified": np.bool_,
         "peer": np.bool_,
         "chosen": np.bool_,
+        "passed_by": np.int32,
     }
 
     def __init__(self) -> None:
@@ -147,7 +148,7 @@ class NeedPool:
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
         self.paper_closed[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
-        self.channel[sl] = -1
+        self.channel[sl] = self.passed_by[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids
