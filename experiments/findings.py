@@ -45,7 +45,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import dial_contrasts, io, plots, sweep
+from experiments import dial_contrasts, io, plots, stats, sweep
 
 SPECS = Path(__file__).resolve().parent / "specs"
 OUTCOMES = ("efficacy", "trust_institution", "trust_resident_sunk", "burnout_mean")
@@ -271,6 +271,11 @@ def _load(out: Path, a: Analysis) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _commit(data: Mapping[str, Any]) -> str:
+    """The short commit an analysis's stored result records, or ``?``."""
+    return f"`{str(data['git_commit'])[:7]}`" if data.get("git_commit") else "?"
+
+
 def _short(key: str) -> str:
     return key.split(".", 1)[1] if "." in key else key
 
@@ -406,6 +411,56 @@ def _tie_text(cells: pd.DataFrame, regimes: Sequence[str]) -> str:
     return "ties: " + ", ".join(parts)
 
 
+def equity_lines(cells: pd.DataFrame, regimes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Equity beside efficacy in a map: per regime, mean over the cells of its efficacy,
+    its spread between communities and its worst decile's efficacy, and the cells where
+    it wins the mean but loses the worst-off; and the answer's sentence when any does.
+
+    Args:
+        cells: the map's cells (``map.json``'s ``cells``).
+        regimes: regime labels in order.
+    """
+    eff = cells[cells["metric"] == stats.MEAN_METRIC] if "metric" in cells else cells.iloc[:0]
+    cols = [f"{r}_{t}" for r in regimes for t in ("sd", "worst")]
+    if eff.empty or any(c not in eff for c in cols) or eff[cols].isna().all().all():
+        return [
+            "Equity beside efficacy (spread between communities, worst decile): not in these "
+            "stored runs, made before `efficacy_worst_decile` existed; rerunning the map "
+            "adds it.",
+        ], []
+    flagged = eff["worst_off"].dropna() if "worst_off" in eff else pd.Series(dtype=object)
+    rows = []
+    for r in regimes:
+        mine = sum(1 for t in flagged if str(t).startswith(f"{r} {stats.WORST_OFF}"))
+        rows.append(
+            [
+                r,
+                _num(eff[f"{r}_mean"].mean()),
+                _num(eff[f"{r}_sd"].mean()),
+                _num(eff[f"{r}_worst"].mean()),
+                str(mine),
+            ]
+        )
+    lines = [
+        f"Equity beside efficacy, averaged over the {len(eff)} cells (a regime *{stats.WORST_OFF}* "
+        "in a cell when its paired 95% CI is above another regime's on efficacy and below it "
+        "on the worst decile's efficacy):",
+        "",
+        *_table(
+            ["regime", "efficacy", "sd between communities", "worst decile", stats.WORST_OFF],
+            rows,
+        ),
+    ]
+    answer = []
+    if len(flagged):
+        answer.append(
+            f"Equity: in {len(flagged)} of {len(eff)} cells a regime {stats.WORST_OFF} ("
+            + "; ".join(dict.fromkeys(str(t) for t in flagged))
+            + ")"
+        )
+    return lines, answer
+
+
 def map_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], list[str]]:
     """The regime map's tallies, figure and Pareto fronts; and the answer's sentences.
 
@@ -445,6 +500,9 @@ def map_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], list[str]
             + (f" ({tie})" if tie else "")
         )
     lines += _table(["metric", *regimes, "no clear winner"], rows)
+    eq_lines, eq_answer = equity_lines(cells, regimes)
+    lines += ["", *eq_lines]
+    answer += eq_answer
     lines += ["", f"![Regime map]({rel}/map.png)", ""]
     pareto = data["pareto"]
     fronts = pareto["fronts"]
@@ -706,6 +764,13 @@ def dials_section(
             one_sided.append(dial)
         rows.append([f"`{dial}`", listed("better"), listed("worse"), "yes" if both else "no"])
     lines += _table(["dial", "better at 1", "worse at 1", "two-sided"], rows)
+    if "worst_off" in data:  # contrasts stored before the worst decile existed have none
+        flagged = [f"`{d}`: {'; '.join(t)}" for d, t in data["worst_off"].items()]
+        lines += [
+            "",
+            f"Equity: a dial end that {stats.WORST_OFF} (paired 95% CIs on efficacy and on "
+            "the worst decile's efficacy): " + ("; ".join(flagged) or "none") + ".",
+        ]
     free_path = Path(rel_root) / "control_without_paperwork.json" if rel_root else None
     if free_path is not None and free_path.is_file():
         free = json.loads(free_path.read_text())
@@ -722,9 +787,8 @@ def dials_section(
             "",
             f"The same contrast of `control` with `{PAPERWORK}` = 0 (inspection without its "
             "paperwork; everything else as above): better at 1: "
-            f"{verdicts['better']}; worse at 1: {verdicts['worse']}. Whether inspection or "
-            "outcome evaluation wins on efficacy is decided by that declared constant (an "
-            "assumption of seed 001's magnitude), not by the mechanisms alone.",
+            f"{verdicts['better']}; worse at 1: {verdicts['worse']}. "
+            + _paperwork_verdict(table, ft),
         ]
     if one_sided:
         parts = []
@@ -745,6 +809,32 @@ def dials_section(
             "clearly better and at least one clearly worse (table below)."
         ]
     return lines, said
+
+
+def _paperwork_verdict(table: pd.DataFrame, free: pd.DataFrame) -> str:
+    """Whether the control dial's efficacy verdict hinges on the paperwork constant.
+
+    Args:
+        table: the dial contrasts at the defaults.
+        free: the control contrast with no inspection paperwork.
+    """
+
+    def efficacy(t: pd.DataFrame) -> str:
+        row = t[(t["dial"] == "control") & (t["metric"] == "efficacy")]
+        return str(row["verdict"].iloc[0]) if len(row) else "not measured"
+
+    at_default, without = efficacy(table), efficacy(free)
+    if at_default == without:
+        return (
+            f"Efficacy is *{at_default}* at the outcome-evaluation end with and without the "
+            "paperwork: that verdict does not hinge on the constant."
+        )
+    return (
+        f"Efficacy is *{at_default}* at the outcome-evaluation end at the default paperwork "
+        f"but *{without}* without it: whether inspection or outcome evaluation wins on "
+        "efficacy is decided by that declared constant (an assumption of seed 001's "
+        "magnitude), not by the mechanisms alone."
+    )
 
 
 SECTIONS = {"sensitivity": sensitivity_section, "map": map_section, "discover": discovery_section}
@@ -812,6 +902,7 @@ def write_report(out: Path) -> Path:
                 str(t.get("runs", "?")),
                 "?",
                 f"{t.get('wall_s_last_session', float('nan')) / 60:.1f}",
+                _commit(json.loads(contrasts.read_text())),
             ]
         )
     else:
@@ -838,6 +929,7 @@ def write_report(out: Path) -> Path:
                 "reanalysis" if a.reuses_runs else str(t.get("runs", "?")),
                 f"{t.get('run_seconds', float('nan')) / 60:.1f}",
                 f"{t.get('wall_s_last_session', float('nan')) / 60:.1f}",
+                _commit(data),
             ]
         )
     meta = io.provenance()
@@ -860,8 +952,13 @@ def write_report(out: Path) -> Path:
         "## Compute",
         "",
         *_table(
-            ["analysis", "runs", "CPU min (sum of runs)", "wall min (last session)"], compute_rows
+            ["analysis", "runs", "CPU min (sum of runs)", "wall min (last session)", "code"],
+            compute_rows,
         ),
+        "",
+        "*code*: the commit whose model produced the analysis's runs. A section produced by an "
+        "older commit than the report's describes that commit's model; rerun it with "
+        "`python -m experiments.findings --only NAME` to bring it up to date.",
         "",
         "## Limits",
         "",

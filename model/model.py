@@ -34,7 +34,7 @@ from agents import (
 from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
 from agents.sunk_cadre import RECOGNITION
 from model import needs as nd
-from model.metrics import METRICS, daily_metrics, new_totals, summarise
+from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
@@ -128,6 +128,8 @@ class CollaborationModel(mesa.Model):
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
         self._waste_history: deque[float] = deque()
+        # Problems closed on paper, by the day they arise again (see close_on_paper).
+        self._resurfacing: dict[int, list[int]] = {}
         self.meeting = np.zeros(n_c, dtype=bool)
         self.surge = np.zeros(self.situation.streets, dtype=bool)
         self.served_today = 0
@@ -529,7 +531,7 @@ class CollaborationModel(mesa.Model):
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
-        self.dropped_today = len(dropped)
+        self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
         for cad in self.cadres:
@@ -550,6 +552,7 @@ class CollaborationModel(mesa.Model):
         self.served_today = 0
         self.dropped_today = 0
         self.offloads_today = 0
+        self.paper_closures_today = 0
         self.households.complaints_today = 0
 
     # ----- stage 1b: the command's plan and the communities' meetings -----------------
@@ -648,8 +651,52 @@ class CollaborationModel(mesa.Model):
         ids = self.needs.add(
             hh, st.hh_comm[hh], st.hh_grid[hh], ntype, level, self.day, t_created, t_deadline, hours
         )
-        self.created_today = k
+        ids = np.concatenate([ids, self._resurface(factor)])
+        self.created_today = len(ids)
         return ids
+
+    def _resurface(self, deadline_factor: float) -> np.ndarray:
+        """Problems closed on paper ``resurface_days`` ago arise again today as new needs
+        of the same household, type and level, whole (seed 001); return their ids.
+
+        Args:
+            deadline_factor: today's multiplier of the deadlines by type.
+        """
+        old = self._resurfacing.pop(self.day, None)
+        if not old:
+            return np.empty(0, np.int64)
+        nds, b = self.needs, self.behaviour
+        o = np.asarray(old, dtype=np.int64)
+        ntype = nds.ntype[o]
+        t_created = (
+            self.day_start
+            + b.need_hour_first
+            + self.rng.random(len(o)) * max(b.need_hour_last - b.need_hour_first, 0.0)
+        )
+        t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * deadline_factor * nd.HOURS_PER_DAY
+        return nds.add(
+            nds.hh[o],
+            nds.comm[o],
+            nds.grid[o],
+            ntype,
+            nds.level[o],
+            self.day,
+            t_created,
+            t_deadline,
+            nds.hours_total[o].copy(),
+        )
+
+    def close_on_paper(self, nid: int) -> None:
+        """A cadre recorded a failed need as done (goal displacement, seed 001): it leaves
+        the books unsolved and arises again ``resurface_days`` later.
+
+        Args:
+            nid: the need.
+        """
+        self.needs.close_on_paper(nid)
+        self.paper_closures_today += 1
+        due = self.day + max(1, round(self.behaviour.resurface_days))
+        self._resurfacing.setdefault(due, []).append(nid)
 
     def self_help(self, ids: np.ndarray) -> np.ndarray:
         """Stage 3: residents solve a share through their own ties at once (seed 003);
@@ -809,6 +856,9 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
+        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+            nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         nds.chosen[nid] = chosen
@@ -911,7 +961,8 @@ class CollaborationModel(mesa.Model):
                     cands = cands[active[cands]]
                     if len(cands):
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        cad = self.cadres[int(cands[np.argmin(load)])]
+                        post, cad = cad, self.cadres[int(cands[np.argmin(load)])]
+                        record_handoff(self, post.idx, cad.idx)  # redeployed away
                         if cad.community != c:
                             t0 += b.hop_hours  # the order crosses to another community
                 if cad.is_sunk:
@@ -930,6 +981,7 @@ class CollaborationModel(mesa.Model):
                     int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
                 ]
                 self._offloaded(cad, target)
+                record_handoff(self, cad.idx, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cad, chosen=consulted)
@@ -1075,6 +1127,7 @@ class CollaborationModel(mesa.Model):
         nds, r = self.needs, self.regime
         arr = np.array([nid])
         c = int(nds.comm[nid])
+        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
         if nds.level[nid] == 1 and self.committee[c]:
             self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
         elif r.escalation == "central" or getattr(cad, "instructor", False):

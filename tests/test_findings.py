@@ -115,3 +115,51 @@ def test_the_dial_table_lists_what_each_end_buys_and_costs(tmp_path: Path) -> No
     assert "but control" in said[0] and "control makes outcomes only better" in said[0]
     report = findings.write_report(tmp_path).read_text()
     assert "## Each dial's two sides" in report and "`contract`" in report
+
+
+def test_the_report_says_whether_the_paperwork_constant_decides_control() -> None:
+    def frame(verdict: str) -> pd.DataFrame:
+        return pd.DataFrame([{"dial": "control", "metric": "efficacy", "verdict": verdict}])
+
+    flips = findings._paperwork_verdict(frame("better"), frame("no clear difference"))
+    assert "decided by that declared constant" in flips
+    same = findings._paperwork_verdict(frame("better"), frame("better"))
+    assert "does not hinge" in same and "decided by" not in same
+
+
+def test_the_compute_table_names_the_commit_of_each_analysis(stored: Path) -> None:
+    text = findings.write_report(stored).read_text()
+    compute = text.split("## Compute")[1].split("## Limits")[0]
+    assert "| code |" in compute
+    commits = {
+        json.loads((stored / "findings" / a.name / a.summary).read_text()).get("git_commit")
+        for a in findings.ANALYSES
+    }
+    for c in commits - {None}:
+        assert f"`{c[:7]}`" in compute
+
+
+def test_map_equity_sits_beside_efficacy_and_names_the_worst_off_trade() -> None:
+    """Constructed cells: b wins the mean and loses the worst-off in one of two cells."""
+    flag = f"b {findings.stats.WORST_OFF} (against a)"
+    cells = pd.DataFrame(
+        {
+            "metric": ["efficacy", "efficacy", "burnout_mean"],
+            "a_mean": [0.6, 0.7, 0.2],
+            "b_mean": [0.7, 0.72, 0.3],
+            "a_sd": [0.05, 0.03, None],
+            "b_sd": [0.15, 0.05, None],
+            "a_worst": [0.5, 0.6, None],
+            "b_worst": [0.3, 0.6, None],
+            "worst_off": [flag, None, None],
+        }
+    )
+    lines, answer = findings.equity_lines(cells, ["a", "b"])
+    row_b = next(x for x in lines if x.startswith("| b "))
+    assert [c.strip() for c in row_b.strip("|").split("|")] == ["b", "0.71", "0.10", "0.45", "1"]
+    assert answer == [f"Equity: in 1 of 2 cells a regime {findings.stats.WORST_OFF} ({flag})"]
+    # stored before the worst decile existed: said so, no sentence in the answer
+    old_lines, old_answer = findings.equity_lines(
+        cells.drop(columns=["a_worst", "b_worst"]), ["a", "b"]
+    )
+    assert "not in these stored runs" in old_lines[0] and old_answer == []
