@@ -311,7 +311,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     due = dl == day
     on_time = due & (status == nd.RESOLVED) & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
-    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[done_today]
+    wait = ((nds.t_resolved[sl] - nds.t_origin[sl]) / nd.HOURS_PER_DAY)[done_today]
     live = nds.live
     cadres = m.cadres
     sunk = m.cadre_is_sunk
@@ -423,7 +423,7 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
     observed = dl < m.steps
     on_time = resolved & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     by_system = resolved & ~nds.self_helped[sl]
-    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[by_system]
+    wait = ((nds.t_resolved[sl] - nds.t_origin[sl]) / nd.HOURS_PER_DAY)[by_system]
     reported = nds.reported[sl]
     comm = nds.comm[sl]
     n_c = m.structure.n_communities

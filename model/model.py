@@ -674,7 +674,7 @@ class CollaborationModel(mesa.Model):
             + self.rng.random(len(o)) * max(b.need_hour_last - b.need_hour_first, 0.0)
         )
         t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * deadline_factor * nd.HOURS_PER_DAY
-        return nds.add(
+        ids = nds.add(
             nds.hh[o],
             nds.comm[o],
             nds.grid[o],
@@ -685,6 +685,10 @@ class CollaborationModel(mesa.Model):
             t_deadline,
             nds.hours_total[o].copy(),
         )
+        # The household has waited since the problem first arose: response times count
+        # from then, so closing a need on paper never makes the system look faster.
+        nds.t_origin[ids] = nds.t_origin[o]
+        return ids
 
     def close_on_paper(self, nid: int) -> None:
         """A cadre recorded a failed need as done (goal displacement, seed 001): it leaves
