@@ -744,7 +744,7 @@ def scaled_timeline(scenario: str, days: int) -> list[dict[str, Any]]:
     total = tl[-1].end
     bounds = [0] + [round(p.end * days / total) for p in tl]
     return [
-        {"phase": p.name, "start": bounds[i], "end": bounds[i + 1]}
+        {"phase": p.name, "start": bounds[i], "end": bounds[i + 1], "sunk": p.sunk}
         for i, p in enumerate(tl)
         if bounds[i + 1] > bounds[i]
     ]

@@ -320,8 +320,10 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     in_service = ~m.cadre_full_time
     # Burnout is measured on cadres on duty: full-time staff (a withdrawn one is burned
     # out, not resting) and the in-service members who served today; an in-service
-    # member who stayed home is neither strained nor recovering from duty.
-    on_duty = m.cadre_full_time | active
+    # member who stayed home is neither strained nor recovering from duty. A cadre
+    # recalled to its unit (withdrawal experiment) is off duty, whatever its kind.
+    away = np.array([c.away for c in cadres])
+    on_duty = (m.cadre_full_time | active) & ~away
     exh_all = np.array([c.exhaustion for c in cadres])
     exh = exh_all[on_duty]
     duty_sunk = sunk[on_duty]

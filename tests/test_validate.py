@@ -493,3 +493,8 @@ def test_check_flag_exits_1_on_regression(tmp_path, monkeypatch):
 def test_pattern_files_are_package_data():
     assert Path(v.PATTERN_DIR).name == "patterns"
     assert (v.PATTERN_DIR / "expected.toml").is_file()
+
+
+def test_scaled_timeline_keeps_which_sunk_cadres_are_present():
+    tl = v.scaled_timeline("withdrawal", 100)
+    assert "none" in {p["sunk"] for p in tl} and tl[0]["sunk"] == "all"

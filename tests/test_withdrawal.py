@@ -176,6 +176,14 @@ def test_recalled_cadres_do_no_work_and_hold_no_needs(recorded):
     assert sum(rows[d]["in_service"]["hours"] for d in range(16, 24)) > 0
 
 
+def test_recalled_cadres_are_off_duty_in_the_burnout_metrics(recorded):
+    m, _ = recorded
+    daily = m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    assert daily["burnout_sunk"].iloc[8:16].isna().all()  # no sunk cadre on duty
+    assert daily["burnout_sunk"].iloc[24:32].notna().all()
+    assert daily["burnout_community"].iloc[8:16].notna().all()
+
+
 def test_recalled_cadres_work_before_and_after(recorded):
     _, rows = recorded
     for mode in ("off_post", "in_service"):
