@@ -20,7 +20,15 @@ each is resumable: run it again after a kill and it continues where it stopped):
    (``--margin``), which needs no new runs;
 4. ``python -m experiments.dial_contrasts --out docs/findings/dials``: each dial moved from
    0 to 1 from the hybrid regime in the emergency, paired by seed: what each end buys and
-   what it costs (run with ``--only dials``; it is not resumable, and reruns whole).
+   what it costs (run with ``--only dials``; it is not resumable, and reruns whole);
+5. structural uncertainty: ``saca sensitivity experiments/specs/constants_morris.toml
+   --samples 2`` (Morris over every behavioural constant with the dials) and ``saca
+   uncertainty experiments/specs/constants_situation.toml --samples 32`` (the share of the
+   constants-and-situation space each regime wins, PRIM boxes of where construction wins);
+6. ``saca best-mix experiments/specs/best_mix.toml``: the best dial mix per cell of a map;
+7. ``saca withdrawal`` (the sunk cadres withdrawn after the emergency and brought back;
+   not resumable: ``--force`` moves its old results aside and it reruns whole);
+8. an equity section collected from the maps and the dial contrasts (no runs of its own).
 
 Then it writes ``FINDINGS.md`` beside ``findings/`` (``--out docs`` gives
 ``docs/findings/<analysis>/`` and ``docs/FINDINGS.md``) from the analyses' JSON and Parquet
@@ -996,6 +1004,7 @@ def constants_section(
         "",
     ]
     answer: list[str] = []
+    ahead: dict[str, int] = {}
     for output in [o for o in OUTCOMES if o in set(conv.index)]:
         part = _ranked(data, output)[0].reset_index(drop=True)
         c = conv.loc[output]
@@ -1033,6 +1042,7 @@ def constants_section(
             if first_dial is not None
             else "no dial was screened"
         )
+        ahead[output] = len(above)
         lines += [
             f"**{plots.label(output)}** (`{output}`): {verdict}. {dial_text.capitalize()}.",
             "",
@@ -1060,6 +1070,16 @@ def constants_section(
     lines += [_sobol_cost(k, folder), ""]
     for w in data.get("warnings", []):
         lines += [f"> {w}", ""]
+    plain = [
+        f"{plots.label(o).lower()}: {n} constant{'s' if n != 1 else ''}" for o, n in ahead.items()
+    ]
+    lines[:0] = [
+        "In plain words: the uncertain behavioural constants move the outcomes as much as "
+        "the dials or more; ahead of the most influential dial stand "
+        + "; ".join(plain)
+        + ". The screening is coarse (not converged), so it names the large effects only.",
+        "",
+    ]
     return lines, answer
 
 
@@ -1148,6 +1168,8 @@ def uncertainty_section(
             "so read the boxes as hints of which constants matter, not as thresholds.",
         ]
     lines.append("")
+    plain = "; ".join(f"on {plots.label(s['metric']).lower()}, {_holds(s, (a, b))}" for s in shares)
+    lines[:0] = [f"In plain words, over the uncertain constants and situations: {plain}.", ""]
     return lines, answer
 
 
@@ -1242,7 +1264,8 @@ def best_mix_section(
         "",
     ]
     res = _mix_resolution(folder, int(st["top"]))
-    said = []
+    said: list[str] = []
+    moves: list[str] = []
     for axis in axes:
         slope = float(data["trends"][axis]["autonomy"])
         lo, hi = (float(v) for v in st["axes"][axis][:: len(st["axes"][axis]) - 1])
@@ -1262,9 +1285,16 @@ def best_mix_section(
             )
         lines.append(f"- Along `{axis}`: {verdict}.")
         said.append(f"{_short(axis)}: {verdict}")
+        moves.append(f"along {_short(axis)}, {verdict.split(':')[0]}")
     lines += ["", f"![Best mix per cell]({rel}/best_mix.png)", "", f"![Fronts]({rel}/fronts.png)"]
     lines.append("")
     leans = best["autonomy"].gt(0.5).map({True: "autonomous", False: "constructive"})
+    lines[:0] = [
+        f"In plain words: the best mix found leans {_and(sorted(set(leans)))} in "
+        f"{'every cell' if len(set(leans)) == 1 else 'different cells'}; whether it moves "
+        "toward construction or autonomy as the situation changes: " + "; ".join(moves) + ".",
+        "",
+    ]
     answer = [
         f"Best mix ({len(best)} cells, {data['mixes_per_cell']} mixes each"
         f"{'; the same mix in every cell' if same else ''}; clear lead over the runner-up in "
@@ -1367,6 +1397,11 @@ def withdrawal_section(
             )
             + f" [{rel}]"
         )
+    plain = "; ".join(
+        f"under {r}, efficacy {data['results'][r]['verdict'].get('efficacy', '?')}"
+        for r in data["regimes"]
+    )
+    lines[:0] = [f"In plain words, when the sunk cadres are withdrawn: {plain}.", ""]
     lines += [
         f"![Timelines]({rel}/timelines.png)",
         "",
@@ -1568,16 +1603,7 @@ LIMITS = """\
   the CIs overlap the dials are marked ≈, not ordered. The Morris screening is the
   cross-check. The maps have 3 replicates per cell, so a small advantage shows as *no
   clear winner*.
-- **Constants.** The behavioural constants are varied, but at small size: the Morris
-  screening of all of them with the dials has 2 trajectories (242 runs) where its own
-  convergence check asks for 8, and its widest CI of mu* is 30–70% of the largest mu*
-  against a 10% tolerance, so its ranking separates the few large effects from the many
-  small ones and orders nothing finer; no Sobol run over the constants exists (at the N
-  the dial Sobol asks for it would take over 100,000 runs). The regime contrast over 14
-  key constants and the situation has 32 points for 18 parameters, so its shares carry
-  Wilson CIs about ±0.16 wide and its PRIM boxes are hints. Where one declared constant
-  decides a contrast, the report says so (the control dial and
-  `behaviour.paperwork_hours` in the dial table; the constants named in the PRIM boxes).
+{constants}
 - **Best mix and withdrawal.** The best-mix search has 16 mixes per cell and switch
   setting on a 2 × 2 map with 2 replicates: it finds a good mix, not the optimum, and its
   trends along the axes are two-point differences without a CI. The withdrawal experiment
@@ -1589,6 +1615,50 @@ LIMITS = """\
 - **Patterns.** docs/VALIDATION.md says which of the studies' patterns P1–P16 the model
   reproduces; conclusions that lean on a pattern it does not reproduce are weaker.
 """
+
+
+def constants_limit(loaded: Mapping[str, Mapping[str, Any]]) -> str:
+    """The Limits bullet on the behavioural constants: how far their analyses are from
+    converged, from the stored files.
+
+    Args:
+        loaded: analysis name → its summary JSON (analyses not run are absent).
+    """
+    text = "- **Constants.** "
+    morris, sit = loaded.get("constants_morris"), loaded.get("constants_situation")
+    if morris is None and sit is None:
+        text += "The behavioural constants are not varied in the stored analyses. "
+    if morris is not None:
+        conv = morris["convergence"]
+        widths = [c["ci_width"] for c in conv["per_output"] if c.get("ci_width") is not None]
+        state = (
+            "converged"
+            if conv["converged"]
+            else f"not converged: its own check asks for {conv['recommended_samples']} "
+            f"trajectories, and its widest CI of mu* is {min(widths):.0%}–{max(widths):.0%} of "
+            f"the largest mu* against a {conv['tolerance']:.0%} tolerance, so the ranking "
+            "separates the few large effects from the many small ones and orders nothing finer"
+        )
+        text += (
+            f"The behavioural constants are varied, at small size: the Morris screening of "
+            f"{len(morris['parameters'])} constants and dials has {morris['samples']} "
+            f"trajectories ({morris['runs']['total']} runs), {state}; no Sobol run over the "
+            f"constants exists ({len(morris['parameters']) + 2}·N runs per replicate). "
+        )
+    if sit is not None and sit["shares"]:
+        s0 = sit["shares"][0]
+        widest = max(max(s[r]["hi"] - s[r]["lo"] for r in sit["contrast"]) for s in sit["shares"])
+        text += (
+            f"The regime contrast over the constants and the situation has {s0['points']} "
+            f"points, so its shares carry Wilson CIs up to {widest:.2f} wide and its PRIM "
+            "boxes are hints. "
+        )
+    text += (
+        "Where one declared constant decides a contrast, the report says so (the control "
+        "dial and `behaviour.paperwork_hours` in the dial table; the constants named in the "
+        "PRIM boxes)."
+    )
+    return text
 
 
 def write_report(out: Path) -> Path:
@@ -1685,7 +1755,7 @@ def write_report(out: Path) -> Path:
         "",
         "## Limits",
         "",
-        LIMITS,
+        LIMITS.replace("{constants}", constants_limit(loaded)),
     ]
     path = out / "FINDINGS.md"
     path.write_text("\n".join(lines), encoding="utf-8")
