@@ -196,20 +196,20 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
     wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[done_today]
     live = nds.live
-    cadres = m.cadres
     sunk = m.cadre_is_sunk
-    hours = np.array([c.hours_worked for c in cadres])
-    active = np.array([c.active for c in cadres])
+    cs = m.cadre_state
+    hours = cs.hours_worked[: cs.n].copy()
+    active = cs.active[: cs.n].copy()
     in_service = ~m.cadre_full_time
     # Burnout is measured on cadres on duty: full-time staff (a withdrawn one is burned
     # out, not resting) and the in-service members who served today; an in-service
     # member who stayed home is neither strained nor recovering from duty.
     on_duty = m.cadre_full_time | active
-    exh_all = np.array([c.exhaustion for c in cadres])
+    exh_all = cs.exhaustion[: cs.n].copy()
     exh = exh_all[on_duty]
     duty_sunk = sunk[on_duty]
-    formal = sum(c.formalism_hours for c in cadres)
-    perf = sum(c.perfunctory_hours for c in cadres)
+    formal = cs.total("formalism_hours")
+    perf = cs.total("perfunctory_hours")
     thr = m.behaviour.burnout_threshold
     raw = m.daily_totals
     raw["hours"].append(hours.sum())

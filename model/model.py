@@ -31,8 +31,18 @@ from agents import (
     SunkCadre,
     TaskForce,
 )
-from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
-from agents.sunk_cadre import RECOGNITION
+from agents.cadre import (
+    CONSULTED,
+    LATE,
+    RECOGNITION,
+    SUCCESS,
+    Cadre,
+    CadreState,
+    begin_days,
+    end_days,
+    sanction,
+    spend_many,
+)
 from model import needs as nd
 from model.metrics import METRICS, daily_metrics, new_totals, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
@@ -117,6 +127,8 @@ class CollaborationModel(mesa.Model):
         self.ties = TieTable(n_h)
         self.needs = nd.NeedPool()
         self.cadres: list[Cadre] = []
+        # Every cadre's state, one row each; the Cadre agents are views onto it.
+        self.cadre_state = CadreState()
         self.hours_by_community = np.zeros(n_c)
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
@@ -308,7 +320,7 @@ class CollaborationModel(mesa.Model):
         self.cadre_hours = np.array([c.hours for c in self.cadres])
         self.cadre_full_time = np.array([c.full_time for c in self.cadres], dtype=bool)
         self.street_in_service = [
-            [c for c in self.cadres if not c.full_time and street_of[c.idx] == s]
+            np.flatnonzero(~self.cadre_full_time & (street_of == s))
             for s in range(self.situation.streets)
         ]
         self.sunk_idx = [np.array([s.idx for s in sunk], dtype=np.int64) for sunk in self.sunk_in]
@@ -466,8 +478,7 @@ class CollaborationModel(mesa.Model):
         self._set_situation(self.day)
         self._reset_counters()
         self.plan_day()
-        for cad in self.cadres:
-            cad.begin_day()
+        begin_days(self, self.cadre_state.all())
         self.hold_meetings()
         new = self.arise_needs()
         new = self.self_help(new)
@@ -497,8 +508,7 @@ class CollaborationModel(mesa.Model):
         self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
-        for cad in self.cadres:
-            cad.end_day()
+        end_days(self, self.cadre_state.all())
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
@@ -541,12 +551,10 @@ class CollaborationModel(mesa.Model):
             load = self.reported_backlog[ft].sum() / max(self.cadre_hours[ft].sum(), 1e-9)
             if load > b.surge_backlog and rng.random() < 1 - r.decision:
                 self.surge[s] = True
-                for i in ft.tolist():
-                    cad = self.cadres[i]
-                    cad.overtime = b.surge_overtime_hours
-                    cad.ordered = True
-                for cad in self.street_in_service[s]:
-                    cad.called_out = True
+                cs = self.cadre_state
+                cs.overtime[ft] = b.surge_overtime_hours
+                cs.ordered[ft] = True
+                cs.called_out[self.street_in_service[s]] = True
 
     def hold_meetings(self) -> None:
         """Coordination meetings (seed 000): every full-time cadre at work in a community
@@ -555,15 +563,14 @@ class CollaborationModel(mesa.Model):
         the working ties between the sunk and community cadres present gain trust."""
         if not self.meeting.any():
             return
-        b = self.behaviour
-        present = np.zeros(len(self.cadres), dtype=bool)
-        for cad in self.cadres:
-            if cad.active and cad.full_time and self.meeting[cad.community]:
-                cad.spend(b.meeting_hours)
-                cad.met = True
-                present[cad.idx] = True
-                if cad.is_sunk:
-                    cad.learn()
+        b, cs = self.behaviour, self.cadre_state
+        n = cs.n
+        present = cs.active[:n] & cs.full_time[:n] & self.meeting[cs.community[:n]]
+        met = np.flatnonzero(present)
+        spend_many(self, met, b.meeting_hours)
+        cs.met[met] = True
+        learn = met[cs.sunk[met]]
+        cs.knowledge[learn] += b.knowledge_gain * (1 - cs.knowledge[learn])
         both = present[self.cc_sunk] & present[self.cc_comm]
         t = self.cc_trust
         t[both] += b.meeting_trust_gain * (1 - t[both])
@@ -872,8 +879,9 @@ class CollaborationModel(mesa.Model):
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
-        active = np.array([x.active for x in self.cadres])
-        off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
+        cs = self.cadre_state
+        active = cs.active[: cs.n].copy()
+        off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
@@ -966,8 +974,9 @@ class CollaborationModel(mesa.Model):
         tasks = nds.waiting(nd.AT_LIST, self.day_end)
         if len(tasks) == 0:
             return
-        avail = [x for x in self.cadres if x.active and x.hours_left > 0]
-        if avail:
+        cs = self.cadre_state
+        avail = np.flatnonzero(cs.active[: cs.n] & (cs.hours_left[: cs.n] > 0))
+        if len(avail):
             self._claim(tasks, avail)
         waited = nds.t_ready[tasks] + b.claim_wait_hours
         stale = tasks[(nds.where[tasks] == nd.AT_LIST) & (waited < self.day_end)]
@@ -989,27 +998,31 @@ class CollaborationModel(mesa.Model):
         n_c = self.structure.n_communities
         by_comm = np.bincount(nds.comm[today], minlength=n_c)
         by_grid = np.bincount(nds.grid[today], minlength=len(self.structure.grid_comm))
-        for cad in self.cadres:
-            if not cad.active or cad.hours_left <= 0:
-                continue
-            wide = cad.reach >= 1 or cad.grid < 0
-            seen = by_comm[cad.community] if wide else by_grid[cad.grid]
-            if seen:
-                cad.spend(min(b.list_read_cap, b.list_read_hours * seen))
+        cs = self.cadre_state
+        n = cs.n
+        grid = cs.grid[:n]
+        wide = (cs.reach[:n] >= 1) | (grid < 0)
+        seen = np.where(wide, by_comm[cs.community[:n]], by_grid[np.maximum(grid, 0)])
+        reading = np.flatnonzero(cs.active[:n] & (cs.hours_left[:n] > 0) & (seen > 0))
+        wanted = b.list_read_hours * seen[reading]
+        capped = wanted < b.list_read_cap
+        # An uncapped amount is counted from np.bincount: a numpy scalar per cadre.
+        spend_many(self, reading, np.where(capped, wanted, b.list_read_cap), hours_np=capped)
 
-    def _claim(self, tasks: np.ndarray, avail: list[Cadre]) -> None:
+    def _claim(self, tasks: np.ndarray, avail: np.ndarray) -> None:
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
-        a_idx = np.array([x.idx for x in avail])
+        cs = self.cadre_state
+        a_idx = avail
         a_comm = self.cadre_comm[a_idx]
         order = np.argsort(a_comm, kind="stable")
         a_idx, a_comm = a_idx[order], a_comm[order]
-        a_grid = np.array([self.cadres[i].grid for i in a_idx])
-        a_wide = np.array([self.cadres[i].reach >= 1 or self.cadres[i].grid < 0 for i in a_idx])
+        a_grid = cs.grid[a_idx]
+        a_wide = (cs.reach[a_idx] >= 1) | (a_grid < 0)
         self.refresh_backlog()
         backlog = self.backlog[a_idx]
-        cap = np.array([self.cadres[i].daily_hours() for i in a_idx])
-        exh = np.array([self.cadres[i].exhaustion for i in a_idx])
-        mot = np.array([self.cadres[i].motivation for i in a_idx])
+        cap = cs.hours[a_idx] + cs.overtime[a_idx]
+        exh = cs.exhaustion[a_idx]
+        mot = cs.motivation[a_idx]
         theta = b.claim_threshold * (1 + backlog / np.maximum(cap, 1e-9) + exh) / (1 + mot)
         n_c = self.structure.n_communities
         start = np.searchsorted(a_comm, np.arange(n_c))
@@ -1022,7 +1035,7 @@ class CollaborationModel(mesa.Model):
         tid = tasks[task_rep]
         seen = a_wide[cad_pos] | (a_grid[cad_pos] == nds.grid[tid])
         task_rep, cad_pos, tid = task_rep[seen], cad_pos[seen], tid[seen]
-        left = np.array([self.cadres[i].hours_left for i in a_idx])
+        left = cs.hours_left[a_idx]
         ntype = nds.ntype[tid]
         estimate = nds.hours[tid] * np.exp(rng.normal(0.0, b.estimate_error, len(tid)))
         ease = np.clip(b.need_hours / np.maximum(estimate, 1e-9), 0, 1)
@@ -1128,26 +1141,27 @@ class CollaborationModel(mesa.Model):
         p_inspect = b.inspection_rate * (1 - r.control)
         detect = b.detect_checklist * (1 - r.goals) + b.detect_outcome * r.goals
         recog_in_service = RECOGNITION[r.evaluation]
-        n = len(self.cadres)
+        cs = self.cadre_state
+        n = cs.n
         u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
-        for cad in self.cadres:
-            i = cad.idx
-            if cad.withdrawn:
-                continue
-            if u_inspect[i] < p_inspect:
-                cad.inspected = True
-                caught = (not cad.active) if not cad.full_time else cad.perfunctory_hours > 0
-                if caught and u_detect[i] < detect:
-                    cad.sanction()
-            if not cad.active:
-                continue
-            if u_eval[i] < r.control:
-                heard = 1 - (1 - b.voice_share) ** cad.resolved_today
-                cad.recognised = u_heard[i] < heard
-            else:
-                cad.recognised = (cad.attempts_today > 0) and not cad.sanctioned
-            if not cad.full_time and u_in[i] < recog_in_service:
-                cad.recognised = True
+        present = ~cs.withdrawn[:n]
+        active, full_time = cs.active[:n], cs.full_time[:n]
+        inspected = present & (u_inspect < p_inspect)
+        cs.inspected[:n] |= inspected
+        caught = np.where(full_time, cs.perfunctory_hours[:n] > 0, ~active)
+        sanction(self, np.flatnonzero(inspected & caught & (u_detect < detect)))
+        on = present & active
+        # Chance a cadre's work is heard of, by how many residents it served (a table of
+        # (1 − voice)^k over the day's counts, computed as for one cadre).
+        resolved = cs.resolved_today[:n]
+        miss = [(1 - b.voice_share) ** k for k in range(int(resolved.max(initial=0)) + 1)]
+        heard = 1 - np.array(miss)[resolved]
+        by_outcome = u_eval < r.control
+        recognised = np.where(
+            by_outcome, u_heard < heard, (cs.attempts_today[:n] > 0) & ~cs.sanctioned[:n]
+        )
+        recognised |= ~full_time & (u_in < recog_in_service)
+        cs.recognised[:n] = np.where(on, recognised, cs.recognised[:n])
 
     # ----- stage 7: cadre–cadre trust ------------------------------------------------
     def update_cadre_trust(self) -> None:
@@ -1158,7 +1172,7 @@ class CollaborationModel(mesa.Model):
         a need that day gain ``joint_trust_gain`` · (1 − t).
         """
         t = self.cc_trust
-        solved = np.array([c.resolved_today > 0 for c in self.cadres])
+        solved = self.cadre_state.resolved_today[: self.cadre_state.n] > 0
         joint = solved[self.cc_sunk] & solved[self.cc_comm]
         t += self.behaviour.joint_trust_gain * joint * (1 - t)
         np.clip(t, 0, 1, out=t)
@@ -1194,8 +1208,9 @@ class CollaborationModel(mesa.Model):
         relief ← relief + min(1, k ω̂) (1 − relief) / delay. Without a channel (pure
         inspection, no task force) nothing is corrected and waste persists.
         """
-        hours = sum(c.hours_worked for c in self.cadres)
-        formal = sum(c.formalism_hours for c in self.cadres)
+        cs = self.cadre_state
+        hours = cs.total("hours_worked")
+        formal = cs.total("formalism_hours")
         self._waste_history.append(formal / hours if hours > 0 else 0.0)
         b = self.behaviour
         delay = int(b.correction_delay)
