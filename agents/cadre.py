@@ -398,109 +398,187 @@ class Cadre(mesa.Agent):
     def work(self) -> None:
         """Work through the queue with the hours left, in priority order among the needs
         that have reached the cadre; then the needs that arrive later in the shift, as they
-        arrive."""
+        arrive.
+
+        For each need: an unverified peer report is checked first (``verify_hours``,
+        seed 000); a need beyond the cadre's reach is diagnosed (``diagnosis_hours``) and
+        escalated; otherwise its hours are worked and, once spent, the need is attempted:
+        it is resolved with :meth:`success_probability`; a failure is a contact that went
+        wrong, and the need is either closed on paper (goal displacement, seed 000, 001:
+        p = (1 − goals) · (1 if perfunctory else ``paper_closure``)) or reworked for
+        ``rework_share`` of its hours.
+
+        This is the one per-need loop of the day, on a clock, so it runs in Python: the
+        shift's running state (hours left, clock, hours worked, counts) is kept in local
+        variables and written back to the cadre's row at the end.
+        """
         self.order_queue()
-        if not self.queue or self.hours_left <= 0:
+        m = self.model
+        st, i = m.cadre_state, self.idx
+        left = float(st.hours_left[i])
+        if not self.queue or left <= 0:
             return
-        nds = self.model.needs
+        nds, b, rng = m.needs, m.behaviour, m.rng
+        status, t_ready, hours, comm_of = nds.status, nds.t_ready, nds.hours, nds.comm
+        unverified, level, hh_of = nds.unverified, nds.level, nds.hh
+        by_comm = m.hours_by_community
+        reach = int(st.reach[i])
+        clock = float(st.clock[i])
+        worked, perf = float(st.hours_worked[i]), float(st.perfunctory_hours[i])
+        # Whether each running total is a numpy scalar in a one-by-one run (CadreState).
+        np_left, np_clock = bool(st.np_left[i]), bool(st.np_clock[i])
+        np_worked, np_perf = bool(st.np_worked[i]), bool(st.np_perf[i])
+        attempts, resolved = int(st.attempts_today[i]), int(st.resolved_today[i])
+        effort = float(st.effort[i])
+        perfunctory = effort < b.shirk_threshold
+        traits = (
+            float(st.experience[i]),
+            max(float(st.resources[i]), m.community_resources[int(st.community[i])]),
+            float(st.knowledge[i]),
+            effort,
+            perfunctory,
+        )
+        p_paper = (1 - m.regime.goals) * (1.0 if perfunctory else b.paper_closure)
+
+        def spend(want: float, comm: int) -> float:
+            nonlocal left, clock, worked, perf, np_left, np_clock, np_worked, np_perf
+            short = left < want
+            h = left if short else want
+            if h <= 0:
+                return 0.0
+            left -= h
+            clock += h
+            worked += h
+            h_np = short and np_left
+            if h_np:
+                np_clock = np_worked = True
+            if perfunctory:
+                perf += h
+                np_perf = np_perf or h_np
+            by_comm[comm] += h
+            return h
+
+        def work_on(nid: int) -> bool:
+            """Spend hours on one need; return True when it leaves the queue."""
+            nonlocal attempts, resolved
+            comm = int(comm_of[nid])
+            if unverified[nid]:
+                spend(b.verify_hours, comm)
+                if left <= 0:
+                    return False
+                unverified[nid] = False
+            if level[nid] > reach:
+                spend(b.diagnosis_hours, comm)
+                st.clock[i] = clock  # the need sets off at the cadre's clock
+                m.escalate(nid, self)
+                return True
+            hours[nid] -= spend(float(hours[nid]), comm)
+            if not hours[nid] <= 1e-9:
+                return False
+            attempts += 1
+            if rng.random() < self._success(nid, clock, *traits):
+                resolved += 1
+                st.clock[i] = clock
+                m.settle(nid, self, late=clock > nds.t_deadline[nid])
+                return True
+            m.households.contact(int(hh_of[nid]), i, FAIL)
+            # No draw when nothing can happen: regimes with resident goals keep their
+            # random streams.
+            if p_paper > 0 and rng.random() < p_paper:
+                m.close_on_paper(nid)
+                return True
+            hours[nid] = b.rework_share * nds.hours_total[nid]
+            return False
+
         done: list[int] = []
         later: list[int] = []
-        shift_end = self.clock + self.hours_left
+        shift_end = clock + left
         for nid in self.queue:
-            if self.hours_left <= 0:
+            if left <= 0:
                 break
-            if nds.status[nid] != nd.OPEN:
+            if status[nid] != nd.OPEN:
                 done.append(nid)
-            elif nds.t_ready[nid] > self.clock:
-                if nds.t_ready[nid] < shift_end:
+            elif t_ready[nid] > clock:
+                if t_ready[nid] < shift_end:
                     later.append(nid)
-            elif self._work_on(nid):
+            elif work_on(nid):
                 done.append(nid)
-        later.sort(key=lambda n: nds.t_ready[n])
+        later.sort(key=lambda n: t_ready[n])
         for nid in later:
-            if self.hours_left <= 0:
+            if left <= 0:
                 break
-            if nds.status[nid] != nd.OPEN:
+            if status[nid] != nd.OPEN:
                 continue
-            self.wait_until(float(nds.t_ready[nid]))
-            if self._work_on(nid):
+            t = float(t_ready[nid])
+            if t > clock:  # idle until it arrives: the time is lost, not worked
+                gap = left - (t - clock)
+                np_left = gap > 0.0 and (np_left or np_clock)
+                left = gap if gap > 0.0 else 0.0
+                clock, np_clock = t, False
+            if work_on(nid):
                 done.append(nid)
+        st.hours_left[i], st.clock[i] = left, clock
+        st.hours_worked[i], st.perfunctory_hours[i] = worked, perf
+        st.np_left[i], st.np_clock[i] = np_left, np_clock
+        st.np_worked[i], st.np_perf[i] = np_worked, np_perf
+        st.attempts_today[i], st.resolved_today[i] = attempts, resolved
         if done:
             gone = set(done)
             self.queue = [n for n in self.queue if n not in gone]
 
-    def _work_on(self, nid: int) -> bool:
-        """Spend hours on one need; return True when it leaves the cadre's queue."""
-        m = self.model
-        nds, b = m.needs, m.behaviour
-        comm = int(nds.comm[nid])
-        if nds.unverified[nid]:
-            # An unverified peer report: check it before anything else (seed 000).
-            self.spend(b.verify_hours, community=comm)
-            if self.hours_left <= 0:
-                return False
-            nds.unverified[nid] = False
-        if nds.level[nid] > self.reach:
-            self.spend(b.diagnosis_hours, community=comm)
-            m.escalate(nid, self)
-            return True
-        nds.hours[nid] -= self.spend(float(nds.hours[nid]), community=comm)
-        return bool(nds.hours[nid] <= 1e-9 and self._finished(nid))
-
-    def _finished(self, nid: int) -> bool:
-        """Attempt a need whose hours are spent; return True when it leaves the queue."""
-        m = self.model
-        nds = m.needs
-        self.attempts_today += 1
-        h = int(nds.hh[nid])
-        success = m.rng.random() < self.success_probability(nid)
-        if success:
-            self.resolved_today += 1
-            late = self.clock > nds.t_deadline[nid]
-            m.settle(nid, self, late=late)
-            return True
-        m.households.contact(h, self.idx, FAIL)
-        if self._closes_on_paper():
-            m.close_on_paper(nid)
-            return True
-        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
-        return False
-
-    def _closes_on_paper(self) -> bool:
-        """Whether the cadre records a failed attempt as done (goal displacement, seed
-        000, 001): when checklist goals count closures ("done or not"), a perfunctory cadre
-        closes it on paper, a motivated one with chance ``paper_closure``.
-
-        p = (1 − goals) · (1 if perfunctory else p_c)
-        """
-        m = self.model
-        p = (1 - m.regime.goals) * (1.0 if self.perfunctory else m.behaviour.paper_closure)
-        # No draw when nothing can happen: regimes with resident goals keep their streams.
-        return p > 0 and m.rng.random() < p
-
     def success_probability(self, nid: int) -> float:
+        """Chance that finished work resolves the need now (see :meth:`_success`).
+
+        Args:
+            nid: the need.
+        """
+        res = max(self.resources, self.model.community_resources[self.community])
+        eff = self.effort
+        perfunctory = eff < self.model.behaviour.shirk_threshold
+        return self._success(
+            nid, self.clock, self.experience, res, self.knowledge, eff, perfunctory
+        )
+
+    def _success(
+        self,
+        nid: int,
+        clock: float,
+        experience: float,
+        res: float,
+        knowledge: float,
+        effort: float,
+        perfunctory: bool,
+    ) -> float:
         """Chance that finished work resolves the need (seed 000, 002, 004).
 
         q = w_s skill + w_e experience + w_f familiarity + w_r resources
             + w_i · fidelity · local knowledge            (clipped to [0, 1])
         p = p₀ + (1 − p₀) √q (1 − w_E + w_E effort), times ρ when perfunctory.
+
+        Args:
+            nid: the need.
+            clock: the hour of the attempt.
+            experience: the cadre's experience.
+            res: the resources it can draw on (its own or its community's, the larger).
+            knowledge: its local knowledge.
+            effort: today's effort.
+            perfunctory: whether today's effort is below the shirking threshold.
         """
         m = self.model
         nds, b = m.needs, m.behaviour
         fam = m.ties.familiarity_of(int(nds.hh[nid]), self.idx)
-        res = max(self.resources, m.community_resources[self.community])
         q = (
             b.skill_weight * self.skills[nds.ntype[nid]]
-            + b.experience_weight * self.experience
+            + b.experience_weight * experience
             + b.familiarity_weight * fam
             + b.resources_weight * res
-            + b.information_weight * m.fidelity(nid, self.clock) * self.knowledge
+            + b.information_weight * m.fidelity(nid, clock) * knowledge
         )
         q = min(1.0, max(0.0, q))
         p = b.success_floor + (1 - b.success_floor) * math.sqrt(q) * (
-            1 - b.effort_weight + b.effort_weight * self.effort
+            1 - b.effort_weight + b.effort_weight * effort
         )
-        return p * b.perfunctory_success if self.perfunctory else p
+        return p * b.perfunctory_success if perfunctory else p
 
     # ----- events the model reports to the cadre --------------------------------------
     def received(self, *, chosen: bool) -> None:
