@@ -16,6 +16,7 @@ can solve at).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING, ClassVar
 
@@ -914,3 +915,37 @@ def end_days(m: CollaborationModel, idx: np.ndarray) -> None:
     ended = off_post[m.day - st.start_day[off_post] >= m.population.off_post_term]
     for i in ended.tolist():
         m.rotate(m.cadres[i])
+
+
+def order_queues(m: CollaborationModel) -> None:
+    """Order every changed queue at once, before a round of work: as
+    :meth:`Cadre.order_queue` does for one cadre (drop needs no longer held, sort by
+    the goals dial's key, ties in queue order), for all cadres whose queue changed.
+
+    While cadres work in turn, none changes the needs another holds, so ordering the
+    queues first gives each cadre the order it would find at its turn.
+
+    Args:
+        m: the model.
+    """
+    changed = [c for c in m.cadres if c.queue_changed]
+    if not changed:
+        return
+    nds = m.needs
+    lens = [len(c.queue) for c in changed]
+    flat = np.fromiter(itertools.chain.from_iterable(c.queue for c in changed), np.int64)
+    owner = np.repeat(np.arange(len(changed)), lens)
+    holder = np.repeat(np.array([c.idx for c in changed]), lens)
+    keep = (nds.status[flat] == nd.OPEN) & (nds.holder[flat] == holder)
+    flat, owner = flat[keep], owner[keep]
+    g = m.regime.goals
+    now = m.day * nd.HOURS_PER_DAY
+    scale = nd.HOURS_PER_DAY / m.behaviour.need_hours
+    key = g * nds.t_deadline[flat] + (1 - g) * (now + scale * nds.hours[flat])
+    ordered = flat[np.lexsort((key, owner))].tolist()
+    ends = np.cumsum(np.bincount(owner, minlength=len(changed))).tolist()
+    start = 0
+    for cad, end in zip(changed, ends, strict=True):
+        cad.queue = ordered[start:end]
+        cad.queue_changed = False
+        start = end

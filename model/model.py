@@ -40,6 +40,7 @@ from agents.cadre import (
     CadreState,
     begin_days,
     end_days,
+    order_queues,
     sanction,
     spend_many,
 )
@@ -324,6 +325,12 @@ class CollaborationModel(mesa.Model):
             for s in range(self.situation.streets)
         ]
         self.sunk_idx = [np.array([s.idx for s in sunk], dtype=np.int64) for sunk in self.sunk_in]
+        # The command's pools by index: posts of each grid, each committee, each community.
+        self._post_idx = [[p.idx for p in posted] for posted in self.posts]
+        self._committee_idx = [[x.idx for x in members] for members in self.committee]
+        self._community_idx = [[] for _ in range(n_c)]
+        for cad in self.cadres:
+            self._community_idx[cad.community].append(cad.idx)
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
@@ -486,9 +493,7 @@ class CollaborationModel(mesa.Model):
         self.read_peer_reports()
         self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
-        for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:  # a population may have none of a kind
-                self.agents_by_type[kind].shuffle_do("work")
+        self.work_round()
         for office in self.street_offices:
             office.step()
         self.city.step()
@@ -499,9 +504,7 @@ class CollaborationModel(mesa.Model):
         # shifts still have room: the afternoon round.
         self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
-        for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:
-                self.agents_by_type[kind].shuffle_do("work")
+        self.work_round()
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
@@ -516,6 +519,14 @@ class CollaborationModel(mesa.Model):
         self.reported_backlog = self.backlog.copy()
         self.today = daily_metrics(self)
         self.datacollector.collect(self)
+
+    def work_round(self) -> None:
+        """Stage 6: the cadres work their queues, sunk cadres first, each kind in random
+        order (the queues are ordered for all at once first)."""
+        order_queues(self)
+        for kind in (SunkCadre, CommunityCadre):
+            if kind in self.agents_by_type:  # a population may have none of a kind
+                self.agents_by_type[kind].shuffle_do("work")
 
     def _reset_counters(self) -> None:
         self.created_today = 0
@@ -828,7 +839,11 @@ class CollaborationModel(mesa.Model):
         nds.chosen[nid] = chosen
         cad.queue.append(nid)
         cad.queue_changed = True
-        cad.received(chosen=chosen)
+        # cad.received(chosen=...), on its row directly: this runs once per allocation.
+        if chosen:
+            self.cadre_state.chosen_today[cad.idx] += 1
+        else:
+            self.cadre_state.imposed_today[cad.idx] += 1
         self.backlog[cad.idx] += nds.hours[nid]
 
     def refresh_backlog(self) -> None:
@@ -879,9 +894,13 @@ class CollaborationModel(mesa.Model):
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
-        cs = self.cadre_state
+        cs, cadres = self.cadre_state, self.cadres
         active = cs.active[: cs.n].copy()
         off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
+        # Cadres by index, with what the command reads of them as Python lists (one need
+        # at a time is inherently sequential: each decision sees the backlogs so far).
+        is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
+        hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
@@ -894,52 +913,51 @@ class CollaborationModel(mesa.Model):
                     nds.t_ready[nid] = t0  # decided at tomorrow's meeting
                     continue
             if nds.level[nid] >= 1 and self.committee[c]:
-                pool = self.committee[c]
+                pool = self._committee_idx[c]
                 self._mark_left_grid(np.array([nid]))
             else:
-                pool = [p for p in self.posts[g] if p.active] or self.posts[g] or self.committee[c]
+                posted = self._post_idx[g]
+                pool = [p for p in posted if is_active[p]] or posted or self._committee_idx[c]
             if not pool:
-                pool = [x for x in self.cadres if x.community == c] or self.cadres
+                pool = self._community_idx[c] or list(range(len(cadres)))
             consulted = rng.random() < r.decision
             if consulted:
-                cad = max(pool, key=lambda x: x.skills[ntype])
+                cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 t0 += b.consult_delay_hours
                 nds.hours[nid] += b.consult_hours
-                self.households.contact(h, cad.idx, CONSULTED)
-                if cad.is_sunk:
-                    cad.learn()
-                    self._cadre_trust_event(cad.idx, b.meeting_trust_gain)
+                self.households.contact(h, cad, CONSULTED)
+                if is_sunk[cad]:
+                    cadres[cad].learn()
+                    self._cadre_trust_event(cad, b.meeting_trust_gain)
             else:
                 if rng.random() < self.relief:
-                    cad = max(pool, key=lambda x: x.skills[ntype])
+                    cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 else:
                     cad = pool[h % len(pool)]
-                if self.reported_backlog[cad.idx] > b.pool_backlog * cad.hours:
+                if self.reported_backlog[cad] > b.pool_backlog * hours_of[cad]:
                     cands = self.street_cadres[self.structure.comm_street[c]]
                     cands = cands[active[cands]]
                     if len(cands):
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        cad = self.cadres[int(cands[np.argmin(load)])]
-                        if cad.community != c:
+                        cad = int(cands[np.argmin(load)])
+                        if comm_of[cad] != c:
                             t0 += b.hop_hours  # the order crosses to another community
-                if cad.is_sunk:
-                    self._cadre_trust_event(cad.idx, -b.order_trust_loss)
+                if is_sunk[cad]:
+                    self._cadre_trust_event(cad, -b.order_trust_loss)
             nds.t_ready[nid] = t0
             if (
-                not cad.is_sunk
+                not is_sunk[cad]
                 and r.offloading_allowed
                 and self.sunk_in[c]
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first.
                 sunk = self.sunk_idx[c]
-                target = self.cadres[
-                    int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
-                ]
-                self._offloaded(cad, target)
+                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])]
+                self._offloaded(cadres[cad], target)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
-            self._to_cadre(nid, cad, chosen=consulted)
+            self._to_cadre(nid, cadres[cad], chosen=consulted)
 
     def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
         """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
