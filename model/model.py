@@ -901,20 +901,32 @@ class CollaborationModel(mesa.Model):
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
+        reported = self.reported_backlog.tolist()
+        meeting = self.meeting.tolist()
+        # Where an overloaded post's need is redeployed: the street's least-loaded active
+        # full-time cadre by reported load, which stays the same all through the call.
+        redeploy: dict[int, int] = {}
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
-        for nid in ids.tolist():
-            g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
-            ntype = nds.ntype[nid]
-            t0 = float(nds.t_ready[nid])
-            if self.meeting[c]:
+        fields = zip(
+            ids.tolist(),
+            nds.grid[ids].tolist(),
+            nds.comm[ids].tolist(),
+            nds.hh[ids].tolist(),
+            nds.ntype[ids],
+            nds.t_ready[ids].tolist(),
+            (nds.level[ids] >= 1).tolist(),
+            strict=True,
+        )
+        for nid, g, c, h, ntype, t0, above_grid in fields:
+            if meeting[c]:
                 end = self.meeting_end(c)
                 t0 = end if t0 <= end else max(t0, next_meeting)
                 if t0 >= self.day_end:
                     nds.t_ready[nid] = t0  # decided at tomorrow's meeting
                     continue
-            if nds.level[nid] >= 1 and self.committee[c]:
+            if above_grid and self._committee_idx[c]:
                 pool = self._committee_idx[c]
-                self._mark_left_grid(np.array([nid]))
+                nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
             else:
                 posted = self._post_idx[g]
                 pool = [p for p in posted if is_active[p]] or posted or self._committee_idx[c]
@@ -934,12 +946,15 @@ class CollaborationModel(mesa.Model):
                     cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 else:
                     cad = pool[h % len(pool)]
-                if self.reported_backlog[cad] > b.pool_backlog * hours_of[cad]:
-                    cands = self.street_cadres[self.structure.comm_street[c]]
-                    cands = cands[active[cands]]
-                    if len(cands):
+                if reported[cad] > b.pool_backlog * hours_of[cad]:
+                    s = int(self.structure.comm_street[c])
+                    if s not in redeploy:
+                        cands = self.street_cadres[s]
+                        cands = cands[active[cands]]
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        cad = int(cands[np.argmin(load)])
+                        redeploy[s] = int(cands[np.argmin(load)]) if len(cands) else -1
+                    if redeploy[s] >= 0:
+                        cad = redeploy[s]
                         if comm_of[cad] != c:
                             t0 += b.hop_hours  # the order crosses to another community
                 if is_sunk[cad]:
