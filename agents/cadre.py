@@ -9,6 +9,12 @@ what happened to it: inspections and sanctions, orders, meetings, consultations,
 it chose or was given, its load and its results. The regime decides which of those events
 happen; it never writes a cadre's state.
 
+Every cadre's state is a row of the model's :class:`CadreState` (numpy arrays), and a
+:class:`Cadre` agent is a view onto its row. The stages without a clock run for all cadres
+at once (:func:`begin_days`, :func:`end_days`, :func:`overheads`, …); a cadre's one-row
+methods (``cad.begin_day()``) call them on its row. Working the queue on the clock stays
+one cadre at a time (:meth:`Cadre.work`).
+
 Seeds: 000 (effort, perfunctory work, anxiety, burnout, crowding out of motivation),
 001 (paperwork, formalism, inspection), 002 (claiming, recognition), 004 (levels a cadre
 can solve at).

@@ -22,6 +22,11 @@ __all__ = ["ACCOUNTABILITY", "ASSESSMENT_HOURS", "RECOGNITION", "SunkCadre"]
 class SunkCadre(Cadre):
     """An official sunk into a community, off-post (full-time) or in-service (after hours).
 
+    Off-post cadres keep office hours and carry what community cadres offload; in-service
+    members serve after work, choose day by day whether to serve, and their willingness
+    follows accountability and recognition; off-post terms end in rotation (these run for
+    all cadres at once in agents.cadre: availability, overheads, end_days).
+
     Args:
         model: the model.
         mode: ``off_post`` or ``in_service``.
