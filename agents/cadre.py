@@ -94,6 +94,12 @@ class CadreState:
         "sanctioned": np.bool_,
         "recognised": np.bool_,
         "met": np.bool_,
+        # Recalled to a sending unit (withdrawal experiment; sunk cadres only): away
+        # cadres are off duty and their states wait for their return.
+        "away": np.bool_,
+        # Yesterday's load L of an active cadre (0 when it did not work), observed by
+        # metrics.overload_cascades; kept as it was while a cadre is away.
+        "load": np.float64,
         # Whether hours_left, clock, hours_worked, formalism_hours and perfunctory_hours
         # hold a numpy scalar (rather than a Python float) in a run that keeps them per
         # cadre: an amount read from an array (a community's admin load, peer reports
@@ -242,6 +248,9 @@ class Cadre(mesa.Agent):
     sanctioned = _Field(bool)
     recognised = _Field(bool)
     met = _Field(bool)
+    # Recalled to a sending unit (sunk cadres only; see model.set_sunk_presence).
+    away = _Field(bool)
+    load = _Field(float)
 
     def __init__(
         self,
@@ -273,6 +282,7 @@ class Cadre(mesa.Agent):
         self.resources = resources
         self.knowledge = knowledge
         self.exhaustion = 0.0
+        self.load = 0.0
         self.recognition = 0.0
         self.compliance = 0.0
         self.felt_pressure = 0.0
@@ -412,7 +422,8 @@ class Cadre(mesa.Agent):
         escalated; otherwise its hours are worked and, once spent, the need is attempted:
         it is resolved with :meth:`success_probability`; a failure is a contact that went
         wrong, and the need is either closed on paper (goal displacement, seed 000, 001:
-        p = (1 − goals) · (1 if perfunctory else ``paper_closure``)) or reworked for
+        p = (1 − goals) · ``paper_closure``; perfunctory cadres close more because they fail
+        more) or reworked for
         ``rework_share`` of its hours.
 
         This is the one per-need loop of the day, on a clock, so it runs in Python: the
@@ -445,7 +456,7 @@ class Cadre(mesa.Agent):
             effort,
             perfunctory,
         )
-        p_paper = (1 - m.regime.goals) * (1.0 if perfunctory else b.paper_closure)
+        p_paper = (1 - m.regime.goals) * b.paper_closure
 
         def spend(want: float, comm: int) -> float:
             nonlocal left, clock, worked, perf, np_left, np_clock, np_worked, np_perf
@@ -638,7 +649,8 @@ def reset_days(m: CollaborationModel, idx: np.ndarray) -> None:
 def availability(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
     """Who of cadres ``idx`` works today (P9, seed 000, 002).
 
-    Withdrawn cadres rest until recovered; other full-time cadres work every day;
+    Withdrawn cadres rest until recovered, and cadres recalled to their unit (away) are
+    off duty; other full-time cadres work every day;
     in-service members choose to, day by day, unless a surge orders them out:
     P(active) = [w + c (1 − w)] (β + (1 − β) motivation) (1 − exhaustion), with w
     willingness and c compliance; a member called out by a surge turns out with
@@ -649,7 +661,7 @@ def availability(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
         idx: cadre indices, ascending.
     """
     st, b = m.cadre_state, m.behaviour
-    active = ~st.withdrawn[idx]
+    active = ~st.withdrawn[idx] & ~st.away[idx]
     choose = active & ~st.full_time[idx]
     ask = idx[choose]
     if len(ask):
@@ -873,9 +885,11 @@ def end_days(m: CollaborationModel, idx: np.ndarray) -> None:
     cap = st.hours[idx] + st.overtime[idx]
     on = active & (cap > 0)
     dx = np.full(len(idx), -b.recovery_rate)
+    st.load[idx[~on]] = 0.0
     if on.any():
         w, c = idx[on], cap[on]
         load = (st.hours_worked[w] + b.backlog_load * np.minimum(m.backlog[w], 2 * c)) / c
+        st.load[w] = load  # observed: load > 1 is overload (metrics.overload_cascades)
         sup = supports(m, w)
         dx[on] = (
             b.exhaustion_rate

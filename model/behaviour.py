@@ -445,8 +445,8 @@ class Behaviour:
     )
     paper_closure: float = param(
         0.3,
-        "chance a motivated cadre records a failed attempt as done when checklist goals count "
-        "closures (a perfunctory cadre always does); the problem is not solved and returns",
+        "chance a cadre records a failed attempt as done when goals are pure checklist "
+        "indicators that count closures; the problem is not solved and returns",
         "001",
         lo=0.0,
         hi=1.0,

@@ -45,11 +45,11 @@ from agents.cadre import (
     spend_many,
 )
 from model import needs as nd
-from model.metrics import METRICS, daily_metrics, new_totals, summarise
+from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
-from model.situation import PHASES
+from model.situation import PHASES, SUNK_PRESENCE
 
 
 class CollaborationModel(mesa.Model):
@@ -96,6 +96,13 @@ class CollaborationModel(mesa.Model):
         self.day = 0
         self._phase_of_day = np.array(
             [PHASES.index(p.name) for p in self.situation.timeline for _ in range(p.start, p.end)]
+        )
+        self._sunk_of_day = np.array(
+            [
+                SUNK_PRESENCE.index(p.sunk)
+                for p in self.situation.timeline
+                for _ in range(p.start, p.end)
+            ]
         )
         self._set_situation(0)
         self._build()
@@ -456,6 +463,35 @@ class CollaborationModel(mesa.Model):
         emergency = self.phase == "emergency"
         self.volatility_today = sit.volatility * (sit.volatility_multiplier if emergency else 1.0)
 
+    def set_sunk_presence(self) -> None:
+        """Stage 1: recall or send back sunk cadres as the timeline says (withdrawal
+        experiment, ODD §7; assumption: a recall is an order of the sending units, not a
+        choice of the cadres).
+
+        A recalled cadre is away: unavailable, not inspected, ordered or evaluated, and
+        its states are kept as they were (the model does not follow it to its unit). The
+        needs it held go back to its community's command (one hop), which allocates them
+        again that day. A cadre sent back resumes with those states; an off-post cadre
+        whose term ended while away is replaced at its first day back (rotation).
+        """
+        if not self._sunk_of_day.any():  # every window has all sunk cadres present
+            return
+        day = min(self.day, len(self._sunk_of_day) - 1)
+        present = SUNK_PRESENCE[self._sunk_of_day[day]]
+        nds = self.needs
+        for cad in self.cadres:
+            if not cad.is_sunk:
+                continue
+            away = present == "none" or (present == "in_service" and cad.full_time)
+            if away and not cad.away and cad.queue:
+                held = np.asarray(cad.queue, dtype=np.int64)
+                held = held[(nds.status[held] == nd.OPEN) & (nds.holder[held] == cad.idx)]
+                start = np.maximum(nds.t_ready[held], self.day_start)
+                self.move(held, nd.AT_COMMAND, hops=1, leaves_grid=False, start=start)
+                cad.queue = []
+                cad.queue_changed = True
+            cad.away = away
+
     @property
     def day_start(self) -> float:
         """Hour at which today starts (hours since the start of the run)."""
@@ -483,6 +519,7 @@ class CollaborationModel(mesa.Model):
         """Advance the model by one day."""
         self.day = self.steps - 1
         self._set_situation(self.day)
+        self.set_sunk_presence()
         self._reset_counters()
         self.plan_day()
         begin_days(self, self.cadre_state.all())
@@ -511,7 +548,9 @@ class CollaborationModel(mesa.Model):
         self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
-        end_days(self, self.cadre_state.all())
+        # A recalled cadre's states wait for its return.
+        idx = self.cadre_state.all()
+        end_days(self, idx[~self.cadre_state.away[idx]])
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
@@ -563,9 +602,11 @@ class CollaborationModel(mesa.Model):
             if load > b.surge_backlog and rng.random() < 1 - r.decision:
                 self.surge[s] = True
                 cs = self.cadre_state
+                ft = ft[~cs.away[ft]]  # recalled to its unit: not the street's to order
                 cs.overtime[ft] = b.surge_overtime_hours
                 cs.ordered[ft] = True
-                cs.called_out[self.street_in_service[s]] = True
+                ins = self.street_in_service[s]
+                cs.called_out[ins] = ~cs.away[ins]
 
     def hold_meetings(self) -> None:
         """Coordination meetings (seed 000): every full-time cadre at work in a community
@@ -652,7 +693,7 @@ class CollaborationModel(mesa.Model):
             + self.rng.random(len(o)) * max(b.need_hour_last - b.need_hour_first, 0.0)
         )
         t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * deadline_factor * nd.HOURS_PER_DAY
-        return nds.add(
+        ids = nds.add(
             nds.hh[o],
             nds.comm[o],
             nds.grid[o],
@@ -663,6 +704,10 @@ class CollaborationModel(mesa.Model):
             t_deadline,
             nds.hours_total[o].copy(),
         )
+        # The household has waited since the problem first arose: response times count
+        # from then, so closing a need on paper never makes the system look faster.
+        nds.t_origin[ids] = nds.t_origin[o]
+        return ids
 
     def close_on_paper(self, nid: int) -> None:
         """A cadre recorded a failed need as done (goal displacement, seed 001): it leaves
@@ -834,6 +879,9 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
+        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+            nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         nds.chosen[nid] = chosen
@@ -897,15 +945,19 @@ class CollaborationModel(mesa.Model):
         cs, cadres = self.cadre_state, self.cadres
         active = cs.active[: cs.n].copy()
         off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
+        away = cs.away[: cs.n].copy()
         # Cadres by index, with what the command reads of them as Python lists (one need
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
+        is_away = away.tolist()
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         reported = self.reported_backlog.tolist()
         meeting = self.meeting.tolist()
         # Where an overloaded post's need is redeployed: the street's least-loaded active
         # full-time cadre by reported load, which stays the same all through the call.
         redeploy: dict[int, int] = {}
+        # Each community's sunk cadres present (recalled cadres cannot be pushed work).
+        sunk_present: dict[int, np.ndarray] = {}
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         fields = zip(
             ids.tolist(),
@@ -929,9 +981,15 @@ class CollaborationModel(mesa.Model):
                 nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
             else:
                 posted = self._post_idx[g]
-                pool = [p for p in posted if is_active[p]] or posted or self._committee_idx[c]
+                pool = (
+                    [p for p in posted if is_active[p]]
+                    or [p for p in posted if not is_away[p]]
+                    or self._committee_idx[c]
+                )
             if not pool:
-                pool = self._community_idx[c] or list(range(len(cadres)))
+                pool = [x for x in self._community_idx[c] if not is_away[x]] or [
+                    x for x in range(len(cadres)) if not is_away[x]
+                ]
             consulted = rng.random() < r.decision
             if consulted:
                 cad = max(pool, key=lambda x: cadres[x].skills[ntype])
@@ -954,22 +1012,26 @@ class CollaborationModel(mesa.Model):
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
                         redeploy[s] = int(cands[np.argmin(load)]) if len(cands) else -1
                     if redeploy[s] >= 0:
-                        cad = redeploy[s]
+                        post, cad = cad, redeploy[s]
+                        record_handoff(self, post, cad)  # redeployed away
                         if comm_of[cad] != c:
                             t0 += b.hop_hours  # the order crosses to another community
                 if is_sunk[cad]:
                     self._cadre_trust_event(cad, -b.order_trust_loss)
             nds.t_ready[nid] = t0
+            sunk = sunk_present.get(c)
+            if sunk is None:
+                sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
             if (
                 not is_sunk[cad]
                 and r.offloading_allowed
-                and self.sunk_in[c]
+                and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first.
-                sunk = self.sunk_idx[c]
                 target = cadres[int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])]
                 self._offloaded(cadres[cad], target)
+                record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cadres[cad], chosen=consulted)
@@ -1120,6 +1182,7 @@ class CollaborationModel(mesa.Model):
         nds, r = self.needs, self.regime
         arr = np.array([nid])
         c = int(nds.comm[nid])
+        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
         if nds.level[nid] == 1 and self.committee[c]:
             self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
         elif r.escalation == "central" or getattr(cad, "instructor", False):
@@ -1177,7 +1240,7 @@ class CollaborationModel(mesa.Model):
         cs = self.cadre_state
         n = cs.n
         u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
-        present = ~cs.withdrawn[:n]
+        present = ~cs.withdrawn[:n] & ~cs.away[:n]  # recalled cadres are not inspected
         active, full_time = cs.active[:n], cs.full_time[:n]
         inspected = present & (u_inspect < p_inspect)
         cs.inspected[:n] |= inspected

@@ -65,6 +65,7 @@ class NeedPool:
         "created": np.int32,
         "deadline": np.int32,
         "t_created": np.float64,
+        "t_origin": np.float64,
         "t_deadline": np.float64,
         "hours": np.float64,
         "hours_total": np.float64,
@@ -84,6 +85,7 @@ class NeedPool:
         "unverified": np.bool_,
         "peer": np.bool_,
         "chosen": np.bool_,
+        "passed_by": np.int32,
     }
 
     def __init__(self) -> None:
@@ -143,11 +145,12 @@ class NeedPool:
         self.hours[sl] = self.hours_total[sl] = hours
         self.status[sl], self.where[sl], self.holder[sl] = HIDDEN, -1, -1
         self.t_ready[sl], self.fidelity[sl] = t_created, 1.0
+        self.t_origin[sl] = t_created
         self.resolved[sl], self.t_resolved[sl] = -1, np.nan
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
         self.paper_closed[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
-        self.channel[sl] = -1
+        self.channel[sl] = self.passed_by[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids

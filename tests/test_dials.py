@@ -205,6 +205,9 @@ def test_goals_checklists_close_failed_needs_on_paper_and_the_problem_returns(
     assert len(back) == 1 and m.needs.status[back[0]] == nd.HIDDEN
     assert m.needs.hh[back[0]] == h and m.needs.ntype[back[0]] == nd.DISPUTE
     assert m.needs.hours[back[0]] == pytest.approx(1.0)
+    # the household's wait counts from the problem's first arising, not the new need's
+    assert m.needs.t_origin[back[0]] == m.needs.t_created[closed[0.0]]
+    assert m.needs.t_created[back[0]] > m.needs.t_origin[back[0]]
 
 
 # ----- contract -------------------------------------------------------------------------
