@@ -45,6 +45,7 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import multiprocessing
@@ -1029,6 +1030,37 @@ def _warm_up() -> None:
     import model  # noqa: F401
 
 
+def execute_batch(tasks: Sequence[RunTask]) -> list[RunOutcome]:
+    """Run several tasks one after the other; each one's error is its own (never raises).
+
+    A dask task carries a batch, so that the scheduler's cost per task is spread over
+    several runs; a run that raises is recorded failed inside the batch, like in
+    :func:`execute`, and the batch goes on.
+
+    Args:
+        tasks: the runs, in order.
+    """
+    return [execute(task) for task in tasks]
+
+
+def _warm_up_plugin() -> Any:
+    """A dask worker plugin that imports the model once, when a worker starts.
+
+    Registered with the client, it runs on every worker there is and on every one that
+    joins later (a restarted or replacement worker too), so no run pays for the imports.
+    """
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class WarmUp(WorkerPlugin):
+        """Imports ``model`` (and the runner) in a worker before its first task."""
+
+        def setup(self, worker: Any) -> None:
+            """Args: worker: the dask worker starting up."""
+            _warm_up()
+
+    return WarmUp()
+
+
 def _timed_out(task: RunTask, seconds: float, how: str) -> RunOutcome:
     why = f"the run took longer than --run-timeout {seconds:g} s and was stopped ({how})"
     return _failed(task, TimeoutError(why))
@@ -1166,8 +1198,25 @@ class _Process:
             yield from finished
 
 
+BATCH_SECONDS = 1.0
+"""Run time a dask task aims to carry: runs go to the workers in batches of about this
+many seconds (by the runs' mean time so far), so that the scheduler's per-task cost is
+spread over several runs, while the workers still finish at about the same time."""
+MAX_RUNS_PER_TASK = 16
+"""Most runs in one dask task (very short runs would otherwise make a batch huge)."""
+
+
 class _Dask:
     """A dask.distributed client: a LocalCluster, or an existing scheduler.
+
+    Every worker imports the model once, when it starts (a worker plugin), and runs are
+    sent in small batches (:data:`BATCH_SECONDS`). A run that raises fails only itself
+    (:func:`execute_batch`). A worker that is lost has its batch redone by dask on another
+    worker (runs are seeded, so a redone run gives the same result); a batch that dask
+    gives up on (``KilledWorker``: it took down several workers) is split and its runs are
+    sent again one at a time, and a run whose own task dask gives up on gets one more try
+    (it may have been lost beside the culprit), so only a run that kills its worker every
+    time is recorded failed.
 
     With a timeout, a run's clock starts when the scheduler reports it processing on a
     worker; past the deadline the run is recorded failed, its future is cancelled and that
@@ -1225,9 +1274,11 @@ class _Dask:
                     "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
                 ) from None
         self.concurrency = max(1, self._threads())
-        if self.timeout is not None:
-            # a run's clock starts when it is processing: load the model in every worker
-            # first, so no run is charged for the imports
+        # import the model in every worker now and in every worker that joins later; a run's
+        # clock (and a timeout's) then never includes the imports
+        try:
+            self.client.register_plugin(_warm_up_plugin(), name="saca-warm-up")
+        except Exception:
             with contextlib.suppress(Exception):
                 self.client.run(_warm_up)
         return self
@@ -1246,20 +1297,34 @@ class _Dask:
             if self.cluster is not None:
                 self.cluster.close()
 
+    def _batch_size(self, seconds: float, runs: int) -> int:
+        """Runs for the next task: one with a timeout (each run has its own clock) or before
+        any run has finished, else about :data:`BATCH_SECONDS` of runs."""
+        if self.timeout is not None or runs == 0 or seconds <= 0:
+            return 1
+        return max(1, min(MAX_RUNS_PER_TASK, round(BATCH_SECONDS * runs / seconds)))
+
     def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
         from distributed import wait as dask_wait
 
-        inflight: dict[Any, RunTask] = {}
+        inflight: dict[Any, list[RunTask]] = {}
         began: dict[str, tuple[float, str]] = {}  # key -> (when seen processing, worker)
+        alone: list[RunTask] = []  # runs of a batch dask gave up on, to send one by one
+        again: set[str] = set()  # runs whose own task dask gave up on once already
+        seconds, runs = 0.0, 0  # run time finished so far, for the batch size
         while True:
             # with a timeout no run waits in a worker's queue, where its clock would run
             window = (1 if self.timeout else 2) * max(1, self._threads())
             while len(inflight) < window:
-                task = next(tasks, None)
-                if task is None:
-                    break
-                fut = self.client.submit(execute, task, key=f"{self.prefix}-{task.id}", pure=False)
-                inflight[fut] = task
+                if alone:
+                    batch = [alone.pop(0)]
+                else:
+                    batch = list(itertools.islice(tasks, self._batch_size(seconds, runs)))
+                    if not batch:
+                        break
+                key = f"{self.prefix}-{batch[0].id}" + (f"+{len(batch)}" if len(batch) > 1 else "")
+                fut = self.client.submit(execute_batch, batch, key=key, pure=False)
+                inflight[fut] = batch
             if not inflight:
                 return
             try:
@@ -1273,17 +1338,31 @@ class _Dask:
                 yield None
                 continue
             for fut in done:
-                task = inflight.pop(fut)
+                batch = inflight.pop(fut)
                 began.pop(str(fut.key), None)
                 try:
-                    finished.append((task, fut.result()))
+                    outcomes = fut.result()
                 except Exception as exc:  # KilledWorker, CancelledError, lost connection
-                    finished.append((task, _failed(task, exc, "the dask worker failed")))
+                    if len(batch) > 1:
+                        alone.extend(batch)  # find the run at fault: one task each
+                    elif batch[0].id not in again:  # it may have been lost beside another
+                        again.add(batch[0].id)
+                        alone.append(batch[0])
+                    else:
+                        finished.append(
+                            (batch[0], _failed(batch[0], exc, "the dask worker failed"))
+                        )
+                else:
+                    for task, res in zip(batch, outcomes, strict=True):
+                        finished.append((task, res))
+                        if res.duration_s == res.duration_s:
+                            seconds += res.duration_s
+                            runs += 1
                 fut.release()
             yield from finished
 
     def _overdue(
-        self, inflight: dict[Any, RunTask], began: dict[str, tuple[float, str]], done: set
+        self, inflight: dict[Any, list[RunTask]], began: dict[str, tuple[float, str]], done: set
     ) -> list[tuple[RunTask, RunOutcome]]:
         """Runs past the timeout: recorded failed, cancelled, their workers restarted."""
         assert self.timeout is not None
@@ -1296,7 +1375,7 @@ class _Dask:
         for fut in [f for f in inflight if f not in done]:
             start = began.get(str(fut.key))
             if start is not None and now - start[0] >= self.timeout:
-                task = inflight.pop(fut)
+                (task,) = inflight.pop(fut)  # with a timeout every task is one run
                 began.pop(str(fut.key), None)
                 out.append((task, _timed_out(task, self.timeout, "its dask worker restarted")))
                 fut.cancel()

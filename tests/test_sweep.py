@@ -500,3 +500,46 @@ def test_winner_against_hand_computed_intervals():
     w = stats.winner({"a": [1.0, 2.0, 3.0], "b": [1.5, 1.0, 3.6]})
     assert w["best"] == "b" and not w["clear"]
     assert stats.winner({"a": [np.nan], "b": [np.nan]})["best"] is None
+
+
+class _Trap(float):
+    """A parameter value (0.5) that ends the worker process reading it, like a run that
+    crashes its machine or runs it out of memory. This process (where dask's scheduler runs
+    with a LocalCluster, and may unpickle a task) reads it harmlessly."""
+
+    def __new__(cls, value: float = 0.5):  # unpickling passes the value; then the pid
+        obj = super().__new__(cls, value)
+        obj.pid = os.getpid()
+        return obj
+
+    def __float__(self) -> float:
+        if os.getpid() != self.pid:
+            os._exit(3)
+        return 0.5
+
+
+def test_dask_batches_keep_a_failing_run_to_itself_and_redo_a_lost_worker_s_runs(tmp_path):
+    import dask
+
+    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
+    t = list(plan.tasks())[:6]
+    raises = dataclasses.replace(t[1], overrides={**t[1].overrides, "situation.households": -5})
+    kills = dataclasses.replace(t[4], overrides={**t[4].overrides, "situation.risk": _Trap()})
+    todo = [t[0], raises, t[2], t[3], kills, t[5]]
+    # dask gives a task up after this many lost workers (default 3, each a restart: slow to
+    # test); a worker holds only the task it runs, so no other task is lost with it
+    cfg = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(cfg), sweep._Dask(2, None, "t") as pool:
+        pool._batch_size = lambda seconds, runs: 3  # batches of three from the first
+        done = {t.id: r for t, r in (x for x in pool.run(iter(todo)) if x)}
+    assert sorted(done) == sorted(x.id for x in todo)
+    # a run that raises fails alone inside its batch
+    assert done[raises.id].status == "failed" and "households" in done[raises.id].error
+    # a run that kills its worker: the lost batch is redone run by run, only it fails
+    assert done[kills.id].status == "failed" and "KilledWorker" in done[kills.id].error
+    for x in (t[0], t[2], t[3], t[5]):
+        assert done[x.id].status == "ok", done[x.id].error
+        pd.testing.assert_frame_equal(done[x.id].summary, sweep.execute(x).summary)
