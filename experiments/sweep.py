@@ -52,6 +52,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -2024,47 +2025,131 @@ def stored_spec(out: str | Path) -> SweepSpec:
 
 
 # ----- dry run --------------------------------------------------------------------------
-def estimate(plan: Plan, workers: int = 1, pending: int | None = None) -> dict[str, Any]:
-    """Count the runs and estimate the sweep's time from timing the first run.
+SAMPLE_RUNS = 5
+"""Design points timed for an estimate: the low corner, the high corner, the centre and
+two between (ordered by their scaled factor values), under the regimes in turn."""
+SAMPLE_DAYS = 5
+"""Days of each sample run: with a 1-day run of the same point, its build time and time
+per day."""
+CALIBRATE_SECONDS = 5.0
+"""Budget of the calibrating run: the centre point for the whole run length (or as many
+days as fit), which corrects the short runs for the costlier days later on (an emergency
+costs about twice an ordinary day)."""
 
-    The first design point under the first regime is timed: a whole run when one is
-    predicted to take at most 3 s, else a 1-day and a 10-day run, extrapolated linearly to
-    the run length (build time + days × time per day). Runs with more households or in a
-    busier phase take longer; the parallel figure assumes perfect scaling.
+
+def _timed_run(task: RunTask, days: int) -> float:
+    """Wall seconds of one real run of ``task`` cut to ``days`` days.
+
+    Args:
+        task: the run.
+        days: days to run.
+    """
+    t0 = time.perf_counter()
+    seed = run_seed(task.root_seed, task.seed_key)
+    runner.run_one(task.scenario, task.settings, seed, days, task.overrides)
+    return time.perf_counter() - t0
+
+
+def _startup_seconds(backend: str) -> float:
+    """Seconds for a fresh worker process to import what a run needs (measured).
+
+    Args:
+        backend: ``process`` or ``dask`` (dask workers import distributed too).
+    """
+    code = "import experiments.runner" + ("; import distributed" if backend == "dask" else "")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    return time.perf_counter() - t0 if proc.returncode == 0 else 0.0
+
+
+def sample_tasks(plan: Plan, n: int = SAMPLE_RUNS) -> list[RunTask]:
+    """Up to ``n`` runs spread over the design: its points ordered by the sum of their
+    factor values scaled to 0..1 (text levels count as the middle), then the first, the last
+    and evenly between; the regimes take turns.
 
     Args:
         plan: the prepared sweep.
-        workers: workers to divide the time by.
-        pending: runs still to do (resume); None for all.
+        n: how many runs at most.
     """
-    task = next(plan.tasks())
+    pts = plan.design.points
+    if len(pts) == 0:
+        return []
+    score = pd.Series(0.0, index=range(len(pts)))
+    for col in pts.columns:
+        x = pd.to_numeric(pts[col], errors="coerce").astype("float64").reset_index(drop=True)
+        span = x.max() - x.min()
+        scaled = (x - x.min()) / span if span and span == span else x * 0.0
+        score = score + scaled.fillna(0.5)
+    order = score.sort_values(kind="stable").index.to_list()
+    k = min(n, len(order))
+    picks = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)})
+    labels = list(plan.regimes)
+    wanted = {
+        run_id(p, labels[i % len(labels)], 0): i for i, p in enumerate(picks)
+    }  # point -> regime in turn
+    return sorted(plan.tasks(only=wanted), key=lambda t: wanted[t.id])
 
-    def timed(days: int) -> float:
-        t0 = time.perf_counter()
-        seed = run_seed(task.root_seed, task.seed_key)
-        runner.run_one(task.scenario, task.settings, seed, days, task.overrides)
-        return time.perf_counter() - t0
 
-    timed(1)  # warm up imports and caches
-    k = min(10, plan.steps)
-    t1 = timed(1)
-    tk = timed(k) if k > 1 else t1
-    per_day = max(tk - t1, 0.0) / max(k - 1, 1)
-    build = max(t1 - per_day, 0.0)
-    per_run = build + plan.steps * per_day
-    method = f"timed {k} days of design point 0 under {task.regime}, extrapolated to {plan.steps}"
-    if plan.steps > k and per_run <= 3.0:
-        per_run = timed(plan.steps)
-        method = f"timed one whole {plan.steps}-day run of design point 0 under {task.regime}"
+def estimate(
+    plan: Plan, workers: int = 1, pending: int | None = None, backend: str = "process"
+) -> dict[str, Any]:
+    """Count the runs and estimate the sweep's time from timed sample runs of the design.
+
+    :func:`sample_tasks` picks up to :data:`SAMPLE_RUNS` runs across the design; each is
+    run for 1 and :data:`SAMPLE_DAYS` days, which gives its build time and time per day, and
+    so its time for the whole run length. The centre run is then run whole (or for as many
+    days as :data:`CALIBRATE_SECONDS` allows) and all predictions are scaled by how far off
+    its own was (later phases cost more than the first days). The mean over the samples is
+    the time per run; their spread is given as ±. With workers, the time a fresh worker
+    takes to import the model is measured and added, and the runs are shared out whole.
+
+    Args:
+        plan: the prepared sweep.
+        workers: workers to share the runs.
+        pending: runs still to do (resume); None for all.
+        backend: ``process`` or ``dask`` (their start-up differs); ignored for 1 worker.
+    """
+    samples = sample_tasks(plan)
+    steps = plan.steps
+    _timed_run(samples[0], 1)  # warm up imports and caches
+    k = min(SAMPLE_DAYS, steps)
+    fits: list[tuple[float, float]] = []  # (build s, s per day) per sample
+    for task in samples:
+        t1 = _timed_run(task, 1)
+        tk = _timed_run(task, k) if k > 1 else t1
+        per_day = max(tk - t1, 0.0) / max(k - 1, 1)
+        fits.append((max(t1 - per_day, 0.0), per_day if k > 1 else t1))
+    predicted = [b + steps * d for b, d in fits]
+    centre = len(samples) // 2
+    b, d = fits[centre]
+    days = steps if predicted[centre] <= CALIBRATE_SECONDS else int((CALIBRATE_SECONDS - b) / d)
+    days = min(steps, max(days, k)) if d > 0 else k
+    scale, calib = 1.0, ""
+    if days > k:
+        actual = _timed_run(samples[centre], days)
+        scale = min(4.0, max(0.25, actual / (b + days * d))) if b + days * d > 0 else 1.0
+        calib = f", one {days}-day run to calibrate (x{scale:.2f})"
+    per_run_each = [p * scale for p in predicted]
+    per_run = sum(per_run_each) / len(per_run_each)
+    spread = (max(per_run_each) - min(per_run_each)) / 2 / per_run if per_run > 0 else 0.0
     n = plan.n_runs if pending is None else pending
+    startup = _startup_seconds(backend) if workers > 1 and n > 0 else 0.0
+    rounds = math.ceil(n / max(1, workers))
     return {
         "runs": plan.n_runs,
         "pending": n,
         "seconds_per_run": per_run,
         "serial_seconds": per_run * n,
         "workers": workers,
-        "parallel_seconds": per_run * n / max(1, workers),
-        "method": method,
+        "startup_seconds": startup,
+        "parallel_seconds": startup + per_run * rounds if workers > 1 else per_run * n,
+        "spread": spread,
+        "samples": len(samples),
+        "method": (
+            f"estimate from {len(samples)} timed sample runs across the design ({k} days "
+            f"each, scaled to {steps}{calib}), ±{spread:.0%} between them"
+            + (f"; {startup:.1f} s worker start-up" if startup else "")
+        ),
     }
 
 
