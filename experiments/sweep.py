@@ -1235,6 +1235,7 @@ class _Dask:
         self.concurrency = workers
         self.client: Any = None
         self.cluster: Any = None
+        self._config: Any = None  # the dask settings of a LocalCluster, while it is open
 
     def __enter__(self) -> _Dask:
         import logging
@@ -1246,19 +1247,22 @@ class _Dask:
             # The workers' statistical profiler samples every thread's stack each 10 ms;
             # with a pure-Python model it competes for the GIL and cost ~10% of throughput
             # (benchmarks/bench_sweep.py). A user's own cluster keeps its own settings.
+            # in force while the pool is open: the nannies are made later (scale)
+            self._config = dask.config.set({"distributed.worker.profile.enabled": False})
             try:
-                with (
-                    _deferred_interrupt(),
-                    dask.config.set({"distributed.worker.profile.enabled": False}),
-                ):
+                with _deferred_interrupt():
                     self.cluster = LocalCluster(
-                        n_workers=self.workers,
+                        n_workers=0,  # they are added below, once the plugin is in
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
                         silence_logs=logging.ERROR,
                     )
-                self.client = Client(self.cluster)
+                    self.client = Client(self.cluster)
+                    self._register_warm_up()
+                # not waited for: runs queue at the scheduler and each worker starts on
+                # them as soon as it is up, instead of all waiting for the slowest
+                self.cluster.scale(self.workers)
             except BaseException:
                 self.__exit__()
                 raise
@@ -1274,15 +1278,18 @@ class _Dask:
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; "
                     "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
                 ) from None
-        self.concurrency = max(1, self._threads())
-        # import the model in every worker now and in every worker that joins later; a run's
-        # clock (and a timeout's) then never includes the imports
+            self._register_warm_up()
+        self.concurrency = self.workers if self.cluster is not None else max(1, self._threads())
+        return self
+
+    def _register_warm_up(self) -> None:
+        """Import the model in every worker there is and in every one that joins later; a
+        run's clock (and a timeout's) then never includes the imports."""
         try:
             self.client.register_plugin(_warm_up_plugin(), name="saca-warm-up")
         except Exception:
             with contextlib.suppress(Exception):
                 self.client.run(_warm_up)
-        return self
 
     def _threads(self) -> int:
         try:
@@ -1297,6 +1304,9 @@ class _Dask:
         with contextlib.suppress(Exception):
             if self.cluster is not None:
                 self.cluster.close()
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
 
     def _batch_size(self, seconds: float, runs: int) -> int:
         """Runs for the next task: one with a timeout (each run has its own clock) or before
@@ -2084,9 +2094,10 @@ def sample_tasks(plan: Plan, n: int = SAMPLE_RUNS) -> list[RunTask]:
     k = min(n, len(order))
     picks = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)})
     labels = list(plan.regimes)
-    wanted = {
-        run_id(p, labels[i % len(labels)], 0): i for i, p in enumerate(picks)
-    }  # point -> regime in turn
+    # the regimes in turn; with fewer points than samples, more regimes of each point
+    pairs = [(p, labels[i % len(labels)]) for i, p in enumerate(picks)]
+    pairs += [(p, r) for p in picks for r in labels if (p, r) not in pairs]
+    wanted = {run_id(p, r, 0): i for i, (p, r) in enumerate(pairs[: max(n, 1)])}
     return sorted(plan.tasks(only=wanted), key=lambda t: wanted[t.id])
 
 

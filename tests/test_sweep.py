@@ -379,7 +379,7 @@ def test_dry_run_counts_and_estimates_without_writing(reference, tmp_path):
     assert code == 0
     assert "4 points x 2 regimes x 6 replicates = 48 runs of 20 days" in stdout
     assert "estimate:" in stdout and "s per run" in stdout and "on 2 process workers" in stdout
-    assert "estimate from 4 timed sample runs across the design" in stdout  # its basis
+    assert "estimate from 5 timed sample runs across the design" in stdout  # its basis
     code, stdout, _ = call(["sweep", spec, "--out", tmp_path / "new", "--dry-run"])
     assert code == 0 and not (tmp_path / "new").exists()
     code, stdout, _ = call(["sweep", spec, "--out", out, "--dry-run", "--backend", "serial"])
@@ -389,11 +389,13 @@ def test_dry_run_counts_and_estimates_without_writing(reference, tmp_path):
 def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, monkeypatch):
     plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=6, steps=20))
     samples = sweep.sample_tasks(plan)
-    # the low corner, the high corner and between, the regimes in turn
-    assert [t.point for t in samples] == [0, 1, 2, 3]
+    # the low corner, the high corner and between, the regimes in turn; with fewer points
+    # than samples, another regime of the first point
+    assert [t.point for t in samples] == [0, 1, 2, 3, 0]
     assert samples[0].overrides["situation.risk"] == 0.3
-    assert samples[-1].overrides == {**samples[-1].overrides, "regime.information": 1.0}
-    assert [t.regime for t in samples] == ["constructive", "autonomous"] * 2
+    high = samples[3].overrides
+    assert (high["regime.information"], high["situation.risk"]) == (1.0, 0.9)
+    assert [t.regime for t in samples] == ["constructive", "autonomous"] * 2 + ["autonomous"]
     # a run costs 0.5 s to build and 0.1 s a day on point 0, twice that on the others
     timed = []
 
@@ -405,10 +407,10 @@ def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, 
     monkeypatch.setattr(sweep, "_startup_seconds", lambda backend: 3.0)
     one = sweep.estimate(plan)
     assert {p for p, _ in timed} == {0, 1, 2, 3}  # every sample timed, not one point
-    assert one["seconds_per_run"] == pytest.approx((2.5 + 3 * 5.0) / 4)
+    assert one["seconds_per_run"] == pytest.approx((2 * 2.5 + 3 * 5.0) / 5)
     assert one["serial_seconds"] == pytest.approx(48 * one["seconds_per_run"])
     assert one["parallel_seconds"] == one["serial_seconds"]
-    assert "estimate from 4 timed sample runs" in one["method"] and "±" in one["method"]
+    assert "estimate from 5 timed sample runs" in one["method"] and "±" in one["method"]
     two = sweep.estimate(plan, workers=2)
     assert two["parallel_seconds"] == pytest.approx(3.0 + 24 * one["seconds_per_run"])
     half = sweep.estimate(plan, workers=2, pending=24)
