@@ -2133,8 +2133,10 @@ def estimate(
     predicted = [b + steps * d for b, d in fits]
     centre = len(samples) // 2
     b, d = fits[centre]
-    days = steps if predicted[centre] <= CALIBRATE_SECONDS else int((CALIBRATE_SECONDS - b) / d)
-    days = min(steps, max(days, k)) if d > 0 else k
+    if predicted[centre] <= CALIBRATE_SECONDS:
+        days = steps
+    else:  # as many days as the budget allows (none past the sample's when a day is free)
+        days = min(steps, max(int((CALIBRATE_SECONDS - b) / d), k)) if d > 0 else k
     scale, calib = 1.0, ""
     if days > k:
         actual = _timed_run(samples[centre], days)

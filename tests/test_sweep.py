@@ -416,6 +416,9 @@ def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, 
     half = sweep.estimate(plan, workers=2, pending=24)
     assert half["serial_seconds"] == pytest.approx(one["serial_seconds"] / 2)
     assert "3.0 s worker start-up" in two["method"]
+    # a slow build and no measurable time per day (noise on a busy machine): no calibration
+    monkeypatch.setattr(sweep, "_timed_run", lambda task, days: 6.0)
+    assert sweep.estimate(plan)["seconds_per_run"] == pytest.approx(6.0)
 
 
 # ----- dask with a real scheduler -------------------------------------------------------
