@@ -50,6 +50,7 @@ class Cadre(mesa.Agent):
 
     is_sunk = False
     full_time = True
+    away = False  # recalled to a sending unit (sunk cadres only; see model.set_sunk_presence)
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class Cadre(mesa.Agent):
         self.resources = resources
         self.knowledge = knowledge
         self.exhaustion = 0.0
+        self.load = 0.0
         self.recognition = 0.0
         self.compliance = 0.0
         self.felt_pressure = 0.0
@@ -304,9 +306,22 @@ class Cadre(mesa.Agent):
             late = self.clock > nds.t_deadline[nid]
             m.settle(nid, self, late=late)
             return True
-        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
         m.households.contact(h, self.idx, FAIL)
+        if self._closes_on_paper():
+            m.close_on_paper(nid)
+            return True
+        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
         return False
+
+    def _closes_on_paper(self) -> bool:
+        """Whether the cadre records a failed attempt as done (goal displacement, seed
+        001): when checklist goals count closures ("done or not"), a failed need is closed
+        on paper with chance p = (1 − goals) · ``paper_closure``. (Perfunctory cadres fail
+        more often, so they close more.)"""
+        m = self.model
+        p = (1 - m.regime.goals) * m.behaviour.paper_closure
+        # No draw when nothing can happen: regimes with resident goals keep their streams.
+        return p > 0 and m.rng.random() < p
 
     def success_probability(self, nid: int) -> float:
         """Chance that finished work resolves the need (seed 000, 002, 004).
@@ -395,6 +410,7 @@ class Cadre(mesa.Agent):
         cap = self.daily_hours()
         if self.active and cap > 0:
             load = (self.hours_worked + b.backlog_load * min(self.backlog(), 2 * cap)) / cap
+            self.load = load  # observed: load > 1 is overload (metrics.overload_cascades)
             sup = self.support()
             dx = (
                 b.exhaustion_rate
@@ -406,6 +422,7 @@ class Cadre(mesa.Agent):
                 - b.recovery_rate * max(0.0, 1 - load) * (1 - b.support_buffer * (1 - sup))
             )
         else:
+            self.load = 0.0
             dx = -b.recovery_rate
         self.exhaustion = min(1.0, max(0.0, self.exhaustion + dx))
         if self.exhaustion > b.withdraw_threshold:

@@ -61,7 +61,7 @@ class SunkCadre(Cadre):
         with w willingness and c compliance; a member called out by a surge turns out with
         P = max(P, surge_turnout).
         """
-        if self.withdrawn:
+        if self.withdrawn or self.away:
             return False
         if self.full_time:
             return True

@@ -57,6 +57,7 @@ def _lazy(name: str) -> ModuleType:
     return module
 
 
+best_mix = _lazy("experiments.best_mix")
 discovery = _lazy("experiments.discovery")
 io = _lazy("experiments.io")
 plots = _lazy("experiments.plots")
@@ -66,6 +67,8 @@ sensitivity = _lazy("experiments.sensitivity")
 stats = _lazy("experiments.stats")
 sweep = _lazy("experiments.sweep")
 validate = _lazy("experiments.validate")
+uncertainty = _lazy("experiments.uncertainty")
+withdrawal = _lazy("experiments.withdrawal")
 _metrics = _lazy("model.metrics")
 
 
@@ -129,6 +132,15 @@ ANALYSES = {
     "discover": "scenario discovery: PRIM boxes of parameters where one regime beats another",
 }
 """The analyses' one-line help, shown by ``saca --help`` without loading them."""
+
+EXPERIMENTS = {
+    "best-mix": "search the dials and switches for the best mix in each cell of a situation map",
+    "uncertainty": "regime contrast over uncertain constants and situations: shares won, "
+    "PRIM boxes",
+    "withdrawal": "recall the sunk cadres after an emergency and bring them back: "
+    "persistence and hysteresis",
+}
+"""Experiments with their own options (not spec commands), loaded only when run."""
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -286,10 +298,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="run the pattern experiments P1-P16 and give each pattern a verdict",
         description="Run one replicated experiment per pattern of the source studies "
         "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95% CI, the expected sign and the verdict: reproduced (CI excludes "
-        "0 in the expected direction), not reproduced (CI excludes 0 the other way) or "
-        "inconclusive. Full mode also checks each reproduced pattern over a Latin hypercube "
-        "of situations. Results do not depend on --workers.",
+        "slope) with its 95% CI, the expected sign, the test's kind and the verdict: "
+        "reproduced (CI beyond the file's minimum effect, default 0, in the expected "
+        "direction), not reproduced (CI excludes 0 the other way) or inconclusive. A test is "
+        "emergent or definitional (it restates an input); a pattern is judged on its emergent "
+        "tests only, and is 'definitional only' without any. Full mode also checks each "
+        "reproduced pattern over a Latin hypercube of situations. Results do not depend on "
+        "--workers.",
     )
     p.add_argument(
         "--pattern", default=None, metavar="P1,...", help="only these patterns (default: all)"
@@ -340,6 +355,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "is not",
     )
     p.add_argument("--json", action="store_true", help="print every result as one JSON object")
+    p.add_argument(
+        "--write-expected",
+        action="store_true",
+        help="rewrite this mode's section of experiments/patterns/expected.toml from this run "
+        "(only a run of every pattern at its files' replicates), recording its commit",
+    )
 
     p = sub.add_parser(
         "app",
@@ -369,6 +390,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sizes.add_options(sub.choices[name], samples=name != "map")  # a map is factorial
         else:
             sub.add_parser(name, help=ANALYSES[name])
+    for name, module in (
+        ("best-mix", best_mix),
+        ("uncertainty", uncertainty),
+        ("withdrawal", withdrawal),
+    ):
+        if full(name):
+            module.add_parser(sub)
+            if name in SPEC_COMMANDS:
+                sizes.add_options(sub.choices[name], samples=True)
+        else:
+            sub.add_parser(name, help=EXPERIMENTS[name])
     return parser
 
 
@@ -740,16 +772,22 @@ def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[
 
     Returns:
         ``{"meta", "regimes": {regime: {metric: {mean, lo, hi, sd, n}}}, "differences":
-        {regime: {metric: {diff, lo, hi, sd, n}}}, "phases": {phase: {"regimes",
-        "differences"}}}``; differences are ``regime - first regime`` (paired).
+        {regime: {metric: {diff, lo, hi, sd, n}}}, "worst_off": {regime: [other, ...]},
+        "phases": {phase: {"regimes", "differences", "worst_off"}}}``; differences are
+        ``regime - first regime`` (paired); ``worst_off`` names each regime that wins the
+        mean efficacy but loses the worst-off decile of communities against the others
+        listed (:func:`experiments.stats.worst_off_flags`), whole run and per phase.
     """
     regs = comparison.regimes
     whole = stats.compare_stats(comparison.runs, regs, _metrics.METRICS)
+    whole["worst_off"] = stats.worst_off_of_runs(comparison.runs, regs)
     phases = {}
     win = comparison.windows
     for w in dict.fromkeys(win["window"]):
         if w != "all":
-            phases[w] = stats.compare_stats(win[win["window"] == w], regs, _metrics.METRICS)
+            part = win[win["window"] == w]
+            phases[w] = stats.compare_stats(part, regs, _metrics.METRICS)
+            phases[w]["worst_off"] = stats.worst_off_of_runs(part, regs)
     return {"meta": meta, **whole, "phases": phases}
 
 
@@ -758,7 +796,7 @@ def _compare_table(res: dict[str, Any]) -> str:
     ref = regs[0]
     header = ["metric", *regs, *(f"Δ {r}" for r in regs[1:])]
     rows = []
-    for m in plots.KEY_METRICS:
+    for m in stats.with_equity(plots.KEY_METRICS):
         row = [m]
         for r in regs:
             c = res["regimes"][r][m]
@@ -781,10 +819,27 @@ def _compare_table(res: dict[str, Any]) -> str:
             "",
             _table(header, rows),
             "",
+            *_worst_off_lines(res),
             f"all {len(_metrics.METRICS)} metrics and per-phase results: --json or --out DIR "
             "(compare.json)",
         ]
     )
+
+
+def _worst_off_lines(res: dict[str, Any]) -> list[str]:
+    """Equity beside the mean, in words: each regime that wins the mean efficacy but loses
+    the worst-off decile of communities (paired CIs both excluding 0), whole run and by
+    phase, or a line saying none does."""
+    found = [*stats.worst_off_text(res.get("worst_off", {}))]
+    for w, ph in res.get("phases", {}).items():
+        found += [f"{w}: {t}" for t in stats.worst_off_text(ph.get("worst_off", {}))]
+    if not found:
+        return [
+            f"equity: no regime {stats.WORST_OFF} (efficacy vs efficacy_worst_decile, paired "
+            "95% CIs, whole run and every phase)",
+            "",
+        ]
+    return [f"equity: {t}" for t in found] + [""]
 
 
 def _compare_figures(res: dict[str, Any], ts: pd.DataFrame, out: Path) -> list[Path]:
@@ -1236,6 +1291,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.report and not args.out:
         raise SacaInputError("--report needs --out DIR for the figures it shows")
     expected = validate.load_expected()["quick" if args.quick else "full"] if args.check else {}
+    complete = args.pattern is None and args.replicates is None and args.patterns_dir is None
+    if args.write_expected:
+        validate.require_complete(complete)  # before any run
     out = _claim(args, "validate")
     # ---- all input checked: simulate
     result = validate.run_validation(
@@ -1247,6 +1305,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         progress=None,
         log=lambda msg: print(f"saca {msg}", file=sys.stderr),
     )
+    if args.write_expected:  # first, so the report names the commit it now records
+        path = validate.write_expected(result, complete=complete)
+        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
     if out is not None:
         paths = validate.write_outputs(result, out, args.report, _validate_command(args, robust))
         print(f"saca: wrote {out}/ and {paths[-1]}", file=sys.stderr)
@@ -1269,6 +1330,9 @@ COMMANDS = {
     "sensitivity": lambda args: sensitivity.command(args),
     "map": lambda args: regime_map.command(args),
     "discover": lambda args: discovery.command(args),
+    "withdrawal": lambda args: withdrawal.command(args),
+    "best-mix": lambda args: best_mix.command(args),
+    "uncertainty": lambda args: uncertainty.command(args),
 }
 
 
@@ -1280,7 +1344,7 @@ def _fail(message: str | BaseException) -> int:
     return EXIT_USAGE
 
 
-SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover")
+SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover", "best-mix", "uncertainty")
 """Commands that run a spec: they take the sizes of :mod:`experiments.sizes`."""
 
 
@@ -1324,7 +1388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # only the command given is built in full: `saca --help` loads no analysis
     named = next((a for a in argv if not a.startswith("-")), None)
-    known = ("list", "run", "compare", "sweep", "results", "plot", "app", "validate", *ANALYSES)
+    known = (
+        *("list", "run", "compare", "sweep", "results", "plot", "app", "validate"),
+        *ANALYSES,
+        *EXPERIMENTS,
+    )
     parser = build_parser(named if named in known else "")
     try:
         args = parser.parse_args(argv)

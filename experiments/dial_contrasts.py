@@ -25,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import plots, runner, stats
+from experiments import io, plots, runner, stats
 from model.metrics import HIGHER_IS_BETTER
 from model.regime import DIALS
 
-OUTCOMES = (*plots.KEY_METRICS, "hours_per_resolved", "efficacy_sd_between_communities")
+OUTCOMES = tuple(stats.with_equity((*plots.KEY_METRICS, "hours_per_resolved")))
 """The outcomes of the table: efficacy and its cost, trust, burnout, behaviour, equity."""
 
 
@@ -71,7 +71,9 @@ def run_contrasts(
 
     Returns:
         ``{"settings": ..., "rows": [{dial, metric, at_0, at_1, diff, lo, hi, n,
-        verdict}], "cpu_seconds": ...}``.
+        verdict}], "worst_off": {dial: [sentence]}, "cpu_seconds": ...}``; ``worst_off``
+        names a dial end that wins the mean efficacy but loses the worst-off decile of
+        communities (:func:`experiments.stats.worst_off_flags`).
     """
     spec, base_name, reg = runner.resolve(scenario, base, overrides)
     steps = runner.check_steps(None, spec)
@@ -85,9 +87,14 @@ def run_contrasts(
     comparison = runner.run_replicates(spec, arms, replicates, seed, steps, workers, progress)
     summary = stats.compare_stats(comparison.runs, list(arms), OUTCOMES)
     rows = []
+    worst_off: dict[str, list[str]] = {}
     for dial in dials:
         low, high = f"{dial}=0", f"{dial}=1"
         pair = stats.compare_stats(comparison.runs, [low, high], OUTCOMES)["differences"][high]
+        ends = comparison.runs[comparison.runs["regime"].isin([low, high])]
+        flags = stats.worst_off_of_runs(ends, [low, high])
+        if flags:
+            worst_off[dial] = stats.worst_off_text(flags)
         for metric in OUTCOMES:
             d = pair[metric]
             rows.append(
@@ -113,6 +120,7 @@ def run_contrasts(
             "days": steps,
         },
         "rows": rows,
+        "worst_off": worst_off,
         "runs": len(arms) * replicates,
         "wall_seconds": time.perf_counter() - wall,
         "cpu_seconds_this_process": time.process_time() - t0,
@@ -142,6 +150,8 @@ def write(result: dict[str, Any], out: Path, name: str = "contrasts") -> None:
         name: the files' stem.
     """
     out.mkdir(parents=True, exist_ok=True)
+    # The code that produced the numbers, so a report can say when a table is stale.
+    result = {**io.provenance(), **result}
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     pd.DataFrame(result["rows"]).to_csv(out / f"{name}.csv", index=False)
 

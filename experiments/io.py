@@ -138,8 +138,12 @@ def flat_params(scenario: Scenario, regime: Regime) -> dict[str, Any]:
     for info in all_params():
         group, name = info.key.split(".", 1)
         out[info.key] = getattr(objs[group], name)
+    # ``sunk`` only where it is not the default, so timelines without a withdrawal are
+    # recorded as before.
     out["situation.timeline"] = [
-        {"phase": p.name, "start": p.start, "end": p.end} for p in scenario.situation.timeline
+        {"phase": p.name, "start": p.start, "end": p.end}
+        | ({"sunk": p.sunk} if p.sunk != "all" else {})
+        for p in scenario.situation.timeline
     ]
     return out
 

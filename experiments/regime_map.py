@@ -82,6 +82,8 @@ DIAL_ABBR = {
 """Short dial names for text tables."""
 NO_WINNER = "·"
 EMPTY = "?"
+WORST_OFF_MARK = "!"
+"""Marks a cell where a regime wins the mean efficacy but loses the worst-off."""
 
 
 # ----- the spec -------------------------------------------------------------------------
@@ -426,7 +428,63 @@ def map_cells(
     df = pd.DataFrame(rows)
     if len(df):  # None, not NaN, where no regime clearly wins
         df["winner"] = df["winner"].astype(object).where(df["clear"], None)
+        df = _with_equity(df, results, fx, fy, regimes)
     df.attrs.update(x=fx["key"], y=fy["key"], regimes=list(regimes))
+    return df
+
+
+def _with_equity(
+    df: pd.DataFrame,
+    results: pd.DataFrame,
+    fx: Mapping[str, Any],
+    fy: Mapping[str, Any],
+    regimes: Sequence[str],
+) -> pd.DataFrame:
+    """Beside efficacy in every cell: each regime's mean spread between communities
+    (``<regime>_sd``) and worst-decile efficacy (``<regime>_worst``), and ``worst_off``,
+    the sentence naming each regime that wins the mean but loses the worst-off there
+    (:func:`experiments.stats.worst_off_flags`, paired by point and replicate), or None.
+    Rows of other metrics get NaN and None; runs stored without the equity metrics give
+    NaN and flag nothing."""
+    spread, worst = stats.EQUITY_METRICS
+    ok = results[results["status"] == "ok"]
+    cx, _, _ = plots.factor_cells(ok, fx, 1)
+    cy, _, _ = plots.factor_cells(ok, fy, 1)
+    extra: dict[tuple[int, int], dict[str, Any]] = {}
+    for (ix, iy), sub in ok.groupby([np.asarray(cx), np.asarray(cy)]):
+        rec: dict[str, Any] = {}
+        cols = {}
+        for m in (stats.MEAN_METRIC, spread, worst):
+            if m in sub:
+                cols[m] = sub.pivot_table(index=["point", "replicate"], columns="regime", values=m)
+        for r in regimes:
+            for m, tag in ((spread, "sd"), (worst, "worst")):
+                has = m in cols and r in cols[m]
+                rec[f"{r}_{tag}"] = float(cols[m][r].mean()) if has else np.nan
+        flags: dict[str, list[str]] = {}
+        if worst in cols:
+            both = [r for r in regimes if r in cols[worst] and r in cols[stats.MEAN_METRIC]]
+            pair = cols[stats.MEAN_METRIC].index.intersection(cols[worst].index)
+            flags = stats.worst_off_flags(
+                {r: cols[stats.MEAN_METRIC].loc[pair, r].to_numpy(float) for r in both},
+                {r: cols[worst].loc[pair, r].to_numpy(float) for r in both},
+            )
+        rec["worst_off"] = "; ".join(stats.worst_off_text(flags)) or None
+        extra[(int(ix), int(iy))] = rec
+    is_eff = df["metric"] == stats.MEAN_METRIC
+    for col in [f"{r}_{t}" for r in regimes for t in ("sd", "worst")]:
+        df[col] = [
+            extra.get((ix, iy), {}).get(col, np.nan) if e else np.nan
+            for e, ix, iy in zip(is_eff, df["ix"], df["iy"], strict=True)
+        ]
+    df["worst_off"] = pd.Series(
+        [
+            extra.get((ix, iy), {}).get("worst_off") if e else None
+            for e, ix, iy in zip(is_eff, df["ix"], df["iy"], strict=True)
+        ],
+        index=df.index,
+        dtype=object,
+    )
     return df
 
 
@@ -468,11 +526,15 @@ def text_map(
     sub = cells[cells["metric"] == metric]
     mark = letters(regimes)
     grid = [[EMPTY] * len(x["levels"]) for _ in y["levels"]]
-    for rec in sub.itertuples():
+    flagged = sub["worst_off"].notna() if "worst_off" in sub else pd.Series(False, sub.index)
+    for rec, flag in zip(sub.itertuples(), flagged, strict=True):
         grid[rec.iy][rec.ix] = NO_WINNER if pd.isna(rec.winner) else mark[rec.winner]
+        grid[rec.iy][rec.ix] += WORST_OFF_MARK if flag else ""
     higher = bool(plots.BETTER[metric])
     counts = [f"{mark[r]} {r} wins {int((sub['winner'] == r).sum())}" for r in regimes]
     counts.append(f"{NO_WINNER} no clear winner {int((~sub['clear']).sum())}")
+    if flagged.any():
+        counts.append(f"{WORST_OFF_MARK} a regime {stats.WORST_OFF} {int(flagged.sum())}")
     head = (
         f"{metric} ({'higher' if higher else 'lower'} is better), {len(sub)} cells: "
         + ", ".join(counts)
@@ -480,6 +542,39 @@ def text_map(
     rows = [[_g(y["levels"][iy]), *grid[iy]] for iy in reversed(range(len(y["levels"])))]
     table = _table([f"{y['key']} \\ {x['key']}", *(_g(v) for v in x["levels"])], rows)
     return head + "\n" + table
+
+
+def equity_table(
+    cells: pd.DataFrame, regimes: Sequence[str], x: Mapping[str, Any], y: Mapping[str, Any]
+) -> str:
+    """Efficacy with equity beside it, one row per cell: each regime's mean efficacy, its
+    spread between communities (sd) and its worst decile's efficacy, and the worst-off
+    flag in words.
+
+    Args:
+        cells: :func:`map_cells` output with efficacy among its metrics.
+        regimes: regime labels in order.
+        x: the x parameter (meta.json form).
+        y: the y parameter.
+    """
+    from experiments.cli import _table
+
+    sub = cells[cells["metric"] == stats.MEAN_METRIC].sort_values(["iy", "ix"])
+    header = [y["key"], x["key"], *(f"{r} eff / sd / worst" for r in regimes), "equity"]
+    rows = [
+        [
+            _g(rec["y"]),
+            _g(rec["x"]),
+            *(
+                f"{rec[f'{r}_mean']:.3f} / {rec.get(f'{r}_sd', np.nan):.3f} / "
+                f"{rec.get(f'{r}_worst', np.nan):.3f}"
+                for r in regimes
+            ),
+            rec.get("worst_off") or "",
+        ]
+        for _, rec in sub.iterrows()
+    ]
+    return _table(header, rows)
 
 
 # ----- Pareto fronts --------------------------------------------------------------------
@@ -836,6 +931,17 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
             }
             for m in st.metrics
         },
+        "equity": {
+            "beside": stats.MEAN_METRIC,
+            "metrics": list(stats.EQUITY_METRICS),
+            "worst_off_cells": (
+                cells.loc[cells["worst_off"].notna(), ["x", "y", "worst_off"]].to_dict(
+                    orient="records"
+                )
+                if "worst_off" in cells
+                else []
+            ),
+        },
         "cells": cells.to_dict(orient="records"),
         "pareto": {
             "shown": group,
@@ -1001,6 +1107,14 @@ def command(args: argparse.Namespace) -> int:
     ]
     for m in st.metrics:
         lines += ["", text_map(res.cells, m, regimes, fx, fy)]
+        if m == stats.MEAN_METRIC:
+            lines += [
+                "",
+                "efficacy beside its spread between communities (sd) and its worst "
+                f"decile's efficacy; {WORST_OFF_MARK} above = a regime {stats.WORST_OFF} "
+                "(paired 95% CIs on both):",
+                equity_table(res.cells, regimes, fx, fy),
+            ]
     pts = res.pareto
     for group in dict.fromkeys(pts["group"]):
         sub = pts[pts["group"] == group]

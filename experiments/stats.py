@@ -168,3 +168,109 @@ def winner(
         np.isfinite(d["lo"]) and (d["lo"] > 0 if sign > 0 else d["hi"] < 0) for d in diffs.values()
     )
     return {"best": best, "clear": clear, "means": means, "diffs": diffs}
+
+
+# ----- equity beside the mean -----------------------------------------------------------
+MEAN_METRIC = "efficacy"
+"""The mean outcome that equity is reported beside."""
+
+EQUITY_METRICS = ("efficacy_sd_between_communities", "efficacy_worst_decile")
+"""Shown beside :data:`MEAN_METRIC` in every comparison, map and findings table: its
+spread between communities and the worst-off decile's value."""
+
+WORST_METRIC = "efficacy_worst_decile"
+"""The worst-off's value of :data:`MEAN_METRIC` (higher is better, like the mean)."""
+
+WORST_OFF = "wins the mean, loses the worst-off"
+"""The words that flag a regime better on the mean and worse for the worst-off."""
+
+
+def with_equity(metrics: Sequence[str]) -> list[str]:
+    """The metrics with :data:`EQUITY_METRICS` right after :data:`MEAN_METRIC` (once each),
+    so no table shows efficacy without its spread and its worst-off value.
+
+    Args:
+        metrics: metric names in order.
+    """
+    out: list[str] = []
+    for m in metrics:
+        if m in out:
+            continue
+        out.append(m)
+        if m == MEAN_METRIC:
+            out += [e for e in EQUITY_METRICS if e not in metrics and e not in out]
+    return out
+
+
+def loses_worst_off(mean_diff: Mapping[str, float], worst_diff: Mapping[str, float]) -> bool:
+    """Whether a regime wins on the mean but loses the worst-off against another: the
+    paired CI of (regime − other) excludes 0 above on :data:`MEAN_METRIC` and below on
+    :data:`WORST_METRIC`. An undefined CI (NaN, too few pairs) flags nothing.
+
+    Args:
+        mean_diff: paired difference regime − other on the mean (``lo``, ``hi``).
+        worst_diff: paired difference regime − other on the worst-off's value.
+    """
+    lo, hi = mean_diff.get("lo", math.nan), worst_diff.get("hi", math.nan)
+    return bool(np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi < 0)
+
+
+def worst_off_flags(
+    mean: Mapping[str, Sequence[float] | np.ndarray],
+    worst: Mapping[str, Sequence[float] | np.ndarray],
+    level: float = LEVEL,
+) -> dict[str, list[str]]:
+    """For every regime, the regimes it beats on the mean while losing the worst-off to
+    them (:func:`loses_worst_off` on paired CIs).
+
+    Args:
+        mean: regime → :data:`MEAN_METRIC` per pairing unit (replicate; same order for all).
+        worst: regime → :data:`WORST_METRIC` per pairing unit, same order.
+        level: confidence level.
+
+    Returns:
+        ``{regime: [other, ...]}`` with only the regimes that are flagged.
+    """
+    out: dict[str, list[str]] = {}
+    for r in mean:
+        for o in mean:
+            if o == r or r not in worst or o not in worst:
+                continue
+            if loses_worst_off(
+                paired_diff_ci(mean[o], mean[r], level), paired_diff_ci(worst[o], worst[r], level)
+            ):
+                out.setdefault(r, []).append(o)
+    return out
+
+
+def worst_off_text(flags: Mapping[str, Sequence[str]]) -> list[str]:
+    """One sentence per flagged regime, e.g. ``"autonomous wins the mean, loses the
+    worst-off (against constructive)"``.
+
+    Args:
+        flags: :func:`worst_off_flags` output.
+    """
+    return [f"{r} {WORST_OFF} (against {', '.join(o)})" for r, o in flags.items()]
+
+
+def worst_off_of_runs(
+    runs: pd.DataFrame, regimes: Sequence[str], level: float = LEVEL
+) -> dict[str, list[str]]:
+    """:func:`worst_off_flags` of replicated runs paired by replicate (a comparison).
+
+    Args:
+        runs: one row per run with ``regime``, ``replicate`` and the two metrics (a run
+            table without :data:`WORST_METRIC`, e.g. stored before it existed, flags
+            nothing).
+        regimes: regime labels.
+        level: confidence level.
+    """
+    if WORST_METRIC not in runs or MEAN_METRIC not in runs:
+        return {}
+    wide = runs.pivot_table(index="replicate", columns="regime", values=[MEAN_METRIC, WORST_METRIC])
+    have = [r for r in regimes if (MEAN_METRIC, r) in wide and (WORST_METRIC, r) in wide]
+    return worst_off_flags(
+        {r: wide[(MEAN_METRIC, r)].to_numpy(float) for r in have},
+        {r: wide[(WORST_METRIC, r)].to_numpy(float) for r in have},
+        level,
+    )

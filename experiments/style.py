@@ -50,6 +50,10 @@ LABELS = {
     "formalism_share": "Formalism (paperwork share of hours)",
     "complaints": "Complaints (count)",
     "needs_open": "Open needs (count)",
+    "efficacy_sd_between_communities": "Efficacy spread between communities (sd)",
+    "efficacy_worst_decile": "Efficacy of the worst-off decile of communities",
+    "task_concentration": "Task concentration (Gini of needs resolved per cadre)",
+    "overload_cascades": "Overload cascades (count)",
 }
 """Readable names of the metrics, for axes and tables."""
 

@@ -67,8 +67,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from experiments import constants, io, outdir, runner, sizes
 from experiments import design as dsg
-from experiments import io, outdir, runner, sizes
 from experiments.progress import Progress
 from experiments.progress import say as say_line
 from experiments.store import MANIFEST, SUMMARY, TIMESERIES, SweepStore, check_readable
@@ -271,6 +271,14 @@ def parse_spec(
         SacaInputError: see :func:`load_spec`; when there is more than one mistake, every
             one (its ``problems`` lists them, one line each).
     """
+    # [constants] (behavioural constants with their declared ranges) becomes ordinary
+    # [parameters] first, and the stored copy is the expanded spec (experiments.constants)
+    data, had_constants = constants.expand(data, label)
+    if had_constants:
+        original = "\n".join(f"#   {ln}" for ln in text.splitlines())
+        text = sizes.toml_text(data, header=f"{label} with [constants] expanded") + (
+            f"\n# {label} as written:\n{original}\n" if original else ""
+        )
     given = sizes.current()
     if given is not None:  # --replicates, --set, ... of the running command
         data = sizes.apply(data, label, given)

@@ -26,9 +26,19 @@ Contrasts and their effects (every arm of a test runs with the same replicate se
 ``level``
     the metric minus a ``threshold``.
 
-Verdict of a test: *reproduced* when the CI excludes zero in the expected direction, *not
-reproduced* when it excludes zero the other way, *inconclusive* otherwise. A pattern is
-reproduced when all its tests are, not reproduced when any test is, else inconclusive.
+Verdict of a test: *reproduced* when the CI lies beyond the test's ``min_effect`` (0
+unless the file says otherwise) in the expected direction, *not reproduced* when it
+excludes zero the other way, *inconclusive* otherwise. Both criteria, the direction and the
+minimum effect, are fixed in the pattern file before the run, so a changed criterion shows
+in version control.
+
+Kind of a test: *emergent* (the effect arises from interacting mechanisms, its sign not
+fixed by any one rule) or *definitional* (it restates an input: a starting value, a lookup
+table, a share or a factor the test reads back; the file says why). A pattern is
+reproduced when all its emergent tests are, not reproduced when any emergent test is, else
+inconclusive; a pattern with no emergent test is *definitional only*, never reproduced.
+Definitional tests still run and are reported, as checks that the inputs reach the
+outputs.
 
 Robustness: each reproduced pattern is rerun at the points of a Latin hypercube over the
 situation (risk, capacity, cohesion, need rate) with a few replicates at the quick size;
@@ -38,6 +48,7 @@ a pattern *holds* at a point when every test's mean effect has the expected sign
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import resource
@@ -63,7 +74,11 @@ PATTERN_DIR = Path(__file__).resolve().parent / "patterns"
 EXPECTED_FILE = PATTERN_DIR / "expected.toml"
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
+DEFINITIONAL_ONLY = "definitional only"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, DEFINITIONAL_ONLY)
+"""Verdicts of a pattern; a test's verdict is one of the first three."""
+EMERGENT, DEFINITIONAL = "emergent", "definitional"
+TEST_KINDS = (EMERGENT, DEFINITIONAL)
 KINDS = ("regimes", "switch", "change", "gradient", "optimum", "interaction", "level")
 
 QUICK_SIZE: dict[str, Any] = {
@@ -147,6 +162,9 @@ class Test:
     scenario: str
     regime: str
     overrides: tuple[tuple[str, Any], ...] = ()
+    kind: str = EMERGENT
+    why: str = ""
+    min_effect: float = 0.0
 
     @property
     def metric_label(self) -> str:
@@ -385,6 +403,22 @@ def load_pattern(path: str | Path) -> Pattern:
         sign = t.get("expected", str)
         if sign not in ("+", "-"):
             raise SacaInputError(f"{where}: expected must be '+' or '-', got {sign!r}")
+        kind = t.get("kind", str)
+        if kind not in TEST_KINDS:
+            raise SacaInputError(
+                f"{where}: kind must be 'emergent' or 'definitional', got {kind!r}"
+            )
+        why = " ".join(t.get("why", str, "").split())
+        if kind == DEFINITIONAL and not why:
+            raise SacaInputError(
+                f'{where}: a definitional test needs why = "...": which input it restates'
+            )
+        min_effect = t.get("min_effect", (int, float), 0.0)
+        if isinstance(min_effect, bool) or not math.isfinite(min_effect) or min_effect < 0:
+            raise SacaInputError(
+                f"{where}: min_effect must be a number >= 0 (its size, the sign is expected), "
+                f"got {min_effect!r}"
+            )
         test = Test(
             label=t.get("label", str),
             metric=_metric(where, t.get("metric", (str, dict))),
@@ -394,6 +428,9 @@ def load_pattern(path: str | Path) -> Pattern:
             scenario=t.get("scenario", str, scenario),
             regime=t.get("regime", str, regime),
             overrides=base_ov + _overrides(where, t.get("overrides", dict, {})),
+            kind=kind,
+            why=why,
+            min_effect=float(min_effect),
         )
         t.done()
         tests.append(test)
@@ -520,6 +557,97 @@ def load_expected(path: str | Path = EXPECTED_FILE) -> dict[str, dict[str, str]]
     return out
 
 
+def load_provenance(path: str | Path = EXPECTED_FILE) -> dict[str, dict[str, Any]]:
+    """Which run produced each section of the expected verdicts: ``{"quick": {commit,
+    timestamp, full, runs}, "full": {...}}`` (a section written by hand has none).
+
+    Args:
+        path: the TOML file.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SacaInputError(f"cannot read expected verdicts {path}: {exc}") from None
+    prov = data.get("provenance", {})
+    return {mode: dict(prov.get(mode, {})) for mode in ("quick", "full")}
+
+
+EXPECTED_HEADER = """\
+# Expected verdicts of `saca validate` (a pattern's verdict is judged on its emergent
+# tests; "definitional only" when it has none). tests/test_validate.py runs the quick
+# validation and fails when a pattern listed here as "reproduced" under [quick] is
+# anything else.
+#
+# Written by `saca validate --write-expected` from a run of every pattern at its files'
+# replicates, never by hand: [quick] from `saca validate --quick --write-expected`
+# (72-day runs, 5 replicates), [full] from `saca validate --write-expected` (180 days,
+# 10 replicates), the run behind docs/VALIDATION.md. [provenance.<mode>] records the
+# commit whose code produced each section, and full = true only for the full run.
+"""
+
+
+def require_complete(complete: bool) -> None:
+    """Refuse to write expected verdicts from a partial run (a subset of patterns, other
+    replicates or other pattern files).
+
+    Args:
+        complete: the run covers every pattern file at its own replicates.
+
+    Raises:
+        SacaInputError: it does not.
+    """
+    if not complete:
+        raise SacaInputError(
+            "--write-expected needs a run of every pattern at its files' replicates: drop "
+            "--pattern, --replicates and --patterns-dir"
+        )
+
+
+def write_expected(
+    result: Mapping[str, Any], complete: bool, path: str | Path = EXPECTED_FILE
+) -> Path:
+    """Regenerate the section of the expected verdicts that the run's mode owns, from a
+    complete run, recording the commit that produced it; the other section is kept.
+
+    Args:
+        result: the output of :func:`run_validation`.
+        complete: the run covered every pattern file at its own replicates.
+        path: the TOML file.
+
+    Raises:
+        SacaInputError: the run was not complete, or the file cannot be read.
+    """
+    require_complete(complete)
+    path = Path(path)
+    mode = result["meta"]["mode"]
+    old = load_expected(path) if path.is_file() else {"quick": {}, "full": {}}
+    prov = load_provenance(path) if path.is_file() else {"quick": {}, "full": {}}
+    old[mode] = {p["id"]: p["verdict"] for p in result["patterns"]}
+    meta = result["meta"]
+    prov[mode] = {
+        "commit": meta.get("git_commit") or "unknown",
+        "timestamp": meta.get("timestamp", ""),
+        "full": mode == "full",
+        "runs": int(meta.get("runs", 0)),
+    }
+    lines = [EXPECTED_HEADER]
+    for m in ("quick", "full"):
+        if prov[m]:
+            lines.append(f"[provenance.{m}]")
+            for k, v in prov[m].items():
+                # TOML literals: JSON's quoted strings, integers and lower-case booleans
+                val = str(v).lower() if isinstance(v, bool) else json.dumps(v)
+                lines.append(f"{k} = {val}")
+            lines.append("")
+    for m in ("quick", "full"):
+        lines.append(f"[{m}]")
+        ordered = sorted(old[m], key=lambda pid: int(pid[1:]))
+        lines += [f'{pid} = "{old[m][pid]}"' for pid in ordered]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 def regressions(result: Mapping[str, Any], expected: Mapping[str, str]) -> list[str]:
     """Patterns expected *reproduced* that are not reproduced now, one message each.
 
@@ -616,7 +744,7 @@ def scaled_timeline(scenario: str, days: int) -> list[dict[str, Any]]:
     total = tl[-1].end
     bounds = [0] + [round(p.end * days / total) for p in tl]
     return [
-        {"phase": p.name, "start": bounds[i], "end": bounds[i + 1]}
+        {"phase": p.name, "start": bounds[i], "end": bounds[i + 1], "sunk": p.sunk}
         for i, p in enumerate(tl)
         if bounds[i + 1] > bounds[i]
     ]
@@ -719,34 +847,58 @@ def slope(x: Sequence[float], y: Sequence[float]) -> float:
     return float((xc * (ya - ya.mean())).sum() / (xc**2).sum())
 
 
-def verdict(lo: float | None, hi: float | None, expected: int) -> str:
-    """Reproduced when the CI excludes 0 in the expected direction.
+def verdict(lo: float | None, hi: float | None, expected: int, min_effect: float = 0.0) -> str:
+    """Reproduced when the CI lies beyond ``min_effect`` in the expected direction; not
+    reproduced when it excludes 0 the other way.
 
     Args:
         lo: lower bound of the CI (None or NaN: undefined).
         hi: upper bound.
         expected: +1 (the effect should be positive) or -1.
+        min_effect: the smallest effect size that counts (>= 0), fixed in the pattern file.
     """
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
         return INCONCLUSIVE
-    if lo > 0:
-        return REPRODUCED if expected > 0 else NOT_REPRODUCED
-    if hi < 0:
-        return REPRODUCED if expected < 0 else NOT_REPRODUCED
-    return INCONCLUSIVE
+    if expected > 0:
+        return REPRODUCED if lo > min_effect else NOT_REPRODUCED if hi < 0 else INCONCLUSIVE
+    return REPRODUCED if hi < -min_effect else NOT_REPRODUCED if lo > 0 else INCONCLUSIVE
 
 
-def pattern_verdict(verdicts: Sequence[str]) -> str:
-    """Reproduced if every test is, not reproduced if any test is, else inconclusive.
+def pattern_verdict(verdicts: Sequence[str], kinds: Sequence[str] | None = None) -> str:
+    """Judged on the emergent tests only: reproduced if every one is, not reproduced if any
+    one is, else inconclusive; *definitional only* when no test is emergent.
 
     Args:
         verdicts: the tests' verdicts.
+        kinds: each test's kind (None: all emergent).
     """
-    if verdicts and all(v == REPRODUCED for v in verdicts):
+    kinds = [EMERGENT] * len(verdicts) if kinds is None else list(kinds)
+    emergent = [v for v, k in zip(verdicts, kinds, strict=True) if k == EMERGENT]
+    if verdicts and not emergent:
+        return DEFINITIONAL_ONLY
+    if emergent and all(v == REPRODUCED for v in emergent):
         return REPRODUCED
-    if any(v == NOT_REPRODUCED for v in verdicts):
+    if any(v == NOT_REPRODUCED for v in emergent):
         return NOT_REPRODUCED
     return INCONCLUSIVE
+
+
+def kind_counts(tests: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Tests and reproduced tests of each kind, e.g. ``{"emergent": {"tests": 3,
+    "reproduced": 2}, "definitional": {...}}``.
+
+    Args:
+        tests: test dicts with ``kind`` and ``verdict``.
+    """
+    return {
+        k: {
+            "tests": sum(t.get("kind", EMERGENT) == k for t in tests),
+            "reproduced": sum(
+                t.get("kind", EMERGENT) == k and t["verdict"] == REPRODUCED for t in tests
+            ),
+        }
+        for k in TEST_KINDS
+    }
 
 
 def effect(test: Test, values: np.ndarray, arm_list: Sequence[Arm]) -> dict[str, float]:
@@ -894,8 +1046,11 @@ def _test_dict(plan: _Planned, values: np.ndarray) -> dict[str, Any]:
         "overrides": dict(t.overrides),
         "contrast": _contrast_dict(t.contrast),
         "expected": "+" if t.expected > 0 else "-",
+        "min_effect": t.min_effect,
+        "kind": t.kind,
+        "why": t.why,
         **eff,
-        "verdict": verdict(eff["lo"], eff["hi"], t.expected),
+        "verdict": verdict(eff["lo"], eff["hi"], t.expected, t.min_effect),
         "arms": _arm_stats(plan, values),
         "per_replicate": values.tolist(),
         **extra,
@@ -977,7 +1132,10 @@ def run_validation(
                 "diagnosis": p.diagnosis,
                 "file": Path(p.path).name,
                 "tests": tests,
-                "verdict": pattern_verdict([t["verdict"] for t in tests]),
+                "verdict": pattern_verdict(
+                    [t["verdict"] for t in tests], [t["kind"] for t in tests]
+                ),
+                "kinds": kind_counts(tests),
             }
         )
     meta: dict[str, Any] = {
@@ -1058,16 +1216,21 @@ def _robustness(
                         "lo": eff["lo"],
                         "hi": eff["hi"],
                         "holds": bool(sign_ok),
-                        "verdict": verdict(eff["lo"], eff["hi"], pl.test.expected),
+                        "kind": pl.test.kind,
+                        "verdict": verdict(
+                            eff["lo"], eff["hi"], pl.test.expected, pl.test.min_effect
+                        ),
                     }
                 )
+            # A pattern holds on its emergent tests, as it is reproduced on them.
+            judged = [t for t in tests if t["kind"] == EMERGENT]
             rows.append(
                 {
                     "point": j,
                     **{k: float(design.iloc[j][k]) for k in design.columns},
-                    "holds": all(t["holds"] for t in tests),
-                    "significant": all(t["verdict"] == REPRODUCED for t in tests),
-                    "failed_tests": [t["label"] for t in tests if not t["holds"]],
+                    "holds": all(t["holds"] for t in judged),
+                    "significant": all(t["verdict"] == REPRODUCED for t in judged),
+                    "failed_tests": [t["label"] for t in judged if not t["holds"]],
                     "tests": tests,
                 }
             )
@@ -1137,7 +1300,7 @@ def text_report(result: Mapping[str, Any]) -> str:
         result: the output of :func:`run_validation`.
     """
     meta = result["meta"]
-    header = ["pattern", "test", "metric [window]", "effect [95% CI]", "exp.", "verdict"]
+    header = ["pattern", "test", "kind", "metric [window]", "effect [95% CI]", "exp.", "verdict"]
     rows = []
     for p in result["patterns"]:
         for i, t in enumerate(p["tests"]):
@@ -1145,11 +1308,13 @@ def text_report(result: Mapping[str, Any]) -> str:
                 [
                     p["id"] if i == 0 else "",
                     t["label"],
+                    t.get("kind", EMERGENT),
                     f"{t['metric']} [{t['window']}]"
                     if t["contrast"]["kind"] != "change"
                     else t["metric"],
                     _ci_text(t),
-                    t["expected"],
+                    t["expected"]
+                    + (f" >{_num(t['min_effect'], False)}" if t.get("min_effect") else ""),
                     t["verdict"],
                 ]
             )
@@ -1170,13 +1335,36 @@ def text_report(result: Mapping[str, Any]) -> str:
     for p in result["patterns"]:
         rob = f"; {robustness_text(p.get('robustness'))}" if p.get("robustness") else ""
         lines.append(f"  {p['id']:<4} {p['verdict']:<15} {p['title']}{rob}")
-    counts = {v: sum(p["verdict"] == v for p in result["patterns"]) for v in VERDICTS}
-    lines += ["", ", ".join(f"{n} {v}" for v, n in counts.items())]
+    lines += ["", headline(result["patterns"])]
     return "\n".join(lines)
 
 
+def headline(patterns: Sequence[Mapping[str, Any]]) -> str:
+    """The counts: patterns by verdict (judged on emergent tests), then tests by kind.
+
+    Args:
+        patterns: the result's patterns.
+    """
+    counts = {v: sum(p["verdict"] == v for p in patterns) for v in VERDICTS}
+    tests = [t for p in patterns for t in p["tests"]]
+    kc = kind_counts(tests)
+    e, d = kc[EMERGENT], kc[DEFINITIONAL]
+    return (
+        f"{counts[REPRODUCED]} of {len(patterns)} patterns reproduced on their emergent tests, "
+        f"{counts[NOT_REPRODUCED]} not reproduced, {counts[INCONCLUSIVE]} inconclusive, "
+        f"{counts[DEFINITIONAL_ONLY]} definitional only (no emergent test). Tests: "
+        f"{e['reproduced']} of {e['tests']} emergent tests reproduced; {d['reproduced']} of "
+        f"{d['tests']} definitional tests (which restate an input) reproduced, counted apart."
+    )
+
+
 # ===== figures ==========================================================================
-COLOURS = {REPRODUCED: "#2ca02c", NOT_REPRODUCED: "#d62728", INCONCLUSIVE: "#7f7f7f"}
+COLOURS = {
+    REPRODUCED: "#2ca02c",
+    NOT_REPRODUCED: "#d62728",
+    INCONCLUSIVE: "#7f7f7f",
+    DEFINITIONAL_ONLY: "#8c6d31",
+}
 
 
 def _f(x: Any) -> float:
@@ -1385,7 +1573,6 @@ def markdown_report(
     meta = result["meta"]
     pats = result["patterns"]
     secs = meta["seconds"] if wall_seconds is None else wall_seconds
-    counts = {v: sum(p["verdict"] == v for p in pats) for v in VERDICTS}
     rob_meta = meta.get("robustness")
     size = meta["size"]
     size_text = (
@@ -1432,8 +1619,14 @@ def markdown_report(
         "effects are computed per replicate — a paired difference, an OLS slope, the middle "
         "setting minus the better end, or the change of a slope with a moderator — and the "
         "95% CI is a Student t interval over replicates. A test is *reproduced* when its CI "
-        "excludes zero in the expected direction, *not reproduced* when it excludes zero the "
-        "other way, *inconclusive* otherwise; a pattern is reproduced when all its tests are. "
+        "lies beyond its minimum effect (zero unless the file sets `min_effect`) in the "
+        "expected direction, *not reproduced* when it excludes zero the other way, "
+        "*inconclusive* otherwise; direction and minimum effect are fixed in the pattern file "
+        "before the run. Each test is labelled *emergent* (its effect arises from interacting "
+        "mechanisms) or *definitional* (it restates an input, e.g. a starting value or a lookup "
+        "table; the file says which and why). A pattern is reproduced when all its emergent "
+        "tests are, not reproduced when any is, and *definitional only* when it has none; "
+        "definitional tests are reported as checks and counted apart. "
         "No code path exists for a pattern: the runs are ordinary runs of the model, and the "
         "regime and situation only change the inputs of its submodels.",
         "",
@@ -1449,15 +1642,15 @@ def markdown_report(
         "test whose sign depends on how long the emergency lasts can fail there for that "
         "reason rather than because of the situation (P2's pressure test: see P2).",
         "",
-        f"**Result.** {counts[REPRODUCED]} reproduced, {counts[NOT_REPRODUCED]} not "
-        f"reproduced, {counts[INCONCLUSIVE]} inconclusive.",
+        f"**Result.** {headline(pats)}",
         "",
         "| pattern | claim | tests: effect [95% CI] | verdict | robustness |",
         "|---|---|---|---|---|",
     ]
     for p in pats:
         tests = "<br>".join(
-            f"{_md_escape(t['label'])}: {_ci_text(t)} ({t['expected']}) {_mark(t['verdict'])}"
+            f"{_md_escape(t['label'])}{_kind_mark(t)}: {_ci_text(t)} ({t['expected']}) "
+            f"{_mark(t['verdict'])}"
             for t in p["tests"]
         )
         rob = p.get("robustness")
@@ -1481,10 +1674,38 @@ def markdown_report(
         "",
         "The expected verdicts that CI holds the model to are in "
         "`experiments/patterns/expected.toml`; `tests/test_validate.py` fails when a pattern "
-        "expected *reproduced* in quick mode is not.",
+        "expected *reproduced* in quick mode is not. "
+        + _provenance_text(load_provenance() if EXPECTED_FILE.is_file() else {}),
         "",
     ]
     return "\n".join(L)
+
+
+def _provenance_text(prov: Mapping[str, Mapping[str, Any]]) -> str:
+    """Which commit produced each section of expected.toml, in words."""
+    parts = []
+    for mode in ("full", "quick"):
+        pr = prov.get(mode) or {}
+        if pr:
+            kind = "a full run" if pr.get("full") else "a quick run (full = false)"
+            parts.append(
+                f"[{mode}] was written from {kind} of commit `{str(pr.get('commit'))[:12]}` "
+                f"({str(pr.get('timestamp', ''))[:10]})"
+            )
+        else:
+            parts.append(f"[{mode}] records no producing run")
+    return "; ".join(parts) + "."
+
+
+def _kind_mark(t: Mapping[str, Any]) -> str:
+    """`` *(definitional)*`` after a definitional test's label, else nothing."""
+    return " *(definitional)*" if t.get("kind") == DEFINITIONAL else ""
+
+
+def _min_text(t: Mapping[str, Any]) -> str:
+    """`` (beyond 0.05)`` for a test with a minimum effect, else nothing."""
+    m = t.get("min_effect") or 0.0
+    return f" (beyond {_num(m, False)})" if m else ""
 
 
 def _mark(v: str) -> str:
@@ -1507,8 +1728,8 @@ def _pattern_section(p: Mapping[str, Any], figures: str) -> list[str]:
         f"base regime `{e['regime']}`, fixed overrides: {ov}; {e['replicates']} replicates "
         f"per arm, root seed {e['seed']}.",
         "",
-        "| test | contrast | metric [window] | expected | effect [95% CI] | n | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| test | kind | contrast | metric [window] | expected | effect [95% CI] | n | verdict |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for t in p["tests"]:
         win = "" if t["contrast"]["kind"] == "change" else f" [{t['window']}]"
@@ -1521,10 +1742,14 @@ def _pattern_section(p: Mapping[str, Any], figures: str) -> list[str]:
         extra += [f"`{k} = {_v(v)}`" for k, v in more.items()]
         where = f" ({', '.join(extra)})" if extra else ""
         L.append(
-            f"| {_md_escape(t['label'])} | {_md_escape(t['contrast']['description'])}{where} | "
-            f"`{t['metric']}`{win} | {t['expected']} | {_ci_text(t)} | {t['n']} | "
+            f"| {_md_escape(t['label'])} | {t.get('kind', EMERGENT)} | "
+            f"{_md_escape(t['contrast']['description'])}{where} | "
+            f"`{t['metric']}`{win} | {t['expected']}{_min_text(t)} | {_ci_text(t)} | {t['n']} | "
             f"{t['verdict']} |"
         )
+    for t in p["tests"]:
+        if t.get("kind") == DEFINITIONAL:
+            L += ["", f"*{_md_escape(t['label'])}* is definitional: {_md_escape(t['why'])}"]
     for t in p["tests"]:
         if t.get("by_level"):
             c = t["contrast"]

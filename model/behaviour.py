@@ -443,6 +443,21 @@ class Behaviour:
         lo=0.0,
         hi=5.0,
     )
+    paper_closure: float = param(
+        0.3,
+        "chance a cadre records a failed attempt as done when goals are pure checklist "
+        "indicators that count closures; the problem is not solved and returns",
+        "001",
+        lo=0.0,
+        hi=1.0,
+    )
+    resurface_days: float = param(
+        7.0,
+        "days after which a problem closed on paper arises again as a new need",
+        "assumption: an unsolved problem comes back within about a week",
+        lo=1.0,
+        hi=365.0,
+    )
     rework_share: float = param(
         0.5,
         "share of a need's hours that must be worked again after a failed attempt",

@@ -9,6 +9,7 @@ in every window.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,17 +50,35 @@ METRICS = (
     "workload_sunk",
     "workload_community",
     "offloads",
+    "paper_closures",
     "mandate_relief",
+    "efficacy_worst_decile",
+    "task_concentration",
+    "overload_cascades",
 )
 """Every metric name, in the order of the files. The first 25 are DESIGN §4's contract;
 ``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
-per active cadre of each kind), ``offloads`` and ``mandate_relief`` expose mechanisms."""
+per active cadre of each kind), ``offloads``, ``paper_closures`` and ``mandate_relief`` expose
+mechanisms;
+``efficacy_worst_decile`` puts the worst-off communities beside the mean, and
+``task_concentration`` and ``overload_cascades`` measure how work and overload spread
+across cadres (issue 13)."""
+
+CASCADE_DAYS = 3
+"""k of ``overload_cascades``: a receiver's overload counts as passed on when it begins
+within this many days of receiving work from an overloaded cadre. An observation window,
+not a behaviour (it changes no run, so it is no declared parameter); assumption: three
+days is about the time a received need takes to be worked or to weigh as backlog."""
+
+WORST_SHARE = 0.1
+"""Share of communities averaged by ``efficacy_worst_decile`` (at least one community)."""
 
 HIGHER_IS_BETTER: dict[str, bool] = {
     **dict.fromkeys(
         (
             "efficacy",
             "resolution_rate",
+            "efficacy_worst_decile",
             "trust_resident_sunk",
             "trust_resident_community",
             "trust_institution",
@@ -84,6 +103,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {
             "coverage_gini",
             "efficacy_sd_between_communities",
             "hours_per_resolved",
+            "task_concentration",
+            "overload_cascades",
         ),
         False,
     ),
@@ -92,7 +113,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 DESIGN §4: what a regime "wins" on in maps, comparisons and scenario discovery. Counts
 driven by the situation (``needs_created``), shares without a better end
 (``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
-``offloads``, ``mandate_relief``) have none, so no regime can "win" on them."""
+``offloads``, ``paper_closures``, ``mandate_relief``) have none, so no regime can "win" on them."""
 
 SHARE_METRICS = (
     "efficacy",
@@ -112,6 +133,8 @@ SHARE_METRICS = (
     "coverage_gini",
     "efficacy_sd_between_communities",
     "mandate_relief",
+    "efficacy_worst_decile",
+    "task_concentration",
 )
 """Metrics that are shares, means of [0, 1] states or [0, 1] spreads: always in [0, 1]."""
 
@@ -123,6 +146,8 @@ COUNT_METRICS = (
     "needs_dropped",
     "complaints",
     "offloads",
+    "paper_closures",
+    "overload_cascades",
 )
 """Metrics that count needs or events: never negative."""
 
@@ -156,13 +181,103 @@ def gini(x: np.ndarray) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
 
 
+def worst_decile(on_time: np.ndarray, due: np.ndarray, min_due: int = 5) -> float:
+    """Efficacy of the worst-off communities: on time / due pooled over the worst
+    :data:`WORST_SHARE` of the communities with at least ``min_due`` needs due (at least
+    one community, so with fewer than 20 it is the worst community's efficacy).
+
+    Args:
+        on_time: needs resolved by their deadline, per community.
+        due: needs due, per community.
+        min_due: fewest needs due for a community to be observed.
+    """
+    on_time, due = np.asarray(on_time, dtype=float), np.asarray(due, dtype=float)
+    seen = due >= min_due
+    if not seen.any():
+        return float("nan")
+    eff = on_time[seen] / due[seen]
+    n = max(1, math.ceil(WORST_SHARE * len(eff)))
+    worst = np.argsort(eff, kind="stable")[:n]
+    return float(on_time[seen][worst].sum() / due[seen][worst].sum())
+
+
+def task_concentration(resolved: np.ndarray, on_duty: np.ndarray) -> float:
+    """Gini coefficient of needs resolved per cadre over some days, across the cadres on
+    duty on at least one of them (0: everyone resolved as many; → 1: a few did it all).
+    NaN when no cadre on duty resolved anything.
+
+    Args:
+        resolved: needs resolved, one row per day, one column per cadre.
+        on_duty: whether each cadre was on duty, same shape.
+    """
+    if np.size(on_duty) == 0:
+        return float("nan")
+    resolved = np.asarray(resolved, dtype=float).reshape(-1, np.shape(on_duty)[-1])
+    duty = np.asarray(on_duty, dtype=bool).reshape(resolved.shape).any(axis=0)
+    per_cadre = resolved.sum(axis=0)[duty]
+    return gini(per_cadre) if per_cadre.sum() > 0 else float("nan")
+
+
+def cascade_onsets(
+    overloaded: np.ndarray, handoffs: np.ndarray, k: int = CASCADE_DAYS
+) -> np.ndarray:
+    """Which cadres' overload began each day because overload passed work on to them.
+
+    A *handoff* ``(d, g, r)`` moves a need on day ``d`` from cadre ``g`` to cadre ``r``.
+    It passes overload on when ``g`` was overloaded on day ``d`` or ``d − 1``. Cadre ``r``'s
+    overload *begins* on day ``d'`` when it is overloaded on ``d'`` and was not on
+    ``d' − 1`` (before the first row counts as not overloaded). An onset is a cascade when
+    some handoff passing overload on reached ``r`` on a day in ``[d' − k, d']``.
+
+    Args:
+        overloaded: one row per day (row 0 = day 0), one column per cadre.
+        handoffs: ``(day, giver, receiver)`` rows, days numbered as the rows.
+        k: days a received need can take to overload its receiver.
+
+    Returns:
+        A boolean array shaped like ``overloaded``: True where a cascade's onset lies.
+    """
+    over = np.asarray(overloaded, dtype=bool)
+    days = over.shape[0]
+    before = np.zeros_like(over)
+    before[1:] = over[:-1]
+    h = np.asarray(handoffs, dtype=np.int64).reshape(-1, 3)
+    day, giver, recv = h[:, 0], h[:, 1], h[:, 2]
+    keep = (day >= 0) & (day < days) & (giver != recv)
+    day, giver, recv = day[keep], giver[keep], recv[keep]
+    passes = over[day, giver] | before[day, giver]
+    day, recv = day[passes], recv[passes]
+    exposed = np.zeros_like(over)
+    for lag in range(k + 1):
+        d = day + lag
+        inside = d < days
+        exposed[d[inside], recv[inside]] = True
+    return over & ~before & exposed
+
+
+def record_handoff(m: CollaborationModel, giver: int, receiver: int) -> None:
+    """Note that a need passed today from one cadre to another (redeployed away from an
+    overloaded post, offloaded, or escalated and given to another cadre), for
+    ``overload_cascades``.
+
+    Args:
+        m: the model.
+        giver: index of the cadre the need leaves.
+        receiver: index of the cadre it goes to.
+    """
+    if giver != receiver:
+        m.daily_totals["handoffs_today"].append((giver, receiver))
+
+
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 
 
 def new_totals(n_communities: int) -> tuple[dict[str, list], np.ndarray]:
     """Empty per-day totals (hours, formalism, perfunctory hours, needs settled by the
-    system, hours per community) and the (due, on time) counts per community.
+    system, hours per community; per cadre: needs resolved, on duty, overloaded; the
+    handoffs of each day and of today so far) and the (due, on time) counts per
+    community.
 
     Args:
         n_communities: number of communities.
@@ -173,6 +288,11 @@ def new_totals(n_communities: int) -> tuple[dict[str, list], np.ndarray]:
         "perf": [],
         "system": [],
         "hours_by_comm": [],
+        "resolved_by_cadre": [],
+        "on_duty": [],
+        "overloaded": [],
+        "handoffs": [],
+        "handoffs_today": [],
     }
     return totals, np.zeros((2, n_communities))
 
@@ -191,7 +311,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     due = dl == day
     on_time = due & (status == nd.RESOLVED) & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
-    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[done_today]
+    wait = ((nds.t_resolved[sl] - nds.t_origin[sl]) / nd.HOURS_PER_DAY)[done_today]
     live = nds.live
     cadres = m.cadres
     sunk = m.cadre_is_sunk
@@ -200,8 +320,10 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     in_service = ~m.cadre_full_time
     # Burnout is measured on cadres on duty: full-time staff (a withdrawn one is burned
     # out, not resting) and the in-service members who served today; an in-service
-    # member who stayed home is neither strained nor recovering from duty.
-    on_duty = m.cadre_full_time | active
+    # member who stayed home is neither strained nor recovering from duty. A cadre
+    # recalled to its unit (withdrawal experiment) is off duty, whatever its kind.
+    away = np.array([c.away for c in cadres])
+    on_duty = (m.cadre_full_time | active) & ~away
     exh_all = np.array([c.exhaustion for c in cadres])
     exh = exh_all[on_duty]
     duty_sunk = sunk[on_duty]
@@ -222,6 +344,22 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     cum_hours = np.sum(raw["hours_by_comm"], axis=0)
     observed = comm_due[0] >= 5
     st = nds.status[live]
+    # Per cadre: who resolved what and who was overloaded by its own load measure
+    # (Cadre.end_day), and today's handoffs; the window summaries read them back.
+    resolved_by = np.array([c.resolved_today for c in cadres], dtype=float)
+    raw["resolved_by_cadre"].append(resolved_by)
+    raw["on_duty"].append(on_duty)
+    raw["overloaded"].append(np.array([c.load > 1 for c in cadres], dtype=bool))
+    row = len(raw["overloaded"]) - 1  # today's row of the series
+    passed = np.array(raw["handoffs_today"], dtype=np.int64).reshape(-1, 2)
+    raw["handoffs"].append(np.column_stack([np.full(len(passed), row), passed]))
+    raw["handoffs_today"].clear()
+    # Only the last k + 1 days' handoffs (and the day before them) can make today's onset
+    # a cascade: count it on that slice, so the daily cost does not grow with the run.
+    first = max(0, row - CASCADE_DAYS - 1)
+    recent = np.concatenate(raw["handoffs"][first:])
+    recent[:, 0] -= first
+    cascades = cascade_onsets(np.array(raw["overloaded"][first:]), recent)[-1].sum()
     return {
         "needs_created": m.created_today,
         "needs_resolved": m.resolved_today,
@@ -262,7 +400,11 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
         "workload_sunk": _mean_active(hours, active & sunk),
         "workload_community": _mean_active(hours, active & ~sunk),
         "offloads": m.offloads_today,
+        "paper_closures": m.paper_closures_today,
         "mandate_relief": m.relief,
+        "efficacy_worst_decile": worst_decile(comm_due[1], comm_due[0]),
+        "task_concentration": task_concentration(resolved_by, on_duty),
+        "overload_cascades": int(cascades),
     }
 
 
@@ -283,7 +425,7 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
     observed = dl < m.steps
     on_time = resolved & (nds.t_resolved[sl] <= nds.t_deadline[sl])
     by_system = resolved & ~nds.self_helped[sl]
-    wait = ((nds.t_resolved[sl] - nds.t_created[sl]) / nd.HOURS_PER_DAY)[by_system]
+    wait = ((nds.t_resolved[sl] - nds.t_origin[sl]) / nd.HOURS_PER_DAY)[by_system]
     reported = nds.reported[sl]
     comm = nds.comm[sl]
     n_c = m.structure.n_communities
@@ -304,6 +446,7 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
         "efficacy_sd_between_communities": (
             float(np.std(ok_c[seen] / due_c[seen])) if seen.sum() >= 2 else float("nan")
         ),
+        "efficacy_worst_decile": worst_decile(ok_c, due_c),
     }
 
 
@@ -349,6 +492,11 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
         row["formalism_share"] = _ratio(np.sum(raw["formal"][a:b]), hours)
         row["complaints"] = float(part["complaints"].sum())
         row["offloads"] = float(part["offloads"].sum())
+        row["paper_closures"] = float(part["paper_closures"].sum())
+        row["overload_cascades"] = float(part["overload_cascades"].sum())
+        row["task_concentration"] = task_concentration(
+            np.array(raw["resolved_by_cadre"][a:b]), np.array(raw["on_duty"][a:b])
+        )
         row["hours_per_resolved"] = _ratio(hours, np.sum(raw["system"][a:b]))
         by_comm = np.sum(raw["hours_by_comm"][a:b], axis=0) if b > a else np.zeros(len(hh_per_comm))
         row["coverage_gini"] = gini(by_comm / np.maximum(hh_per_comm, 1))

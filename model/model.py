@@ -34,11 +34,11 @@ from agents import (
 from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
 from agents.sunk_cadre import RECOGNITION
 from model import needs as nd
-from model.metrics import METRICS, daily_metrics, new_totals, summarise
+from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from model.regime import Regime
 from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
-from model.situation import PHASES
+from model.situation import PHASES, SUNK_PRESENCE
 
 
 class CollaborationModel(mesa.Model):
@@ -86,6 +86,13 @@ class CollaborationModel(mesa.Model):
         self._phase_of_day = np.array(
             [PHASES.index(p.name) for p in self.situation.timeline for _ in range(p.start, p.end)]
         )
+        self._sunk_of_day = np.array(
+            [
+                SUNK_PRESENCE.index(p.sunk)
+                for p in self.situation.timeline
+                for _ in range(p.start, p.end)
+            ]
+        )
         self._set_situation(0)
         self._build()
         self.datacollector = mesa.DataCollector(
@@ -121,6 +128,8 @@ class CollaborationModel(mesa.Model):
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
         self._waste_history: deque[float] = deque()
+        # Problems closed on paper, by the day they arise again (see close_on_paper).
+        self._resurfacing: dict[int, list[int]] = {}
         self.meeting = np.zeros(n_c, dtype=bool)
         self.surge = np.zeros(self.situation.streets, dtype=bool)
         self.served_today = 0
@@ -435,6 +444,35 @@ class CollaborationModel(mesa.Model):
         emergency = self.phase == "emergency"
         self.volatility_today = sit.volatility * (sit.volatility_multiplier if emergency else 1.0)
 
+    def set_sunk_presence(self) -> None:
+        """Stage 1: recall or send back sunk cadres as the timeline says (withdrawal
+        experiment, ODD §7; assumption: a recall is an order of the sending units, not a
+        choice of the cadres).
+
+        A recalled cadre is away: unavailable, not inspected, ordered or evaluated, and
+        its states are kept as they were (the model does not follow it to its unit). The
+        needs it held go back to its community's command (one hop), which allocates them
+        again that day. A cadre sent back resumes with those states; an off-post cadre
+        whose term ended while away is replaced at its first day back (rotation).
+        """
+        if not self._sunk_of_day.any():  # every window has all sunk cadres present
+            return
+        day = min(self.day, len(self._sunk_of_day) - 1)
+        present = SUNK_PRESENCE[self._sunk_of_day[day]]
+        nds = self.needs
+        for cad in self.cadres:
+            if not cad.is_sunk:
+                continue
+            away = present == "none" or (present == "in_service" and cad.full_time)
+            if away and not cad.away and cad.queue:
+                held = np.asarray(cad.queue, dtype=np.int64)
+                held = held[(nds.status[held] == nd.OPEN) & (nds.holder[held] == cad.idx)]
+                start = np.maximum(nds.t_ready[held], self.day_start)
+                self.move(held, nd.AT_COMMAND, hops=1, leaves_grid=False, start=start)
+                cad.queue = []
+                cad.queue_changed = True
+            cad.away = away
+
     @property
     def day_start(self) -> float:
         """Hour at which today starts (hours since the start of the run)."""
@@ -462,6 +500,7 @@ class CollaborationModel(mesa.Model):
         """Advance the model by one day."""
         self.day = self.steps - 1
         self._set_situation(self.day)
+        self.set_sunk_presence()
         self._reset_counters()
         self.plan_day()
         for cad in self.cadres:
@@ -492,11 +531,12 @@ class CollaborationModel(mesa.Model):
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
-        self.dropped_today = len(dropped)
+        self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
         for cad in self.cadres:
-            cad.end_day()
+            if not cad.away:  # a recalled cadre's states wait for its return
+                cad.end_day()
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
@@ -512,6 +552,7 @@ class CollaborationModel(mesa.Model):
         self.served_today = 0
         self.dropped_today = 0
         self.offloads_today = 0
+        self.paper_closures_today = 0
         self.households.complaints_today = 0
 
     # ----- stage 1b: the command's plan and the communities' meetings -----------------
@@ -540,10 +581,12 @@ class CollaborationModel(mesa.Model):
                 self.surge[s] = True
                 for i in ft.tolist():
                     cad = self.cadres[i]
+                    if cad.away:  # recalled to its unit: not the street's to order
+                        continue
                     cad.overtime = b.surge_overtime_hours
                     cad.ordered = True
                 for cad in self.street_in_service[s]:
-                    cad.called_out = True
+                    cad.called_out = not cad.away
 
     def hold_meetings(self) -> None:
         """Coordination meetings (seed 000): every full-time cadre at work in a community
@@ -608,8 +651,56 @@ class CollaborationModel(mesa.Model):
         ids = self.needs.add(
             hh, st.hh_comm[hh], st.hh_grid[hh], ntype, level, self.day, t_created, t_deadline, hours
         )
-        self.created_today = k
+        ids = np.concatenate([ids, self._resurface(factor)])
+        self.created_today = len(ids)
         return ids
+
+    def _resurface(self, deadline_factor: float) -> np.ndarray:
+        """Problems closed on paper ``resurface_days`` ago arise again today as new needs
+        of the same household, type and level, whole (seed 001); return their ids.
+
+        Args:
+            deadline_factor: today's multiplier of the deadlines by type.
+        """
+        old = self._resurfacing.pop(self.day, None)
+        if not old:
+            return np.empty(0, np.int64)
+        nds, b = self.needs, self.behaviour
+        o = np.asarray(old, dtype=np.int64)
+        ntype = nds.ntype[o]
+        t_created = (
+            self.day_start
+            + b.need_hour_first
+            + self.rng.random(len(o)) * max(b.need_hour_last - b.need_hour_first, 0.0)
+        )
+        t_deadline = t_created + nd.DEADLINE_DAYS[ntype] * deadline_factor * nd.HOURS_PER_DAY
+        ids = nds.add(
+            nds.hh[o],
+            nds.comm[o],
+            nds.grid[o],
+            ntype,
+            nds.level[o],
+            self.day,
+            t_created,
+            t_deadline,
+            nds.hours_total[o].copy(),
+        )
+        # The household has waited since the problem first arose: response times count
+        # from then, so closing a need on paper never makes the system look faster.
+        nds.t_origin[ids] = nds.t_origin[o]
+        return ids
+
+    def close_on_paper(self, nid: int) -> None:
+        """A cadre recorded a failed need as done (goal displacement, seed 001): it leaves
+        the books unsolved and arises again ``resurface_days`` later.
+
+        Args:
+            nid: the need.
+        """
+        self.needs.close_on_paper(nid)
+        self.paper_closures_today += 1
+        due = self.day + max(1, round(self.behaviour.resurface_days))
+        self._resurfacing.setdefault(due, []).append(nid)
 
     def self_help(self, ids: np.ndarray) -> np.ndarray:
         """Stage 3: residents solve a share through their own ties at once (seed 003);
@@ -769,6 +860,9 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
+        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+            nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
         nds.chosen[nid] = chosen
@@ -827,6 +921,7 @@ class CollaborationModel(mesa.Model):
         self.refresh_backlog()
         active = np.array([x.active for x in self.cadres])
         off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
+        away = np.array([x.away for x in self.cadres])
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         for nid in ids.tolist():
             g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
@@ -842,9 +937,15 @@ class CollaborationModel(mesa.Model):
                 pool = self.committee[c]
                 self._mark_left_grid(np.array([nid]))
             else:
-                pool = [p for p in self.posts[g] if p.active] or self.posts[g] or self.committee[c]
+                pool = (
+                    [p for p in self.posts[g] if p.active]
+                    or [p for p in self.posts[g] if not p.away]
+                    or self.committee[c]
+                )
             if not pool:
-                pool = [x for x in self.cadres if x.community == c] or self.cadres
+                pool = [x for x in self.cadres if x.community == c and not x.away] or [
+                    x for x in self.cadres if not x.away
+                ]
             consulted = rng.random() < r.decision
             if consulted:
                 cad = max(pool, key=lambda x: x.skills[ntype])
@@ -864,24 +965,27 @@ class CollaborationModel(mesa.Model):
                     cands = cands[active[cands]]
                     if len(cands):
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        cad = self.cadres[int(cands[np.argmin(load)])]
+                        post, cad = cad, self.cadres[int(cands[np.argmin(load)])]
+                        record_handoff(self, post.idx, cad.idx)  # redeployed away
                         if cad.community != c:
                             t0 += b.hop_hours  # the order crosses to another community
                 if cad.is_sunk:
                     self._cadre_trust_event(cad.idx, -b.order_trust_loss)
             nds.t_ready[nid] = t0
+            sunk = self.sunk_idx[c]
+            sunk = sunk[~away[sunk]]  # recalled cadres cannot be pushed work
             if (
                 not cad.is_sunk
                 and r.offloading_allowed
-                and self.sunk_in[c]
+                and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first.
-                sunk = self.sunk_idx[c]
                 target = self.cadres[
                     int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
                 ]
                 self._offloaded(cad, target)
+                record_handoff(self, cad.idx, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cad, chosen=consulted)
@@ -1027,6 +1131,7 @@ class CollaborationModel(mesa.Model):
         nds, r = self.needs, self.regime
         arr = np.array([nid])
         c = int(nds.comm[nid])
+        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
         if nds.level[nid] == 1 and self.committee[c]:
             self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
         elif r.escalation == "central" or getattr(cad, "instructor", False):
@@ -1085,7 +1190,7 @@ class CollaborationModel(mesa.Model):
         u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
         for cad in self.cadres:
             i = cad.idx
-            if cad.withdrawn:
+            if cad.withdrawn or cad.away:
                 continue
             if u_inspect[i] < p_inspect:
                 cad.inspected = True

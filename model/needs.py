@@ -65,6 +65,7 @@ class NeedPool:
         "created": np.int32,
         "deadline": np.int32,
         "t_created": np.float64,
+        "t_origin": np.float64,
         "t_deadline": np.float64,
         "hours": np.float64,
         "hours_total": np.float64,
@@ -78,11 +79,13 @@ class NeedPool:
         "reported": np.bool_,
         "left_grid": np.bool_,
         "self_helped": np.bool_,
+        "paper_closed": np.bool_,
         "channel": np.int32,
         "triaged": np.bool_,
         "unverified": np.bool_,
         "peer": np.bool_,
         "chosen": np.bool_,
+        "passed_by": np.int32,
     }
 
     def __init__(self) -> None:
@@ -142,10 +145,12 @@ class NeedPool:
         self.hours[sl] = self.hours_total[sl] = hours
         self.status[sl], self.where[sl], self.holder[sl] = HIDDEN, -1, -1
         self.t_ready[sl], self.fidelity[sl] = t_created, 1.0
+        self.t_origin[sl] = t_created
         self.resolved[sl], self.t_resolved[sl] = -1, np.nan
         self.reported[sl] = self.left_grid[sl] = self.self_helped[sl] = False
+        self.paper_closed[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
-        self.channel[sl] = -1
+        self.channel[sl] = self.passed_by[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids
@@ -161,6 +166,17 @@ class NeedPool:
         self.t_resolved[ids] = t
         self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
         self.holder[ids] = -1
+
+    def close_on_paper(self, nid: int) -> None:
+        """Record a need as done while its problem is unsolved: it ends DROPPED (not
+        resolved) and marked ``paper_closed``.
+
+        Args:
+            nid: the need.
+        """
+        self.status[nid] = DROPPED
+        self.holder[nid] = -1
+        self.paper_closed[nid] = True
 
     def waiting(self, where: int, before: float) -> np.ndarray:
         """Ids of open needs waiting at a place that arrive there before an hour, oldest

@@ -26,7 +26,7 @@ from model.parameters import (
 )
 from model.population import Population
 from model.regime import Regime
-from model.situation import Phase, Situation
+from model.situation import SUNK_PRESENCE, Phase, Situation
 
 GROUPS: dict[str, type] = {
     "situation": Situation,
@@ -131,15 +131,21 @@ def _timeline(raw: Any) -> tuple[Phase, ...]:
         )
     phases = []
     for p in raw:
-        extra = set(p) - {"phase", "start", "end"}
+        extra = set(p) - {"phase", "start", "end", "sunk"}
         if extra or not {"phase", "start", "end"} <= set(p):
             raise SacaInputError(
-                "each timeline entry needs exactly phase, start and end, got "
+                "each timeline entry needs exactly phase, start and end (and optionally "
+                f"which sunk cadres are present: sunk = one of {', '.join(SUNK_PRESENCE)}), got "
                 f"{', '.join(sorted(p))}"
             )
         if not all(isinstance(p[k], int) and not isinstance(p[k], bool) for k in ("start", "end")):
             raise SacaInputError("timeline start and end must be whole days")
-        phases.append(Phase(str(p["phase"]), p["start"], p["end"]))
+        sunk = p.get("sunk", "all")
+        if not isinstance(sunk, str):
+            raise SacaInputError(
+                f"timeline sunk must be one of {', '.join(SUNK_PRESENCE)} (a string), got {sunk!r}"
+            )
+        phases.append(Phase(str(p["phase"]), p["start"], p["end"], sunk))
     return tuple(phases)
 
 

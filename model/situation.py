@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from model.parameters import SacaInputError, param
 
 PHASES = ("normal", "emergency", "recovery")
+SUNK_PRESENCE = ("all", "in_service", "none")
+"""Which sunk cadres are at their posts in a window: all of them, the in-service members
+only (the off-post cadres recalled to their units), or none (every sunk cadre recalled).
+The withdrawal experiment (docs/ODD.md §7) recalls them after an emergency and sends
+them back later."""
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,14 @@ class Phase:
         name: ``normal``, ``emergency`` or ``recovery``.
         start: first day of the window.
         end: first day after the window.
+        sunk: which sunk cadres are present (one of :data:`SUNK_PRESENCE`); the others
+            are recalled to their sending units for the window.
     """
 
     name: str
     start: int
     end: int
+    sunk: str = "all"
 
 
 def default_timeline() -> tuple[Phase, ...]:
@@ -199,6 +207,11 @@ def check_timeline(timeline: tuple[Phase, ...]) -> None:
         if ph.name not in PHASES:
             raise SacaInputError(
                 f"timeline phase {ph.name!r} is unknown; use one of {', '.join(PHASES)}"
+            )
+        if ph.sunk not in SUNK_PRESENCE:
+            raise SacaInputError(
+                f"timeline phase {ph.name!r} (days {ph.start}-{ph.end}) has sunk = {ph.sunk!r}; "
+                f"use one of {', '.join(SUNK_PRESENCE)}"
             )
         if ph.start != expected:
             raise SacaInputError(

@@ -223,6 +223,12 @@ def test_compare_json_intervals(compared):
                 assert d["lo"] <= d["diff"] <= d["hi"], (r, m)
     assert {"normal", "emergency"} == set(res["phases"])
     assert set(res["phases"]["emergency"]["differences"]) == set(REGIMES[1:])
+    # issue 13: concentration and cascades in every comparison, and the worst-off flags
+    for m in ("task_concentration", "overload_cascades", "efficacy_worst_decile"):
+        assert res["regimes"][REGIMES[0]][m]["n"] == 3, m
+    assert isinstance(res["worst_off"], dict)
+    assert set(res["worst_off"]) <= set(REGIMES)
+    assert all("worst_off" in ph for ph in res["phases"].values())
 
 
 def test_compare_files_and_paired_differences(compared):
@@ -280,6 +286,11 @@ def test_compare_table():
     assert code == 0
     assert "Δ autonomous" in out and "paired" in out
     assert "efficacy" in out and "complaints" in out
+    # equity beside the mean: spread and worst-off rows right after efficacy, and a verdict
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    i = names.index("efficacy")
+    assert names[i + 1 : i + 3] == ["efficacy_sd_between_communities", "efficacy_worst_decile"]
+    assert "equity:" in out and "wins the mean, loses the worst-off" in out
 
 
 def test_plot_compare_dir(compared, tmp_path):

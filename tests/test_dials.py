@@ -168,6 +168,48 @@ def test_goals_checklists_pull_effort_to_what_is_counted(small_model, add_need):
         assert worker.queue[0] == first
 
 
+def test_goals_checklists_close_failed_needs_on_paper_and_the_problem_returns(
+    small_model, add_need, scripted_rng
+):
+    """What is counted is "done or not": under checklists a failed need is recorded as done,
+    which frees the rework hours now, and the unsolved problem arises again later; under
+    resident outcomes it stays in the queue for rework."""
+    m = small_model(overrides={"behaviour.paper_closure": 1.0})
+    worker = grid_worker(m)
+    h = int(homes_of_grid(m, 0)[0])
+    real = m.rng
+    closed = {}
+    for goals in (0.0, 1.0):
+        set_regime(m, goals=goals)
+        nid = add_need(m, h, ntype=nd.DISPUTE, level=0, hours=1.0)
+        m.needs.holder[nid] = worker.idx
+        worker.queue = [nid]
+        open_day(m)
+        worker.hours_left, worker.hours_worked = 1.0, 0.0
+        m.rng = scripted_rng(real, random=0.999999)  # every attempt fails
+        worker.work()
+        m.rng = real
+        closed[goals] = nid
+        if goals == 0.0:
+            assert m.needs.status[nid] == nd.DROPPED and m.needs.paper_closed[nid]
+            assert worker.queue == [] and m.paper_closures_today == 1
+        else:
+            assert m.needs.status[nid] == nd.OPEN and not m.needs.paper_closed[nid]
+            assert worker.queue == [nid]
+            assert m.needs.hours[nid] == pytest.approx(m.behaviour.rework_share)
+    # the problem closed on paper comes back, whole, resurface_days later
+    due = m.day + round(m.behaviour.resurface_days)
+    assert m._resurfacing == {due: [closed[0.0]]}
+    m.day = due
+    back = m._resurface(1.0)
+    assert len(back) == 1 and m.needs.status[back[0]] == nd.HIDDEN
+    assert m.needs.hh[back[0]] == h and m.needs.ntype[back[0]] == nd.DISPUTE
+    assert m.needs.hours[back[0]] == pytest.approx(1.0)
+    # the household's wait counts from the problem's first arising, not the new need's
+    assert m.needs.t_origin[back[0]] == m.needs.t_created[closed[0.0]]
+    assert m.needs.t_created[back[0]] > m.needs.t_origin[back[0]]
+
+
 # ----- contract -------------------------------------------------------------------------
 def test_contract_a_post_covers_an_unattractive_task_that_claiming_leaves(small_model, add_need):
     """Fixed posts: every task has someone responsible. Claiming: an unattractive task

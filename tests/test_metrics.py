@@ -10,7 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.metrics import HIGHER_IS_BETTER, METRICS, STATE_METRICS, gini, windows
+from model import needs as nd
+from model.metrics import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    STATE_METRICS,
+    cascade_onsets,
+    gini,
+    task_concentration,
+    windows,
+    worst_decile,
+)
 
 CONTRACT = (
     "needs_created",
@@ -247,7 +257,9 @@ def test_windows_name_recurring_phases_by_start_day_and_stop_at_the_run_end():
 def test_better_directions_are_those_odd_describes():
     # docs/ODD.md §4 "Better direction" lists these; change both together
     higher = {m for m, up in HIGHER_IS_BETTER.items() if up}
-    assert higher == {"efficacy", "resolution_rate"} | {m for m in METRICS if "trust" in m}
+    assert higher == {"efficacy", "resolution_rate", "efficacy_worst_decile"} | {
+        m for m in METRICS if "trust" in m
+    }
     assert set(METRICS) - set(HIGHER_IS_BETTER) == {
         "needs_created",
         "needs_resolved",
@@ -256,5 +268,131 @@ def test_better_directions_are_those_odd_describes():
         "workload_sunk",
         "workload_community",
         "offloads",
+        "paper_closures",
         "mandate_relief",
     }
+
+
+# ----- concentration, cascades and the worst-off (issue 13) ----------------------------
+def test_task_concentration_is_the_gini_of_needs_resolved_across_cadres_on_duty():
+    # three days, four cadres; cadre 3 is never on duty and does not count as idle
+    duty = np.array([[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 0, 0]], dtype=bool)
+    even = np.array([[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 0, 0]], dtype=float)
+    assert task_concentration(even, duty) == pytest.approx(gini(np.array([3.0, 3, 2])))
+    one = np.zeros((3, 4))
+    one[:, 0] = 2  # cadre 0 resolves everything, cadres 1 and 2 nothing
+    assert task_concentration(one, duty) == pytest.approx(gini(np.array([6.0, 0, 0])))
+    assert task_concentration(one, duty) == pytest.approx(2 / 3)
+    assert task_concentration(np.full((3, 4), 1.0), np.ones((3, 4), bool)) == 0.0
+    assert math.isnan(task_concentration(np.zeros((3, 4)), duty))
+    assert math.isnan(task_concentration(np.zeros((0, 4)), np.zeros((0, 4), bool)))
+
+
+def _over(days: int, cadres: int, spans: dict[int, tuple[int, int]]) -> np.ndarray:
+    """Overload per day and cadre: cadre i overloaded on days [a, b) of spans[i]."""
+    over = np.zeros((days, cadres), dtype=bool)
+    for i, (a, b) in spans.items():
+        over[a:b, i] = True
+    return over
+
+
+def test_a_cascade_is_an_overload_onset_after_work_from_an_overloaded_cadre():
+    # cadre 0 overloaded on days 2-5 hands a need to cadre 1 on day 3; cadre 1 overloads
+    # from day 5 (two days later, within k = 3): one cascade, on day 5, at cadre 1
+    over = _over(10, 3, {0: (2, 6), 1: (5, 8)})
+    got = cascade_onsets(over, [(3, 0, 1)], k=3)
+    assert got.sum() == 1 and got[5, 1]
+    # the same handoff from a cadre who was not overloaded passes no overload on
+    calm = _over(10, 3, {1: (5, 8)})
+    assert cascade_onsets(calm, [(3, 0, 1)], k=3).sum() == 0
+    # overloaded the day before the handoff (its last measured load) is enough
+    assert cascade_onsets(_over(10, 3, {0: (2, 3), 1: (5, 8)}), [(3, 0, 1)], k=3).sum() == 1
+    # an onset more than k days after the handoff is not a cascade
+    assert cascade_onsets(over, [(3, 0, 1)], k=1).sum() == 0
+    # the onset on the handoff's own day counts (lag 0)
+    assert cascade_onsets(_over(10, 3, {0: (2, 6), 1: (3, 8)}), [(3, 0, 1)], k=0).sum() == 1
+
+
+def test_a_receiver_already_overloaded_is_no_new_cascade_and_onsets_count_once():
+    # cadre 1 is overloaded before and through the handoff: no onset, no cascade
+    assert cascade_onsets(_over(10, 3, {0: (2, 6), 1: (1, 8)}), [(3, 0, 1)]).sum() == 0
+    # several handoffs (two givers) before one onset: one cascade
+    over = _over(10, 3, {0: (2, 6), 2: (2, 6), 1: (5, 8)})
+    assert cascade_onsets(over, [(3, 0, 1), (4, 0, 1), (4, 2, 1)]).sum() == 1
+    # a second onset after a calm day, fed again, is a second cascade
+    over = _over(12, 3, {0: (2, 11), 1: (5, 7)})
+    over[9:11, 1] = True
+    got = cascade_onsets(over, [(3, 0, 1), (8, 0, 1)], k=3)
+    assert got.sum() == 2 and got[5, 1] and got[9, 1]
+    # a cadre passing work to itself, or a handoff outside the days, is ignored
+    assert cascade_onsets(_over(10, 2, {0: (2, 8)}), [(1, 0, 0), (20, 1, 0), (-1, 1, 0)]).sum() == 0
+
+
+def test_worst_decile_pools_the_worst_tenth_of_observed_communities():
+    # four observed communities (and one with too few needs due): the worst one
+    assert worst_decile([9, 5, 8, 2, 0], [10, 10, 10, 10, 3]) == pytest.approx(0.2)
+    # twenty communities: the worst two pooled, on time / due
+    due = np.full(20, 10.0)
+    ok = np.full(20, 9.0)
+    ok[[4, 11]] = [1.0, 4.0]
+    due[11] = 20.0
+    assert worst_decile(ok, due) == pytest.approx(5 / 30)
+    assert math.isnan(worst_decile([1, 2], [3, 4]))
+
+
+def test_worst_decile_never_exceeds_efficacy_and_cascades_add_up(run):
+    table = run.summary(by_phase=True)
+    for name, row in table.iterrows():
+        if defined(row["efficacy_worst_decile"]):
+            assert row["efficacy_worst_decile"] <= row["efficacy"] + 1e-12, name
+        assert row["overload_cascades"] >= 0 and float(row["overload_cascades"]).is_integer()
+        assert math.isnan(row["task_concentration"]) or 0 <= row["task_concentration"] < 1
+    ts = run.timeseries()
+    assert ts["overload_cascades"].sum() == table.loc["all", "overload_cascades"]
+
+
+def test_daily_cascades_agree_with_the_whole_run_and_concentration_with_the_cadres(run):
+    """The per-day count (computed on the last k + 1 days) equals the definition applied
+    to the whole run's overloads and handoffs; the summary's concentration is the Gini of
+    each on-duty cadre's resolved needs."""
+    raw = run.daily_totals
+    onsets = cascade_onsets(np.array(raw["overloaded"]), np.concatenate(raw["handoffs"]))
+    assert (run.timeseries()["overload_cascades"].to_numpy() == onsets.sum(axis=1)).all()
+    res = np.array(raw["resolved_by_cadre"])
+    duty = np.array(raw["on_duty"]).any(axis=0)
+    assert run.summary()["task_concentration"] == pytest.approx(gini(res.sum(axis=0)[duty]))
+
+
+def test_overload_passes_on_through_redeployment_and_escalation(
+    small_model, add_need, scripted_rng
+):
+    """Hand-built flows: a post reporting too much work has its need redeployed (a handoff
+    from the post), and a need escalated by one cadre and given to another is a handoff
+    between them."""
+    m = small_model(regime="constructive", overrides={"regime.offloading_allowed": False}, days=1)
+    m.step()  # a day under way, so cadres are active
+    hh = 0
+    g = int(m.structure.hh_grid[hh])
+    posts = [p.idx for p in m.posts[g] if p.active]
+    assert posts
+    m.reported_backlog[:] = 0.0
+    m.reported_backlog[posts] = 1e6  # every post of the grid reports a flood of work
+    m.rng = scripted_rng(m.rng, random=0.99)  # the command decides alone, no offloading
+    m.daily_totals["handoffs_today"].clear()
+    nid = add_need(m, hh)
+    m.needs.where[nid] = nd.AT_COMMAND
+    m.assign_by_post(np.array([nid]))
+    (giver, receiver), *rest = m.daily_totals["handoffs_today"]
+    assert not rest and giver in posts and receiver not in posts
+    assert m.needs.holder[nid] == receiver
+
+    m.daily_totals["handoffs_today"].clear()
+    up = add_need(m, hh, level=1)
+    grid_cadre = m.cadres[posts[0]]
+    m.escalate(up, grid_cadre)
+    assert m.daily_totals["handoffs_today"] == []  # passed up, no one has it yet
+    other = next(c for c in m.cadres if c.idx != grid_cadre.idx)
+    m._to_cadre(up, other, chosen=False)
+    assert m.daily_totals["handoffs_today"] == [(grid_cadre.idx, other.idx)]
+    m._to_cadre(up, other, chosen=False)  # recorded once
+    assert len(m.daily_totals["handoffs_today"]) == 1

@@ -127,6 +127,43 @@ def test_text_map_letters_and_dots():
     assert regime_map.letters(["hybrid", "hybrid2"]) == {"hybrid": "A", "hybrid2": "B"}
 
 
+def test_efficacy_cells_carry_spread_worst_off_and_the_flag():
+    """Constructed: in cell (0.9, 0.2) b clearly wins mean efficacy (test above) while its
+    worst decile is 0.1 below a's in every replicate: flagged in words, marked ! in the
+    text map and listed in the equity table; elsewhere b's worst decile is no worse."""
+    res = synthetic()
+    target = (res[X] == 0.9) & (res[Y] == 0.2)
+    wobble = 0.01 * res["replicate"]
+    res["efficacy_worst_decile"] = res["efficacy"] - 0.2 + wobble
+    res.loc[target & (res["regime"] == "b"), "efficacy_worst_decile"] = (
+        res.loc[target & (res["regime"] == "a"), "efficacy"].to_numpy() - 0.3
+    )
+    res["efficacy_sd_between_communities"] = np.where(res["regime"] == "b", 0.12, 0.05)
+    cells = regime_map.map_cells(res, X, Y, ["a", "b"], ["efficacy", "burnout_mean"])
+    c = cell(cells, "efficacy", 0.9, 0.2)
+    assert c["winner"] == "b"
+    assert c["worst_off"] == f"b {stats.WORST_OFF} (against a)"
+    assert c["b_sd"] == pytest.approx(0.12) and c["a_sd"] == pytest.approx(0.05)
+    sub = res[target & (res["regime"] == "b")]
+    assert c["b_worst"] == pytest.approx(sub["efficacy_worst_decile"].mean())
+    others = cells[(cells["metric"] == "efficacy") & ~((cells["x"] == 0.9) & (cells["y"] == 0.2))]
+    assert others["worst_off"].isna().all()
+    assert cells.loc[cells["metric"] == "burnout_mean", "worst_off"].isna().all()
+    assert cells.loc[cells["metric"] == "burnout_mean", "b_sd"].isna().all()
+    fx = {"key": X, "levels": [0.3, 0.9]}
+    fy = {"key": Y, "levels": [0.2, 0.8]}
+    text = regime_map.text_map(cells, "efficacy", ["a", "b"], fx, fy)
+    assert text.splitlines()[-1].split() == ["0.2", "·", "B!"]
+    assert f"! a regime {stats.WORST_OFF} 1" in text.splitlines()[0]
+    table = regime_map.equity_table(cells, ["a", "b"], fx, fy)
+    flagged = [line for line in table.splitlines() if stats.WORST_OFF in line]
+    assert len(flagged) == 1 and flagged[0].split()[:2] == ["0.2", "0.9"]
+    assert "0.120" in flagged[0] and "0.050" in flagged[0]
+    # results stored before the equity metrics existed: NaN beside, no flag
+    old = regime_map.map_cells(synthetic(), X, Y, ["a", "b"], ["efficacy"])
+    assert old["worst_off"].isna().all() and old["a_worst"].isna().all()
+
+
 # ----- Pareto fronts ---------------------------------------------------------------------
 def test_pareto_front_is_exactly_the_non_dominated_points():
     pts = pd.DataFrame(

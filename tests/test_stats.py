@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.stats import band, compare_stats, mean_ci, paired_diff_ci
+from experiments.stats import (
+    WORST_OFF,
+    band,
+    compare_stats,
+    loses_worst_off,
+    mean_ci,
+    paired_diff_ci,
+    with_equity,
+    worst_off_flags,
+    worst_off_of_runs,
+    worst_off_text,
+)
 
 # Student t quantiles t(0.975, df), from tables.
 T975 = {2: 4.302653, 3: 3.182446, 4: 2.776445}
@@ -106,3 +117,50 @@ def test_interval_contains_the_mean(values):
     ci = mean_ci(values)
     assert ci["lo"] <= ci["mean"] + 1e-9 * (1 + abs(ci["mean"]))
     assert ci["mean"] <= ci["hi"] + 1e-9 * (1 + abs(ci["mean"]))
+
+
+# ----- equity beside the mean (issue 13) ------------------------------------------------
+def test_equity_metrics_follow_efficacy_once():
+    assert with_equity(["efficacy", "burnout_mean"]) == [
+        "efficacy",
+        "efficacy_sd_between_communities",
+        "efficacy_worst_decile",
+        "burnout_mean",
+    ]
+    assert with_equity(["burnout_mean"]) == ["burnout_mean"]
+    # already listed: not repeated, and the order given is kept
+    given_order = ["efficacy_worst_decile", "efficacy", "efficacy_sd_between_communities"]
+    assert with_equity(given_order) == given_order
+
+
+def test_the_worst_off_flag_needs_both_intervals_to_exclude_zero():
+    win, lose, tie = {"lo": 0.02, "hi": 0.1}, {"lo": -0.2, "hi": -0.05}, {"lo": -0.1, "hi": 0.1}
+    assert loses_worst_off(win, lose)
+    assert not loses_worst_off(win, tie)  # the worst-off may not be worse
+    assert not loses_worst_off(tie, lose)  # no win on the mean
+    assert not loses_worst_off(lose, win)  # the opposite trade
+    assert not loses_worst_off({"lo": math.nan, "hi": math.nan}, lose)
+
+
+def test_a_regime_better_on_average_and_worse_for_the_worst_off_is_flagged():
+    """Constructed replicates: B beats A on mean efficacy by ~0.05 and loses its worst
+    decile by ~0.10 (paired, little noise); C beats A on both; nothing flags A or C."""
+    noise = np.array([0.0, 0.004, -0.003, 0.002, -0.001])
+    mean = {"A": 0.60 + noise, "B": 0.65 + noise[::-1], "C": 0.70 + noise}
+    worst = {"A": 0.40 + noise, "B": 0.30 + noise, "C": 0.45 + noise[::-1]}
+    flags = worst_off_flags(mean, worst)
+    assert flags == {"B": ["A"]}
+    assert worst_off_text(flags) == [f"B {WORST_OFF} (against A)"]
+    # C beats B on the mean and on the worst-off: no trade, no flag; noise alone: no flag
+    same = {r: 0.6 + noise for r in "AB"}
+    assert worst_off_flags(same, {r: 0.4 + noise[::-1] for r in "AB"}) == {}
+    # the same from a run table paired by replicate
+    runs = pd.DataFrame(
+        [
+            {"regime": r, "replicate": i, "efficacy": mean[r][i], "efficacy_worst_decile": w}
+            for r in mean
+            for i, w in enumerate(worst[r])
+        ]
+    )
+    assert worst_off_of_runs(runs, ["A", "B", "C"]) == {"B": ["A"]}
+    assert worst_off_of_runs(runs.drop(columns="efficacy_worst_decile"), ["A", "B"]) == {}

@@ -74,6 +74,44 @@ def test_pattern_verdict():
     assert v.pattern_verdict([]) == U
 
 
+def test_a_pattern_is_judged_on_its_emergent_tests_only():
+    R, N, U = v.REPRODUCED, v.NOT_REPRODUCED, v.INCONCLUSIVE
+    E, D = v.EMERGENT, v.DEFINITIONAL
+    # a reproduced definitional test cannot carry an inconclusive emergent one
+    assert v.pattern_verdict([R, U], [D, E]) == U
+    # nor can a failed definitional check sink reproduced emergent tests
+    assert v.pattern_verdict([N, R], [D, E]) == R
+    assert v.pattern_verdict([R, N], [E, E]) == N
+    # only definitional tests: never "reproduced", whatever they show
+    assert v.pattern_verdict([R, R], [D, D]) == v.DEFINITIONAL_ONLY
+    assert v.DEFINITIONAL_ONLY in v.VERDICTS
+    tests = [
+        {"kind": E, "verdict": R},
+        {"kind": E, "verdict": U},
+        {"kind": D, "verdict": R},
+        {"kind": D, "verdict": R},
+        {"kind": D, "verdict": N},
+    ]
+    assert v.kind_counts(tests) == {
+        E: {"tests": 2, "reproduced": 1},
+        D: {"tests": 3, "reproduced": 2},
+    }
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "expected", "verdict"),
+    [
+        (0.06, 0.2, 1, v.REPRODUCED),  # beyond the minimum effect
+        (0.02, 0.2, 1, v.INCONCLUSIVE),  # excludes 0 but not the minimum effect
+        (-0.2, -0.06, -1, v.REPRODUCED),
+        (-0.2, -0.02, -1, v.INCONCLUSIVE),
+        (-0.2, -0.01, 1, v.NOT_REPRODUCED),  # the other way: beyond 0 is enough
+    ],
+)
+def test_verdict_with_a_minimum_effect(lo, hi, expected, verdict):
+    assert v.verdict(lo, hi, expected, min_effect=0.05) == verdict
+
+
 # ----- effects and CIs on known numbers ---------------------------------------------------
 def test_paired_difference_known_ci():
     a = np.array([1.0, 2.0, 3.0, 4.0])
@@ -199,6 +237,24 @@ def test_sixteen_patterns_load():
         assert p.replicates >= 10, p.id
         for t in p.tests:
             assert t.label and t.expected in (1, -1)
+            assert t.kind in v.TEST_KINDS and t.min_effect >= 0
+            assert (t.kind == v.DEFINITIONAL) == bool(t.why), (p.id, t.label)
+
+
+def _kinds(pid: str) -> list[str]:
+    (p,) = v.load_patterns([pid])
+    return [t.kind for t in p.tests]
+
+
+def test_tests_that_restate_an_input_are_labelled_definitional():
+    D, E = v.DEFINITIONAL, v.EMERGENT
+    assert _kinds("P3")[0] == D  # the starting trusts
+    assert _kinds("P11") == [D, D]  # the prevention factor
+    assert _kinds("P14")[0] == D  # the 70% grid-level share
+    assert set(_kinds("P9")) == {D}  # the lookup tables of evaluation
+    # what arises from interactions stays emergent: the regime contrasts of P1, P8, P15
+    for pid in ("P1", "P8", "P15"):
+        assert set(_kinds(pid)) == {E}, pid
 
 
 @pytest.mark.parametrize(
@@ -277,6 +333,15 @@ def _bad_spec(tmp_path, edit):
         (lambda s: s.replace('"regime.front_loading"', '"regime.front_load"', 1), "front_load"),
         (lambda s: s.replace("on = 0.7", "on = 7.0", 1), "front_loading"),
         (lambda s: s.replace('expected = "-"', 'expected = "down"', 1), "expected"),
+        (lambda s: s.replace('kind = "definitional"', 'kind = "derived"', 1), "derived"),
+        (lambda s: s.replace('kind = "definitional"\n', "", 1), "kind"),
+        (lambda s: s.replace("why = ", "whyy = ", 1), "why"),
+        (
+            lambda s: s.replace(
+                'kind = "definitional"', 'kind = "definitional"\nmin_effect = -1', 1
+            ),
+            "min_effect",
+        ),
         (lambda s: s.replace('regime = "hybrid"', 'regime = "anarchy"'), "anarchy"),
         (lambda s: s.replace("replicates = 10", "replicate = 10"), "replicate"),
         (lambda s: s.replace('id = "P11"', 'id = "P12"'), "P12"),
@@ -289,6 +354,40 @@ def _bad_spec(tmp_path, edit):
 )
 def test_bad_spec_file_exits_2(tmp_path, edit, needle):
     _one_line_error(*_bad_spec(tmp_path, edit), "P11.toml", needle)
+
+
+def test_expected_verdicts_are_written_only_from_a_complete_run(tmp_path):
+    _one_line_error(
+        *call(["validate", "--pattern", "P11", "--quick", "--write-expected"]),
+        "--write-expected",
+        "--pattern",
+    )
+    path = tmp_path / "expected.toml"
+    shutil.copy(v.EXPECTED_FILE, path)
+    before = v.load_expected(path)
+    result = {
+        "meta": {
+            "mode": "quick",
+            "git_commit": "abc123",
+            "timestamp": "2026-01-02T03:04:05",
+            "runs": 9,
+        },
+        "patterns": [{"id": pid, "verdict": v.INCONCLUSIVE} for pid in ALL],
+    }
+    with pytest.raises(SacaInputError, match="every pattern"):
+        v.write_expected(result, complete=False, path=path)
+    v.write_expected(result, complete=True, path=path)
+    after = v.load_expected(path)
+    assert after["quick"] == dict.fromkeys(ALL, v.INCONCLUSIVE)
+    assert after["full"] == before["full"]  # the other section is kept as it was
+    prov = v.load_provenance(path)
+    assert prov["quick"] == {
+        "commit": "abc123",
+        "timestamp": "2026-01-02T03:04:05",
+        "full": False,
+        "runs": 9,
+    }
+    assert "written from a quick run (full = false) of commit `abc123`" in v._provenance_text(prov)
 
 
 def test_missing_patterns_dir_exits_2(tmp_path):
@@ -358,13 +457,19 @@ def test_quick_validation_reports_every_pattern(quick_all):
         assert f"\n  {pid} " in text
     for p in quick_all["patterns"]:
         assert p["verdict"] in v.VERDICTS
-        assert p["verdict"] == v.pattern_verdict([t["verdict"] for t in p["tests"]])
+        kinds = [t["kind"] for t in p["tests"]]
+        assert set(kinds) <= set(v.TEST_KINDS)
+        assert p["verdict"] == v.pattern_verdict([t["verdict"] for t in p["tests"]], kinds)
+        assert p["kinds"] == v.kind_counts(p["tests"])
+    assert "emergent tests reproduced" in text and "definitional only" in text
 
 
 def test_figures_and_report_from_a_result(quick_all, tmp_path):
     fig = v.plot_pattern(quick_all["patterns"][11])  # P12: an interaction
     assert len([ax for ax in fig.axes if ax.get_visible()]) >= 1
     md = v.markdown_report(quick_all, "validation", "saca validate --quick")
+    assert "patterns reproduced on their emergent tests" in md
+    assert "| test | kind | contrast |" in md and "is definitional:" in md
     for pid in ALL:
         assert f'<a id="{pid.lower()}"></a>' in md and f"validation/{pid}.png" in md
     assert "| pattern | claim |" in md
@@ -388,3 +493,8 @@ def test_check_flag_exits_1_on_regression(tmp_path, monkeypatch):
 def test_pattern_files_are_package_data():
     assert Path(v.PATTERN_DIR).name == "patterns"
     assert (v.PATTERN_DIR / "expected.toml").is_file()
+
+
+def test_scaled_timeline_keeps_which_sunk_cadres_are_present():
+    tl = v.scaled_timeline("withdrawal", 100)
+    assert "none" in {p["sunk"] for p in tl} and tl[0]["sunk"] == "all"
