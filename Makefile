@@ -44,8 +44,12 @@ demo: $(STAMP)
 	$(BIN)/saca compare --regimes constructive,autonomous --scenario emergency \
 		--replicates 5 --out results/demo --force
 
+# pytest-xdist: one worker per core; a module stays on one worker (its module-scoped
+# fixtures are built once); the ten slowest tests are listed at the end.
+PYTEST_ARGS ?= -n auto --dist loadscope --durations=10
+
 test: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

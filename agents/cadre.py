@@ -9,6 +9,12 @@ what happened to it: inspections and sanctions, orders, meetings, consultations,
 it chose or was given, its load and its results. The regime decides which of those events
 happen; it never writes a cadre's state.
 
+Every cadre's state is a row of the model's :class:`CadreState` (numpy arrays), and a
+:class:`Cadre` agent is a view onto its row. The stages without a clock run for all cadres
+at once (:func:`begin_days`, :func:`end_days`, :func:`overheads`, …); a cadre's one-row
+methods (``cad.begin_day()``) call them on its row. Working the queue on the clock stays
+one cadre at a time (:meth:`Cadre.work`).
+
 Seeds: 000 (effort, perfunctory work, anxiety, burnout, crowding out of motivation),
 001 (paperwork, formalism, inspection), 002 (claiming, recognition), 004 (levels a cadre
 can solve at).
@@ -16,8 +22,9 @@ can solve at).
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 import numpy as np
@@ -29,6 +36,162 @@ if TYPE_CHECKING:
 
 # Outcomes of a contact between a cadre and a household (see Households.apply_contacts).
 SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED, CONSULTED = range(6)
+
+# How each evaluation of in-service members works (seed 002): the chance a day's absence
+# or service is noticed by it (accountability), the hours of assessment it takes, and the
+# chance a day's service is recognised by it. Ordered from none to multi-headed assessment,
+# whose burden the members fear. An input table, documented in docs/ODD.md §6.
+ACCOUNTABILITY = {"none": 0.0, "points": 0.6, "satisfaction": 0.7, "multi": 0.9}
+ASSESSMENT_HOURS = {"none": 0.0, "points": 0.1, "satisfaction": 0.05, "multi": 0.4}
+RECOGNITION = {"none": 0.0, "points": 0.3, "satisfaction": 0.4, "multi": 0.4}
+
+
+class CadreState:
+    """The state of every cadre as a struct of numpy arrays, one row per cadre.
+
+    What every cadre does each day (start the shift, meetings, reading the peer list,
+    inspection, strain and motivation) runs on these arrays for all cadres at once; a
+    :class:`Cadre` is a Mesa agent whose attributes read and write its own row. Rows are
+    added as cadres are built, in growable arrays (like the needs).
+    """
+
+    FIELDS: ClassVar[dict[str, type]] = {
+        "hours": np.float64,
+        "overtime": np.float64,
+        "hours_left": np.float64,
+        "clock": np.float64,
+        "hours_worked": np.float64,
+        "formalism_hours": np.float64,
+        "perfunctory_hours": np.float64,
+        "effort": np.float64,
+        "experience": np.float64,
+        "motivation": np.float64,
+        "baseline_motivation": np.float64,
+        "resources": np.float64,
+        "knowledge": np.float64,
+        "exhaustion": np.float64,
+        "recognition": np.float64,
+        "compliance": np.float64,
+        "felt_pressure": np.float64,
+        "job_control": np.float64,
+        "alignment": np.float64,
+        "willingness": np.float64,
+        "resolved_today": np.int64,
+        "attempts_today": np.int64,
+        "chosen_today": np.int64,
+        "imposed_today": np.int64,
+        "community": np.int64,
+        "grid": np.int64,
+        "reach": np.int64,
+        "start_day": np.int64,
+        "sunk": np.bool_,
+        "full_time": np.bool_,
+        "withdrawn": np.bool_,
+        "active": np.bool_,
+        "ordered": np.bool_,
+        "called_out": np.bool_,
+        "inspected": np.bool_,
+        "sanctioned": np.bool_,
+        "recognised": np.bool_,
+        "met": np.bool_,
+        # Recalled to a sending unit (withdrawal experiment; sunk cadres only): away
+        # cadres are off duty and their states wait for their return.
+        "away": np.bool_,
+        # Yesterday's load L of an active cadre (0 when it did not work), observed by
+        # metrics.overload_cascades; kept as it was while a cadre is away.
+        "load": np.float64,
+        # Whether hours_left, clock, hours_worked, formalism_hours and perfunctory_hours
+        # hold a numpy scalar (rather than a Python float) in a run that keeps them per
+        # cadre: an amount read from an array (a community's admin load, peer reports
+        # counted by np.bincount) makes them one. The day's totals are summed as
+        # Python's sum() sums such a mix (see CadreState.total), so results stay
+        # bit-identical to that implementation for the same seed.
+        "np_left": np.bool_,
+        "np_clock": np.bool_,
+        "np_worked": np.bool_,
+        "np_formal": np.bool_,
+        "np_perf": np.bool_,
+    }
+    # The per-day records a new day starts from zero.
+    DAILY: ClassVar[tuple[str, ...]] = (
+        "hours_worked",
+        "formalism_hours",
+        "perfunctory_hours",
+        "resolved_today",
+        "attempts_today",
+        "chosen_today",
+        "imposed_today",
+        "inspected",
+        "sanctioned",
+        "recognised",
+        "met",
+        "np_worked",
+        "np_formal",
+        "np_perf",
+    )
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cap = 0
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype))
+
+    def add(self) -> int:
+        """Append a zeroed row and return its index."""
+        if self.n == self._cap:
+            cap = max(64, 2 * self._cap)
+            for name, dtype in self.FIELDS.items():
+                arr = np.zeros(cap, dtype)
+                arr[: self.n] = getattr(self, name)[: self.n]
+                setattr(self, name, arr)
+            self._cap = cap
+        self.n += 1
+        return self.n - 1
+
+    def all(self) -> np.ndarray:
+        """Indices of every cadre."""
+        return np.arange(self.n)
+
+    def total(self, field: str) -> float:
+        """The sum of a field over every cadre in cadre order, as Python's built-in
+        ``sum`` adds the per-cadre values (compensated while they are Python floats,
+        plainly from the first numpy scalar on), with that result's type.
+
+        Args:
+            field: ``hours_worked``, ``formalism_hours`` or ``perfunctory_hours``.
+        """
+        flag = {"hours_worked": "np_worked", "formalism_hours": "np_formal"}.get(field, "np_perf")
+        values = getattr(self, field)[: self.n]
+        first = int(np.argmax(getattr(self, flag)[: self.n])) if self.n else 0
+        if self.n == 0 or not getattr(self, flag)[first]:
+            return sum(values.tolist())
+        head = sum(values[:first].tolist())
+        return np.add.accumulate(np.concatenate([[head], values[first:]]))[-1]
+
+
+class _Field:
+    """A cadre attribute stored in its row of the model's :class:`CadreState`.
+
+    Args:
+        kind: the Python type a read returns (float, int or bool).
+    """
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return self.kind(getattr(obj.model.cadre_state, self.name)[obj.idx])
+
+    def __set__(self, obj, value) -> None:
+        getattr(obj.model.cadre_state, self.name)[obj.idx] = value
 
 
 class Cadre(mesa.Agent):
@@ -49,8 +212,45 @@ class Cadre(mesa.Agent):
     """
 
     is_sunk = False
-    full_time = True
-    away = False  # recalled to a sending unit (sunk cadres only; see model.set_sunk_presence)
+
+    # The row of the model's CadreState that holds each of these.
+    hours = _Field(float)
+    overtime = _Field(float)
+    hours_left = _Field(float)
+    clock = _Field(float)
+    hours_worked = _Field(float)
+    formalism_hours = _Field(float)
+    perfunctory_hours = _Field(float)
+    effort = _Field(float)
+    experience = _Field(float)
+    motivation = _Field(float)
+    baseline_motivation = _Field(float)
+    resources = _Field(float)
+    knowledge = _Field(float)
+    exhaustion = _Field(float)
+    recognition = _Field(float)
+    compliance = _Field(float)
+    felt_pressure = _Field(float)
+    job_control = _Field(float)
+    alignment = _Field(float)
+    resolved_today = _Field(int)
+    attempts_today = _Field(int)
+    chosen_today = _Field(int)
+    imposed_today = _Field(int)
+    community = _Field(int)
+    grid = _Field(int)
+    reach = _Field(int)
+    full_time = _Field(bool)
+    withdrawn = _Field(bool)
+    active = _Field(bool)
+    ordered = _Field(bool)
+    inspected = _Field(bool)
+    sanctioned = _Field(bool)
+    recognised = _Field(bool)
+    met = _Field(bool)
+    # Recalled to a sending unit (sunk cadres only; see model.set_sunk_presence).
+    away = _Field(bool)
+    load = _Field(float)
 
     def __init__(
         self,
@@ -67,8 +267,10 @@ class Cadre(mesa.Agent):
         knowledge: float = 1.0,
     ) -> None:
         super().__init__(model)
-        self.idx = len(model.cadres)
+        self.idx = model.cadre_state.add()
         model.cadres.append(self)
+        model.cadre_state.sunk[self.idx] = self.is_sunk
+        self.full_time = True
         self.community = community
         self.grid = grid
         self.skills = skills
@@ -98,17 +300,8 @@ class Cadre(mesa.Agent):
         self._reset_day()
 
     def _reset_day(self) -> None:
-        self.hours_worked = 0.0
-        self.formalism_hours = 0.0
-        self.perfunctory_hours = 0.0
-        self.resolved_today = 0
-        self.attempts_today = 0
-        self.chosen_today = 0
-        self.imposed_today = 0
-        self.inspected = False
-        self.sanctioned = False
-        self.recognised = False
-        self.met = False
+        """Start today's records (hours, counts, events) from zero."""
+        reset_days(self.model, np.array([self.idx]))
 
     # ----- the day ------------------------------------------------------------------
     def daily_hours(self) -> float:
@@ -116,70 +309,35 @@ class Cadre(mesa.Agent):
         return self.hours + self.overtime
 
     def shift_start(self) -> float:
-        """Hour of the day this cadre starts work."""
-        return self.model.behaviour.workday_start
+        """Hour of the day this cadre starts work: office hours for full-time cadres,
+        after work for in-service members."""
+        b = self.model.behaviour
+        return b.workday_start if self.full_time else b.after_hours_start
 
     def is_available(self) -> bool:
-        """Whether the cadre works today (withdrawn cadres rest until recovered)."""
-        return not self.withdrawn
+        """Whether the cadre works today (see :func:`availability`; draws for in-service
+        members)."""
+        return bool(availability(self.model, np.array([self.idx]))[0])
 
     def overhead_hours(self) -> tuple[float, float]:
-        """Hours taken before any need: (formalism, other overheads).
-
-        Formalism is what is counted rather than what serves a need: the paperwork that
-        checklist inspection demands of full-time staff, the defensive records a compliant
-        cadre chooses to keep when it feels watched and records are what is counted
-        (checklist goals), and data entry when every event goes up the digital system
-        (seed 001, 003).
-        """
-        m, b = self.model, self.model.behaviour
-        counted = 1 - m.regime.goals
-        formal = b.cover_hours * self.compliance * self.felt_pressure * counted
-        if not m.regime.event_filter:
-            formal += b.data_entry_hours
-        if self.full_time:
-            formal += m.paperwork_hours()
-        return formal, 0.0
+        """Hours taken before any need: (formalism, other overheads); see
+        :func:`overheads`."""
+        formal, other = overheads(self.model, np.array([self.idx]))
+        return float(formal[0]), float(other[0])
 
     def begin_day(self) -> None:
-        """Decide whether to work, start the clock, take the overheads, set today's effort."""
-        self._reset_day()
-        self.active = self.is_available()
-        day0 = self.model.day * nd.HOURS_PER_DAY
-        self.clock = day0 + self.shift_start()
-        self.hours_left = self.daily_hours() if self.active else 0.0
-        if not self.active:
-            return
-        formal, other = self.overhead_hours()
-        self.spend(formal, formalism=True)
-        self.spend(other)
-        self.effort = self.compute_effort()
+        """Decide whether to work, start the clock, take the overheads, set today's effort
+        (see :func:`begin_days`)."""
+        begin_days(self.model, np.array([self.idx]))
 
     def compute_effort(self) -> float:
-        """Effort in [0, 1] (seed 000): intrinsic motivation plus the compliance that
-        sanctions extract from the less motivated, eroded by exhaustion, anxiety and
-        goals the cadre does not share.
-
-        effort = [m + c (1 − m)] (1 − x) (1 − e_a a) (1 − e_g (1 − A))
-        with m motivation, c compliance, x exhaustion, a anxiety, A goal alignment.
-        """
-        b = self.model.behaviour
-        mot = self.motivation
-        return (
-            (mot + self.compliance * (1 - mot))
-            * (1 - self.exhaustion)
-            * (1 - b.anxiety_effect * self.anxiety())
-            * (1 - b.misalignment_effort * (1 - self.alignment))
-        )
+        """Effort in [0, 1] (seed 000); see :func:`efforts`."""
+        return float(efforts(self.model, np.array([self.idx]))[0])
 
     def anxiety(self) -> float:
-        """Anxiety from real risk, amplified by felt pressure, eased by experience (seed 000).
-
-        a = risk · (1 − w_p + w_p · felt pressure) · (1 − e_x · experience)
-        """
-        m, b = self.model, self.model.behaviour
-        w = b.anxiety_pressure
-        return m.risk * (1 - w + w * self.felt_pressure) * (1 - b.experience_calm * self.experience)
+        """Anxiety from real risk, amplified by felt pressure, eased by experience (seed
+        000); see :func:`anxieties`."""
+        return float(anxieties(self.model, np.array([self.idx]))[0])
 
     @property
     def perfunctory(self) -> bool:
@@ -195,16 +353,23 @@ class Cadre(mesa.Agent):
             formalism: whether they go to mandates, paperwork or records (counted work).
             community: community the hours serve, for coverage, or -1.
         """
-        h = min(hours, self.hours_left)
+        st, i = self.model.cadre_state, self.idx
+        left = self.hours_left
+        h = hours if not left < hours else left
         if h <= 0:
             return 0.0
-        self.hours_left -= h
+        h_np = bool(st.np_left[i]) if left < hours else isinstance(hours, np.generic)
+        self.hours_left = left - h
         self.clock += h
         self.hours_worked += h
+        if h_np:
+            st.np_left[i] = st.np_clock[i] = st.np_worked[i] = True
         if formalism:
             self.formalism_hours += h
+            st.np_formal[i] |= h_np
         elif community >= 0 and self.perfunctory:
             self.perfunctory_hours += h
+            st.np_perf[i] |= h_np
         if community >= 0:
             self.model.hours_by_community[community] += h
         return h
@@ -215,9 +380,14 @@ class Cadre(mesa.Agent):
         Args:
             t: the hour to wait for.
         """
-        if t > self.clock:
-            self.hours_left = max(0.0, self.hours_left - (t - self.clock))
+        clock = self.clock
+        if t > clock:
+            st, i = self.model.cadre_state, self.idx
+            left = self.hours_left - (t - clock)
+            st.np_left[i] = left > 0.0 and bool(st.np_left[i] or st.np_clock[i])
+            self.hours_left = left if left > 0.0 else 0.0
             self.clock = t
+            st.np_clock[i] = isinstance(t, np.generic)
 
     def backlog(self) -> float:
         """Hours of work waiting in the queue (the model's count, see refresh_backlog)."""
@@ -245,107 +415,188 @@ class Cadre(mesa.Agent):
     def work(self) -> None:
         """Work through the queue with the hours left, in priority order among the needs
         that have reached the cadre; then the needs that arrive later in the shift, as they
-        arrive."""
+        arrive.
+
+        For each need: an unverified peer report is checked first (``verify_hours``,
+        seed 000); a need beyond the cadre's reach is diagnosed (``diagnosis_hours``) and
+        escalated; otherwise its hours are worked and, once spent, the need is attempted:
+        it is resolved with :meth:`success_probability`; a failure is a contact that went
+        wrong, and the need is either closed on paper (goal displacement, seed 000, 001:
+        p = (1 − goals) · ``paper_closure``; perfunctory cadres close more because they fail
+        more) or reworked for
+        ``rework_share`` of its hours.
+
+        This is the one per-need loop of the day, on a clock, so it runs in Python: the
+        shift's running state (hours left, clock, hours worked, counts) is kept in local
+        variables and written back to the cadre's row at the end.
+        """
         self.order_queue()
-        if not self.queue or self.hours_left <= 0:
+        m = self.model
+        st, i = m.cadre_state, self.idx
+        left = float(st.hours_left[i])
+        if not self.queue or left <= 0:
             return
-        nds = self.model.needs
+        nds, b, rng = m.needs, m.behaviour, m.rng
+        status, t_ready, hours, comm_of = nds.status, nds.t_ready, nds.hours, nds.comm
+        unverified, level, hh_of = nds.unverified, nds.level, nds.hh
+        by_comm = m.hours_by_community
+        reach = int(st.reach[i])
+        clock = float(st.clock[i])
+        worked, perf = float(st.hours_worked[i]), float(st.perfunctory_hours[i])
+        # Whether each running total is a numpy scalar in a one-by-one run (CadreState).
+        np_left, np_clock = bool(st.np_left[i]), bool(st.np_clock[i])
+        np_worked, np_perf = bool(st.np_worked[i]), bool(st.np_perf[i])
+        attempts, resolved = int(st.attempts_today[i]), int(st.resolved_today[i])
+        effort = float(st.effort[i])
+        perfunctory = effort < b.shirk_threshold
+        traits = (
+            float(st.experience[i]),
+            max(float(st.resources[i]), m.community_resources[int(st.community[i])]),
+            float(st.knowledge[i]),
+            effort,
+            perfunctory,
+        )
+        p_paper = (1 - m.regime.goals) * b.paper_closure
+
+        def spend(want: float, comm: int) -> float:
+            nonlocal left, clock, worked, perf, np_left, np_clock, np_worked, np_perf
+            short = left < want
+            h = left if short else want
+            if h <= 0:
+                return 0.0
+            left -= h
+            clock += h
+            worked += h
+            h_np = short and np_left
+            if h_np:
+                np_clock = np_worked = True
+            if perfunctory:
+                perf += h
+                np_perf = np_perf or h_np
+            by_comm[comm] += h
+            return h
+
+        def work_on(nid: int) -> bool:
+            """Spend hours on one need; return True when it leaves the queue."""
+            nonlocal attempts, resolved
+            comm = int(comm_of[nid])
+            if unverified[nid]:
+                spend(b.verify_hours, comm)
+                if left <= 0:
+                    return False
+                unverified[nid] = False
+            if level[nid] > reach:
+                spend(b.diagnosis_hours, comm)
+                st.clock[i] = clock  # the need sets off at the cadre's clock
+                m.escalate(nid, self)
+                return True
+            hours[nid] -= spend(float(hours[nid]), comm)
+            if not hours[nid] <= 1e-9:
+                return False
+            attempts += 1
+            if rng.random() < self._success(nid, clock, *traits):
+                resolved += 1
+                st.clock[i] = clock
+                m.settle(nid, self, late=clock > nds.t_deadline[nid])
+                return True
+            m.households.contact(int(hh_of[nid]), i, FAIL)
+            # No draw when nothing can happen: regimes with resident goals keep their
+            # random streams.
+            if p_paper > 0 and rng.random() < p_paper:
+                m.close_on_paper(nid)
+                return True
+            hours[nid] = b.rework_share * nds.hours_total[nid]
+            return False
+
         done: list[int] = []
         later: list[int] = []
-        shift_end = self.clock + self.hours_left
+        shift_end = clock + left
         for nid in self.queue:
-            if self.hours_left <= 0:
+            if left <= 0:
                 break
-            if nds.status[nid] != nd.OPEN:
+            if status[nid] != nd.OPEN:
                 done.append(nid)
-            elif nds.t_ready[nid] > self.clock:
-                if nds.t_ready[nid] < shift_end:
+            elif t_ready[nid] > clock:
+                if t_ready[nid] < shift_end:
                     later.append(nid)
-            elif self._work_on(nid):
+            elif work_on(nid):
                 done.append(nid)
-        later.sort(key=lambda n: nds.t_ready[n])
+        later.sort(key=lambda n: t_ready[n])
         for nid in later:
-            if self.hours_left <= 0:
+            if left <= 0:
                 break
-            if nds.status[nid] != nd.OPEN:
+            if status[nid] != nd.OPEN:
                 continue
-            self.wait_until(float(nds.t_ready[nid]))
-            if self._work_on(nid):
+            t = float(t_ready[nid])
+            if t > clock:  # idle until it arrives: the time is lost, not worked
+                gap = left - (t - clock)
+                np_left = gap > 0.0 and (np_left or np_clock)
+                left = gap if gap > 0.0 else 0.0
+                clock, np_clock = t, False
+            if work_on(nid):
                 done.append(nid)
+        st.hours_left[i], st.clock[i] = left, clock
+        st.hours_worked[i], st.perfunctory_hours[i] = worked, perf
+        st.np_left[i], st.np_clock[i] = np_left, np_clock
+        st.np_worked[i], st.np_perf[i] = np_worked, np_perf
+        st.attempts_today[i], st.resolved_today[i] = attempts, resolved
         if done:
             gone = set(done)
             self.queue = [n for n in self.queue if n not in gone]
 
-    def _work_on(self, nid: int) -> bool:
-        """Spend hours on one need; return True when it leaves the cadre's queue."""
-        m = self.model
-        nds, b = m.needs, m.behaviour
-        comm = int(nds.comm[nid])
-        if nds.unverified[nid]:
-            # An unverified peer report: check it before anything else (seed 000).
-            self.spend(b.verify_hours, community=comm)
-            if self.hours_left <= 0:
-                return False
-            nds.unverified[nid] = False
-        if nds.level[nid] > self.reach:
-            self.spend(b.diagnosis_hours, community=comm)
-            m.escalate(nid, self)
-            return True
-        nds.hours[nid] -= self.spend(float(nds.hours[nid]), community=comm)
-        return bool(nds.hours[nid] <= 1e-9 and self._finished(nid))
-
-    def _finished(self, nid: int) -> bool:
-        """Attempt a need whose hours are spent; return True when it leaves the queue."""
-        m = self.model
-        nds = m.needs
-        self.attempts_today += 1
-        h = int(nds.hh[nid])
-        success = m.rng.random() < self.success_probability(nid)
-        if success:
-            self.resolved_today += 1
-            late = self.clock > nds.t_deadline[nid]
-            m.settle(nid, self, late=late)
-            return True
-        m.households.contact(h, self.idx, FAIL)
-        if self._closes_on_paper():
-            m.close_on_paper(nid)
-            return True
-        nds.hours[nid] = m.behaviour.rework_share * nds.hours_total[nid]
-        return False
-
-    def _closes_on_paper(self) -> bool:
-        """Whether the cadre records a failed attempt as done (goal displacement, seed
-        001): when checklist goals count closures ("done or not"), a failed need is closed
-        on paper with chance p = (1 − goals) · ``paper_closure``. (Perfunctory cadres fail
-        more often, so they close more.)"""
-        m = self.model
-        p = (1 - m.regime.goals) * m.behaviour.paper_closure
-        # No draw when nothing can happen: regimes with resident goals keep their streams.
-        return p > 0 and m.rng.random() < p
-
     def success_probability(self, nid: int) -> float:
+        """Chance that finished work resolves the need now (see :meth:`_success`).
+
+        Args:
+            nid: the need.
+        """
+        res = max(self.resources, self.model.community_resources[self.community])
+        eff = self.effort
+        perfunctory = eff < self.model.behaviour.shirk_threshold
+        return self._success(
+            nid, self.clock, self.experience, res, self.knowledge, eff, perfunctory
+        )
+
+    def _success(
+        self,
+        nid: int,
+        clock: float,
+        experience: float,
+        res: float,
+        knowledge: float,
+        effort: float,
+        perfunctory: bool,
+    ) -> float:
         """Chance that finished work resolves the need (seed 000, 002, 004).
 
         q = w_s skill + w_e experience + w_f familiarity + w_r resources
             + w_i · fidelity · local knowledge            (clipped to [0, 1])
         p = p₀ + (1 − p₀) √q (1 − w_E + w_E effort), times ρ when perfunctory.
+
+        Args:
+            nid: the need.
+            clock: the hour of the attempt.
+            experience: the cadre's experience.
+            res: the resources it can draw on (its own or its community's, the larger).
+            knowledge: its local knowledge.
+            effort: today's effort.
+            perfunctory: whether today's effort is below the shirking threshold.
         """
         m = self.model
         nds, b = m.needs, m.behaviour
         fam = m.ties.familiarity_of(int(nds.hh[nid]), self.idx)
-        res = max(self.resources, m.community_resources[self.community])
         q = (
             b.skill_weight * self.skills[nds.ntype[nid]]
-            + b.experience_weight * self.experience
+            + b.experience_weight * experience
             + b.familiarity_weight * fam
             + b.resources_weight * res
-            + b.information_weight * m.fidelity(nid, self.clock) * self.knowledge
+            + b.information_weight * m.fidelity(nid, clock) * knowledge
         )
         q = min(1.0, max(0.0, q))
         p = b.success_floor + (1 - b.success_floor) * math.sqrt(q) * (
-            1 - b.effort_weight + b.effort_weight * self.effort
+            1 - b.effort_weight + b.effort_weight * effort
         )
-        return p * b.perfunctory_success if self.perfunctory else p
+        return p * b.perfunctory_success if perfunctory else p
 
     # ----- events the model reports to the cadre --------------------------------------
     def received(self, *, chosen: bool) -> None:
@@ -360,13 +611,8 @@ class Cadre(mesa.Agent):
             self.imposed_today += 1
 
     def sanction(self) -> None:
-        """Inspection caught perfunctory work or absence (seed 000, 001): fear buys
-        compliance at once, and costs strain and intrinsic motivation."""
-        b = self.model.behaviour
-        self.sanctioned = True
-        self.compliance += b.sanction_compliance * (1 - self.compliance)
-        self.exhaustion = min(1.0, self.exhaustion + b.sanction_strain)
-        self.motivation = max(0.0, self.motivation - b.sanction_motivation)
+        """Inspection caught perfunctory work or absence (see :func:`sanction`)."""
+        sanction(self.model, np.array([self.idx]))
 
     def learn(self) -> None:
         """A meeting or a consultation told the cadre what insiders know (seed 000)."""
@@ -375,69 +621,351 @@ class Cadre(mesa.Agent):
 
     # ----- strain and motivation ----------------------------------------------------
     def support(self) -> float:
-        """Support buffering strain: trust of fellow cadres, resources, recognition."""
-        b = self.model.behaviour
-        w_t, w_r = b.support_trust_weight, b.support_resources_weight
-        return (
-            w_t * self.model.cadre_trust_of(self.idx)
-            + w_r * self.resources
-            + max(0.0, 1 - w_t - w_r) * self.recognition
-        )
+        """Support buffering strain (see :func:`supports`)."""
+        return float(supports(self.model, np.array([self.idx]))[0])
 
     def end_day(self) -> None:
-        """Update felt control and pressure, alignment, compliance, recognition,
-        exhaustion, motivation and withdrawal from the day's events (seed 000).
+        """Strain and motivation from the day's events (see :func:`end_days`)."""
+        end_days(self.model, np.array([self.idx]))
 
-        load L = (hours worked + w_b min(backlog, 2 capacity)) / capacity
-        dx = r_x (L − 1)+ (1 + s_c (1 − J)) (1 + s_r risk) (1 − b_s S)
-             + s_a r_x (anxiety + felt pressure) − r_r (1 − L)+ (1 − b_s + b_s S)
-        with J felt job control and S support.
-        """
-        m, b = self.model, self.model.behaviour
-        tasks = self.chosen_today + self.imposed_today
-        if tasks:
-            self.job_control += b.control_rate * (self.chosen_today / tasks - self.job_control)
-        pressed = self.inspected or self.ordered
-        self.felt_pressure += b.pressure_rate * (float(pressed) - self.felt_pressure)
-        if self.met:
-            self.alignment += b.alignment_gain * (1 - self.alignment)
-        elif self.active and self.full_time:
-            self.alignment -= b.alignment_decay * self.alignment
-        self.compliance -= b.compliance_decay * self.compliance
-        self.recognition -= b.recognition_decay * self.recognition
-        if self.recognised:
-            self.recognition += b.recognition_gain * (1 - self.recognition)
-        cap = self.daily_hours()
-        if self.active and cap > 0:
-            load = (self.hours_worked + b.backlog_load * min(self.backlog(), 2 * cap)) / cap
-            self.load = load  # observed: load > 1 is overload (metrics.overload_cascades)
-            sup = self.support()
-            dx = (
-                b.exhaustion_rate
-                * max(0.0, load - 1)
-                * (1 + b.low_control_strain * (1 - self.job_control))
-                * (1 + b.risk_strain * m.risk)
-                * (1 - b.support_buffer * sup)
-                + b.anxiety_strain * b.exhaustion_rate * (self.anxiety() + self.felt_pressure)
-                - b.recovery_rate * max(0.0, 1 - load) * (1 - b.support_buffer * (1 - sup))
-            )
-        else:
-            self.load = 0.0
-            dx = -b.recovery_rate
-        self.exhaustion = min(1.0, max(0.0, self.exhaustion + dx))
-        if self.exhaustion > b.withdraw_threshold:
-            self.withdrawn = True
-        elif self.withdrawn and self.exhaustion < b.burnout_threshold:
-            self.withdrawn = False
-        formal_share = self.formalism_hours / self.hours_worked if self.hours_worked else 0.0
-        target = (
-            self.baseline_motivation
-            + b.control_motivation * (self.job_control - 0.5)
-            + b.recognition_motivation * self.recognition
-            - b.crowding_motivation * self.felt_pressure * formal_share
-            - b.exhaustion_motivation * self.exhaustion
+
+# ===== every cadre at once ===========================================================
+# The day's per-cadre submodels, run on the rows ``idx`` of the model's CadreState. The
+# model runs them for all cadres together; a Cadre's methods run them for its own row.
+# Each expression keeps the order of operations of its one-cadre form, so a vectorised
+# day gives exactly the numbers a loop over cadres gives.
+def reset_days(m: CollaborationModel, idx: np.ndarray) -> None:
+    """Start today's records (hours, counts, events) of cadres ``idx`` from zero.
+
+    Args:
+        m: the model.
+        idx: cadre indices.
+    """
+    st = m.cadre_state
+    for name in CadreState.DAILY:
+        getattr(st, name)[idx] = 0
+
+
+def availability(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
+    """Who of cadres ``idx`` works today (P9, seed 000, 002).
+
+    Withdrawn cadres rest until recovered, and cadres recalled to their unit (away) are
+    off duty; other full-time cadres work every day;
+    in-service members choose to, day by day, unless a surge orders them out:
+    P(active) = [w + c (1 − w)] (β + (1 − β) motivation) (1 − exhaustion), with w
+    willingness and c compliance; a member called out by a surge turns out with
+    P = max(P, surge_turnout). One draw per in-service member asked, in cadre order.
+
+    Args:
+        m: the model.
+        idx: cadre indices, ascending.
+    """
+    st, b = m.cadre_state, m.behaviour
+    active = ~st.withdrawn[idx] & ~st.away[idx]
+    choose = active & ~st.full_time[idx]
+    ask = idx[choose]
+    if len(ask):
+        will, comp = st.willingness[ask], st.compliance[ask]
+        w = will + comp * (1 - will)
+        p = w * (b.participation_base + (1 - b.participation_base) * st.motivation[ask])
+        p *= 1 - st.exhaustion[ask]
+        p = np.where(st.called_out[ask], np.maximum(p, b.surge_turnout), p)
+        active[choose] = m.rng.random(len(ask)) < p
+    return active
+
+
+def overheads(m: CollaborationModel, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hours cadres ``idx`` spend before any need: (formalism, other overheads).
+
+    Formalism is what is counted rather than what serves a need: the paperwork that
+    checklist inspection demands of full-time staff, the defensive records a compliant
+    cadre chooses to keep when it feels watched and records are what is counted
+    (checklist goals), data entry when every event goes up the digital system (seed
+    001, 003), and the assessments of in-service members (seed 002). Other overheads:
+    community cadres' administrative load from above, less what they offload; off-post
+    cadres carry what is offloaded onto them (seed 001).
+
+    Args:
+        m: the model.
+        idx: cadre indices.
+    """
+    st, b, r = m.cadre_state, m.behaviour, m.regime
+    counted = 1 - r.goals
+    formal = b.cover_hours * st.compliance[idx] * st.felt_pressure[idx] * counted
+    if not r.event_filter:
+        formal += b.data_entry_hours
+    ft, sunk, comm = st.full_time[idx], st.sunk[idx], st.community[idx]
+    formal = np.where(ft, formal + m.paperwork_hours(), formal)
+    formal = np.where(sunk & ~ft, formal + ASSESSMENT_HOURS[r.evaluation], formal)
+    admin = m.population.admin_hours * (1 - m.offload_share[comm])
+    other = np.where(sunk, np.where(ft, m.offloaded_admin[comm], 0.0), admin)
+    return formal, other
+
+
+def spend_many(
+    m: CollaborationModel,
+    idx: np.ndarray,
+    hours: np.ndarray | float,
+    *,
+    formalism: bool = False,
+    hours_np: np.ndarray | bool = False,
+) -> None:
+    """Cadres ``idx`` (distinct) each spend up to ``hours`` of today's time on
+    something that serves no community's coverage (as :meth:`Cadre.spend` with no
+    community).
+
+    Args:
+        m: the model.
+        idx: cadre indices, each at most once.
+        hours: hours wanted, one per cadre or one for all.
+        formalism: whether they go to mandates, paperwork or records (counted work).
+        hours_np: whether each amount is a numpy scalar in a one-by-one run (see
+            CadreState.FIELDS).
+    """
+    st = m.cadre_state
+    left = st.hours_left[idx]
+    short = left < hours
+    h = np.where(short, left, hours)
+    h_np = np.where(short, st.np_left[idx], hours_np)
+    pos = h > 0
+    i, h, h_np = idx[pos], h[pos], h_np[pos]
+    st.hours_left[i] -= h
+    st.clock[i] += h
+    st.hours_worked[i] += h
+    st.np_left[i] |= h_np
+    st.np_clock[i] |= h_np
+    st.np_worked[i] |= h_np
+    if formalism:
+        st.formalism_hours[i] += h
+        st.np_formal[i] |= h_np
+
+
+def begin_days(m: CollaborationModel, idx: np.ndarray) -> None:
+    """Cadres ``idx`` decide whether to work, start the clock (office hours, or after
+    work for in-service members), take the overheads and set today's effort.
+
+    Args:
+        m: the model.
+        idx: cadre indices, ascending.
+    """
+    st, b = m.cadre_state, m.behaviour
+    reset_days(m, idx)
+    active = availability(m, idx)
+    st.active[idx] = active
+    day0 = m.day * nd.HOURS_PER_DAY
+    st.clock[idx] = day0 + np.where(st.full_time[idx], b.workday_start, b.after_hours_start)
+    st.hours_left[idx] = np.where(active, st.hours[idx] + st.overtime[idx], 0.0)
+    st.np_left[idx] = st.np_clock[idx] = False
+    on = idx[active]
+    if len(on) == 0:
+        return
+    formal, other = overheads(m, on)
+    # Paperwork is a numpy scalar once correction's relief is one; a community's admin
+    # load is read from an array (see CadreState.FIELDS).
+    paper_np = st.full_time[on] & isinstance(m.relief, np.generic)
+    spend_many(m, on, formal, formalism=True, hours_np=paper_np)
+    spend_many(m, on, other, hours_np=~st.sunk[on])
+    st.effort[on] = efforts(m, on)
+
+
+def anxieties(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
+    """Anxiety of cadres ``idx`` from real risk, amplified by felt pressure, eased by
+    experience (seed 000).
+
+    a = risk · (1 − w_p + w_p · felt pressure) · (1 − e_x · experience)
+
+    Args:
+        m: the model.
+        idx: cadre indices.
+    """
+    st, b = m.cadre_state, m.behaviour
+    w = b.anxiety_pressure
+    return (
+        m.risk * (1 - w + w * st.felt_pressure[idx]) * (1 - b.experience_calm * st.experience[idx])
+    )
+
+
+def efforts(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
+    """Effort in [0, 1] of cadres ``idx`` (seed 000): intrinsic motivation plus the
+    compliance that sanctions extract from the less motivated, eroded by exhaustion,
+    anxiety and goals the cadre does not share.
+
+    effort = [m + c (1 − m)] (1 − x) (1 − e_a a) (1 − e_g (1 − A))
+    with m motivation, c compliance, x exhaustion, a anxiety, A goal alignment.
+
+    Args:
+        m: the model.
+        idx: cadre indices.
+    """
+    st, b = m.cadre_state, m.behaviour
+    mot = st.motivation[idx]
+    return (
+        (mot + st.compliance[idx] * (1 - mot))
+        * (1 - st.exhaustion[idx])
+        * (1 - b.anxiety_effect * anxieties(m, idx))
+        * (1 - b.misalignment_effort * (1 - st.alignment[idx]))
+    )
+
+
+def sanction(m: CollaborationModel, idx: np.ndarray) -> None:
+    """Inspection caught cadres ``idx`` in perfunctory work or absence (seed 000, 001):
+    fear buys compliance at once, and costs strain and intrinsic motivation.
+
+    Args:
+        m: the model.
+        idx: cadre indices, each at most once.
+    """
+    st, b = m.cadre_state, m.behaviour
+    st.sanctioned[idx] = True
+    st.compliance[idx] += b.sanction_compliance * (1 - st.compliance[idx])
+    st.exhaustion[idx] = np.minimum(1.0, st.exhaustion[idx] + b.sanction_strain)
+    st.motivation[idx] = np.maximum(0.0, st.motivation[idx] - b.sanction_motivation)
+
+
+def supports(m: CollaborationModel, idx: np.ndarray) -> np.ndarray:
+    """Support buffering strain for cadres ``idx``: trust of fellow cadres, resources,
+    recognition.
+
+    Args:
+        m: the model.
+        idx: cadre indices.
+    """
+    st, b = m.cadre_state, m.behaviour
+    w_t, w_r = b.support_trust_weight, b.support_resources_weight
+    return (
+        w_t * m._cadre_trust_mean[idx]
+        + w_r * st.resources[idx]
+        + max(0.0, 1 - w_t - w_r) * st.recognition[idx]
+    )
+
+
+def end_days(m: CollaborationModel, idx: np.ndarray) -> None:
+    """Cadres ``idx`` update felt control and pressure, alignment, compliance,
+    recognition, exhaustion, motivation and withdrawal from the day's events (seed 000);
+    in-service members' willingness decays without accountability (an evaluation, or an
+    inspection that day) and is rebuilt by recognition (P9); off-post terms end in
+    rotation (seed 002).
+
+    load L = (hours worked + w_b min(backlog, 2 capacity)) / capacity
+    dx = r_x (L − 1)+ (1 + s_c (1 − J)) (1 + s_r risk) (1 − b_s S)
+         + s_a r_x (anxiety + felt pressure) − r_r (1 − L)+ (1 − b_s + b_s S)
+    with J felt job control and S support.
+
+    Args:
+        m: the model.
+        idx: cadre indices, ascending.
+    """
+    st, b = m.cadre_state, m.behaviour
+    # A member called out by a surge was ordered out today (seed 000).
+    st.ordered[idx] |= st.called_out[idx]
+    st.called_out[idx] = False
+    chosen = st.chosen_today[idx]
+    tasks = chosen + st.imposed_today[idx]
+    jc = st.job_control[idx]
+    has = tasks > 0
+    jc[has] += b.control_rate * (chosen[has] / tasks[has] - jc[has])
+    st.job_control[idx] = jc
+    pressed = st.inspected[idx] | st.ordered[idx]
+    fp = st.felt_pressure[idx]
+    fp += b.pressure_rate * (pressed.astype(np.float64) - fp)
+    st.felt_pressure[idx] = fp
+    active, ft = st.active[idx], st.full_time[idx]
+    al = st.alignment[idx]
+    st.alignment[idx] = np.where(
+        st.met[idx],
+        al + b.alignment_gain * (1 - al),
+        np.where(active & ft, al - b.alignment_decay * al, al),
+    )
+    comp = st.compliance[idx]
+    st.compliance[idx] = comp - b.compliance_decay * comp
+    rec = st.recognition[idx]
+    rec -= b.recognition_decay * rec
+    rec = np.where(st.recognised[idx], rec + b.recognition_gain * (1 - rec), rec)
+    st.recognition[idx] = rec
+    cap = st.hours[idx] + st.overtime[idx]
+    on = active & (cap > 0)
+    dx = np.full(len(idx), -b.recovery_rate)
+    st.load[idx[~on]] = 0.0
+    if on.any():
+        w, c = idx[on], cap[on]
+        load = (st.hours_worked[w] + b.backlog_load * np.minimum(m.backlog[w], 2 * c)) / c
+        st.load[w] = load  # observed: load > 1 is overload (metrics.overload_cascades)
+        sup = supports(m, w)
+        dx[on] = (
+            b.exhaustion_rate
+            * np.maximum(0.0, load - 1)
+            * (1 + b.low_control_strain * (1 - st.job_control[w]))
+            * (1 + b.risk_strain * m.risk)
+            * (1 - b.support_buffer * sup)
+            + b.anxiety_strain * b.exhaustion_rate * (anxieties(m, w) + st.felt_pressure[w])
+            - b.recovery_rate * np.maximum(0.0, 1 - load) * (1 - b.support_buffer * (1 - sup))
         )
-        step = b.motivation_rate * (target - self.motivation)
-        self.motivation = min(1.0, max(0.0, self.motivation + step))
-        self.overtime = 0.0
-        self.ordered = False
+    exh = np.minimum(1.0, np.maximum(0.0, st.exhaustion[idx] + dx))
+    st.exhaustion[idx] = exh
+    wd = st.withdrawn[idx]
+    st.withdrawn[idx] = (exh > b.withdraw_threshold) | (wd & (exh >= b.burnout_threshold))
+    hw = st.hours_worked[idx]
+    worked = hw != 0
+    formal_share = np.zeros(len(idx))
+    formal_share[worked] = st.formalism_hours[idx][worked] / hw[worked]
+    target = (
+        st.baseline_motivation[idx]
+        + b.control_motivation * (st.job_control[idx] - 0.5)
+        + b.recognition_motivation * rec
+        - b.crowding_motivation * fp * formal_share
+        - b.exhaustion_motivation * exh
+    )
+    mot = st.motivation[idx]
+    step = b.motivation_rate * (target - mot)
+    st.motivation[idx] = np.minimum(1.0, np.maximum(0.0, mot + step))
+    st.overtime[idx] = 0.0
+    st.ordered[idx] = False
+    sunk = st.sunk[idx]
+    members = idx[sunk & ~ft]
+    if len(members):
+        # An inspection of attendance holds the member to account that day, as an
+        # evaluation does every day with its own strength (seed 002).
+        acc = np.where(st.inspected[members], 1.0, ACCOUNTABILITY[m.regime.evaluation])
+        d = b.participation_decay
+        will = st.willingness[members]
+        rebuild = b.recognition_rebuild * d * st.recognition[members]
+        will += -d * will * (1 - acc) + rebuild * (1 - will)
+        st.willingness[members] = np.minimum(1.0, np.maximum(0.0, will))
+    off_post = idx[sunk & ft]
+    ended = off_post[m.day - st.start_day[off_post] >= m.population.off_post_term]
+    for i in ended.tolist():
+        m.rotate(m.cadres[i])
+
+
+def order_queues(m: CollaborationModel) -> None:
+    """Order every changed queue at once, before a round of work: as
+    :meth:`Cadre.order_queue` does for one cadre (drop needs no longer held, sort by
+    the goals dial's key, ties in queue order), for all cadres whose queue changed.
+
+    While cadres work in turn, none changes the needs another holds, so ordering the
+    queues first gives each cadre the order it would find at its turn.
+
+    Args:
+        m: the model.
+    """
+    changed = [c for c in m.cadres if c.queue_changed]
+    if not changed:
+        return
+    nds = m.needs
+    lens = [len(c.queue) for c in changed]
+    flat = np.fromiter(itertools.chain.from_iterable(c.queue for c in changed), np.int64)
+    owner = np.repeat(np.arange(len(changed)), lens)
+    holder = np.repeat(np.array([c.idx for c in changed]), lens)
+    keep = (nds.status[flat] == nd.OPEN) & (nds.holder[flat] == holder)
+    flat, owner = flat[keep], owner[keep]
+    g = m.regime.goals
+    now = m.day * nd.HOURS_PER_DAY
+    scale = nd.HOURS_PER_DAY / m.behaviour.need_hours
+    key = g * nds.t_deadline[flat] + (1 - g) * (now + scale * nds.hours[flat])
+    ordered = flat[np.lexsort((key, owner))].tolist()
+    ends = np.cumsum(np.bincount(owner, minlength=len(changed))).tolist()
+    start = 0
+    for cad, end in zip(changed, ends, strict=True):
+        cad.queue = ordered[start:end]
+        cad.queue_changed = False
+        start = end

@@ -26,10 +26,5 @@ class CommunityCadre(Cadre):
     def __init__(self, model: CollaborationModel, *, role: str, **kwargs) -> None:
         super().__init__(model, **kwargs)
         self.role = role
-
-    def overhead_hours(self) -> tuple[float, float]:
-        """Administrative load from above, less what is offloaded onto sunk cadres."""
-        formal, other = super().overhead_hours()
-        m = self.model
-        admin = m.population.admin_hours * (1 - m.offload_share[self.community])
-        return formal, other + admin
+        # Their administrative load from above, less what they offload onto sunk cadres,
+        # is among the overheads of their day (agents.cadre.overheads).

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.cadre import Cadre
+from agents.cadre import ACCOUNTABILITY, ASSESSMENT_HOURS, RECOGNITION, Cadre, _Field
 
 if TYPE_CHECKING:
     from model.model import CollaborationModel
 
-# How each evaluation of in-service members works (seed 002): the chance a day's absence
-# or service is noticed by it (accountability), the hours of assessment it takes, and the
-# chance a day's service is recognised by it. Ordered from none to multi-headed assessment,
-# whose burden the members fear. An input table, documented in docs/ODD.md §6.
-ACCOUNTABILITY = {"none": 0.0, "points": 0.6, "satisfaction": 0.7, "multi": 0.9}
-ASSESSMENT_HOURS = {"none": 0.0, "points": 0.1, "satisfaction": 0.05, "multi": 0.4}
-RECOGNITION = {"none": 0.0, "points": 0.3, "satisfaction": 0.4, "multi": 0.4}
+# The evaluation tables live with the cadres' daily submodels (agents.cadre), which run
+# every cadre's day at once; they are named here too, where they belong.
+__all__ = ["ACCOUNTABILITY", "ASSESSMENT_HOURS", "RECOGNITION", "SunkCadre"]
 
 
 class SunkCadre(Cadre):
     """An official sunk into a community, off-post (full-time) or in-service (after hours).
+
+    Off-post cadres keep office hours and carry what community cadres offload; in-service
+    members serve after work, choose day by day whether to serve, and their willingness
+    follows accountability and recognition; off-post terms end in rotation (these run for
+    all cadres at once in agents.cadre: availability, overheads, end_days).
 
     Args:
         model: the model.
@@ -35,6 +36,10 @@ class SunkCadre(Cadre):
     """
 
     is_sunk = True
+
+    willingness = _Field(float)
+    called_out = _Field(bool)
+    start_day = _Field(int)
 
     def __init__(
         self, model: CollaborationModel, *, mode: str, unit, instructor: bool = False, **kwargs
@@ -47,41 +52,6 @@ class SunkCadre(Cadre):
         self.willingness = model.behaviour.initial_willingness
         self.called_out = False
         self.start_day = 0
-
-    def shift_start(self) -> float:
-        """Off-post cadres keep office hours; in-service members serve after work."""
-        b = self.model.behaviour
-        return b.workday_start if self.full_time else b.after_hours_start
-
-    def is_available(self) -> bool:
-        """Off-post cadres work every day; in-service members choose to, day by day (P9),
-        unless a surge orders them out (seed 000).
-
-        P(active) = [w + c (1 − w)] (β + (1 − β) motivation) (1 − exhaustion)
-        with w willingness and c compliance; a member called out by a surge turns out with
-        P = max(P, surge_turnout).
-        """
-        if self.withdrawn or self.away:
-            return False
-        if self.full_time:
-            return True
-        b = self.model.behaviour
-        w = self.willingness + self.compliance * (1 - self.willingness)
-        p = w * (b.participation_base + (1 - b.participation_base) * self.motivation)
-        p *= 1 - self.exhaustion
-        if self.called_out:
-            p = max(p, b.surge_turnout)
-        return bool(self.model.rng.random() < p)
-
-    def overhead_hours(self) -> tuple[float, float]:
-        """Formalism includes assessments of in-service members; off-post cadres also carry
-        administrative work offloaded by community cadres (seed 001, 002)."""
-        formal, other = super().overhead_hours()
-        if not self.full_time:
-            formal += ASSESSMENT_HOURS[self.model.regime.evaluation]
-        else:
-            other += float(self.model.offloaded_admin[self.community])
-        return formal, other
 
     def work(self) -> None:
         """Mandated visits first (formalism, seed 001), then the queue."""
@@ -99,23 +69,3 @@ class SunkCadre(Cadre):
             if self.spend(m.behaviour.visit_hours, formalism=True) <= 0:
                 break
             m.households.visit(m.random_household(self.community, self.grid), self)
-
-    def end_day(self) -> None:
-        """Strain and motivation; in-service willingness decays without accountability
-        (an evaluation, or an inspection that day) and is rebuilt by recognition (P9);
-        off-post terms end in rotation (seed 002)."""
-        if self.called_out:
-            self.ordered = True
-            self.called_out = False
-        super().end_day()
-        m = self.model
-        if not self.full_time:
-            # An inspection of attendance holds the member to account that day, as an
-            # evaluation does every day with its own strength (seed 002).
-            acc = 1.0 if self.inspected else ACCOUNTABILITY[m.regime.evaluation]
-            d = m.behaviour.participation_decay
-            rebuild = m.behaviour.recognition_rebuild * d * self.recognition
-            self.willingness += -d * self.willingness * (1 - acc) + rebuild * (1 - self.willingness)
-            self.willingness = min(1.0, max(0.0, self.willingness))
-        elif m.day - self.start_day >= m.population.off_post_term:
-            m.rotate(self)

@@ -15,7 +15,10 @@ slows a run down); the median is shown beside it. The engine's own memory (this 
 which only collects and writes with the parallel backends) is sampled while the runs
 stream in. The machine's own ceiling is measured too: plain processes running the model
 alone and side by side, without the sweep engine (on shared or virtual CPUs two
-processes rarely each run at full speed). The results of every backend are checked to be identical.
+processes rarely each run at full speed), best of the rounds like the backends, and each
+backend's efficiency is also given as a share of that ceiling ("of ceiling"). The results of
+every backend are checked to be identical. On a machine shared with other work, all figures
+move with its load: compare rounds, and read "of ceiling" first.
 """
 
 from __future__ import annotations
@@ -172,27 +175,30 @@ def main(argv: list[str] | None = None) -> int:
     serial = rows[0]
     same = all(r["values"].equals(serial["values"]) for b in BACKENDS for r in runs[b])
     print()
-    head = ("backend", "workers", "best s", "median s", "runs/s", "efficiency", "engine RSS MB")
+    head = ("backend", "workers", "best s", "median s", "runs/s", "efficiency", "of ceiling")
     print(
-        f"{head[0]:<9}{head[1]:>8}{head[2]:>9}{head[3]:>10}{head[4]:>9}{head[5]:>12}{head[6]:>16}"
+        f"{head[0]:<9}{head[1]:>8}{head[2]:>9}{head[3]:>10}{head[4]:>9}{head[5]:>12}"
+        f"{head[6]:>12}{'engine RSS MB':>16}"
     )
     out = []
     for r in rows:
         eff = (serial["seconds"] / r["seconds"]) / r["workers"]
+        # what the engine achieves of what the machine allows two plain processes now
+        of_ceiling = eff / ceiling if r["workers"] > 1 else 1.0
         med = statistics.median(x["seconds"] for x in runs[r["backend"]])
         rss = f"{r['rss_first_mb']:.0f} -> {r['rss_max_mb']:.0f}"
         print(
             f"{r['backend']:<9}{r['workers']:>8}{r['seconds']:>9.1f}{med:>10.1f}"
-            f"{r['runs_per_s']:>9.2f}{eff:>11.0%} {rss:>16}"
+            f"{r['runs_per_s']:>9.2f}{eff:>11.0%}{of_ceiling:>12.0%} {rss:>16}"
         )
         out.append(
             {k: v for k, v in r.items() if k != "values"}
-            | {"efficiency": eff, "median_seconds": med}
+            | {"efficiency": eff, "of_ceiling": of_ceiling, "median_seconds": med}
         )
     print(
-        "\nbest = fastest of the rounds; efficiency = (serial best / best) / workers; wall "
-        "times include starting the workers and merging the shards; engine RSS = this "
-        "process while the runs stream in"
+        "\nbest = fastest of the rounds; efficiency = (serial best / best) / workers; of "
+        "ceiling = efficiency / the machine ceiling below; wall times include starting the "
+        "workers and merging the shards; engine RSS = this process while the runs stream in"
     )
     print(
         f"machine ceiling: one plain process {alone:.3f} s per run, {args.workers} side by "

@@ -992,7 +992,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             meta = sweep.read_meta(out)
             if meta.get("spec_hash") == plan.spec.hash:
                 pending = sweep.pending_runs(plan, out, args.rerun_failed is not None)
-        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending)
+        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
         lines = [_plan_line(plan)]
         if pending is not None:
             lines.append(f"{plan.n_runs - pending} runs already stored in {out}; {pending} to do")
@@ -1001,8 +1001,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "; divide by the dask workers' threads"
             if args.scheduler
             else (
-                f", about {_duration(est['parallel_seconds'])} on {workers} {backend} workers "
-                "(perfect scaling assumed)"
+                f", about {_duration(est['parallel_seconds'])} on {workers} {backend} workers"
                 if workers > 1
                 else ""
             )

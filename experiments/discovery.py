@@ -1519,7 +1519,7 @@ def command(args: argparse.Namespace) -> int:
         pending = None
         if args.out is not None and (job.runs / "meta.json").is_file():
             pending = sweep.pending_runs(plan, job.runs)
-        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending)
+        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
         lines = [cli._plan_line(plan).replace("saca sweep", "saca discover", 1)]
         if pending is not None:
             lines.append(f"{plan.n_runs - pending} runs already stored in {job.runs}")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import tomllib
@@ -1005,8 +1006,10 @@ def _dry_run(
     from experiments.cli import _duration, _plan_line
 
     lines = []
-    total = 0.0
+    total = parallel = 0.0
+    k = 1 if scheduler else workers
     per_run: float | None = None
+    basis = ""
     for name, plan in mp.sweeps.items():
         pending = None
         if out is not None and (Path(out) / name / "meta.json").is_file():
@@ -1015,19 +1018,21 @@ def _dry_run(
                 pending = sweep.pending_runs(plan, Path(out) / name)
         n = plan.n_runs if pending is None else pending
         if name == PRESETS and per_run is not None:
-            # the same situation as the dial settings: time one run once, not twice
+            # the same situation as the dial settings: time its runs once, not twice
             sec = per_run
         else:
-            est = sweep.estimate(plan, 1, pending)
+            est = sweep.estimate(plan, k, pending, backend)
             sec = per_run = est["seconds_per_run"]
+            startup = est["startup_seconds"]
+            basis = basis or f"{name}/: {est['method']}"
         total += sec * n
+        # each sweep starts its own workers, and shares its runs out whole
+        parallel += (startup + sec * math.ceil(n / k)) if k > 1 else sec * n
         stored = f"; {plan.n_runs - n} already stored" if pending is not None else ""
         lines.append(f"{name}/: {_plan_line(plan)}{stored}; about {sec:.2f} s per run")
-    k = 1 if scheduler else workers
-    where = f", about {_duration(total / k)} on {k} {backend} workers" if k > 1 else ""
+    where = f", about {_duration(parallel)} on {k} {backend} workers" if k > 1 else ""
     lines.append(
-        f"estimate: {mp.n_runs} runs take about {_duration(total)} serially{where} (each "
-        "sweep's first design point timed; perfect scaling assumed)"
+        f"estimate: {mp.n_runs} runs take about {_duration(total)} serially{where} ({basis})"
     )
     return "\n".join(lines)
 

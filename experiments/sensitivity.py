@@ -1143,13 +1143,12 @@ def _dry_run(setup: Setup, out: str | None, backend: str, workers: int, args: An
     stored = runs is not None and (runs / "meta.json").is_file()
     if stored and sweep.same_spec(sweep.read_meta(runs), setup.spec):
         pending = sweep.pending_runs(plan, runs, args.rerun_failed)
-    est = sweep.estimate(plan, 1 if args.scheduler else workers, pending)
+    est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
     lines = [plan_line(setup)]
     if pending is not None:
         lines.append(f"{plan.n_runs - pending} runs already stored in {runs}; {pending} to do")
     par = (
-        f", about {_duration(est['parallel_seconds'])} on {workers} {backend} workers "
-        "(perfect scaling assumed)"
+        f", about {_duration(est['parallel_seconds'])} on {workers} {backend} workers"
         if workers > 1 and not args.scheduler
         else ""
     )

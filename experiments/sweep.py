@@ -45,12 +45,14 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -1037,6 +1039,37 @@ def _warm_up() -> None:
     import model  # noqa: F401
 
 
+def execute_batch(tasks: Sequence[RunTask]) -> list[RunOutcome]:
+    """Run several tasks one after the other; each one's error is its own (never raises).
+
+    A dask task carries a batch, so that the scheduler's cost per task is spread over
+    several runs; a run that raises is recorded failed inside the batch, like in
+    :func:`execute`, and the batch goes on.
+
+    Args:
+        tasks: the runs, in order.
+    """
+    return [execute(task) for task in tasks]
+
+
+def _warm_up_plugin() -> Any:
+    """A dask worker plugin that imports the model once, when a worker starts.
+
+    Registered with the client, it runs on every worker there is and on every one that
+    joins later (a restarted or replacement worker too), so no run pays for the imports.
+    """
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class WarmUp(WorkerPlugin):
+        """Imports ``model`` (and the runner) in a worker before its first task."""
+
+        def setup(self, worker: Any) -> None:
+            """Args: worker: the dask worker starting up."""
+            _warm_up()
+
+    return WarmUp()
+
+
 def _timed_out(task: RunTask, seconds: float, how: str) -> RunOutcome:
     why = f"the run took longer than --run-timeout {seconds:g} s and was stopped ({how})"
     return _failed(task, TimeoutError(why))
@@ -1174,8 +1207,25 @@ class _Process:
             yield from finished
 
 
+BATCH_SECONDS = 1.0
+"""Run time a dask task aims to carry: runs go to the workers in batches of about this
+many seconds (by the runs' mean time so far), so that the scheduler's per-task cost is
+spread over several runs, while the workers still finish at about the same time."""
+MAX_RUNS_PER_TASK = 16
+"""Most runs in one dask task (very short runs would otherwise make a batch huge)."""
+
+
 class _Dask:
     """A dask.distributed client: a LocalCluster, or an existing scheduler.
+
+    Every worker imports the model once, when it starts (a worker plugin), and runs are
+    sent in small batches (:data:`BATCH_SECONDS`). A run that raises fails only itself
+    (:func:`execute_batch`). A worker that is lost has its batch redone by dask on another
+    worker (runs are seeded, so a redone run gives the same result); a batch that dask
+    gives up on (``KilledWorker``: it took down several workers) is split and its runs are
+    sent again one at a time, and a run whose own task dask gives up on gets one more try
+    (it may have been lost beside the culprit), so only a run that kills its worker every
+    time is recorded failed.
 
     With a timeout, a run's clock starts when the scheduler reports it processing on a
     worker; past the deadline the run is recorded failed, its future is cancelled and that
@@ -1193,6 +1243,7 @@ class _Dask:
         self.concurrency = workers
         self.client: Any = None
         self.cluster: Any = None
+        self._config: Any = None  # the dask settings of a LocalCluster, while it is open
 
     def __enter__(self) -> _Dask:
         import logging
@@ -1204,19 +1255,22 @@ class _Dask:
             # The workers' statistical profiler samples every thread's stack each 10 ms;
             # with a pure-Python model it competes for the GIL and cost ~10% of throughput
             # (benchmarks/bench_sweep.py). A user's own cluster keeps its own settings.
+            # in force while the pool is open: the nannies are made later (scale)
+            self._config = dask.config.set({"distributed.worker.profile.enabled": False})
             try:
-                with (
-                    _deferred_interrupt(),
-                    dask.config.set({"distributed.worker.profile.enabled": False}),
-                ):
+                with _deferred_interrupt():
                     self.cluster = LocalCluster(
-                        n_workers=self.workers,
+                        n_workers=0,  # they are added below, once the plugin is in
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
                         silence_logs=logging.ERROR,
                     )
-                self.client = Client(self.cluster)
+                    self.client = Client(self.cluster)
+                    self._register_warm_up()
+                # not waited for: runs queue at the scheduler and each worker starts on
+                # them as soon as it is up, instead of all waiting for the slowest
+                self.cluster.scale(self.workers)
             except BaseException:
                 self.__exit__()
                 raise
@@ -1232,13 +1286,18 @@ class _Dask:
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; "
                     "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
                 ) from None
-        self.concurrency = max(1, self._threads())
-        if self.timeout is not None:
-            # a run's clock starts when it is processing: load the model in every worker
-            # first, so no run is charged for the imports
+            self._register_warm_up()
+        self.concurrency = self.workers if self.cluster is not None else max(1, self._threads())
+        return self
+
+    def _register_warm_up(self) -> None:
+        """Import the model in every worker there is and in every one that joins later; a
+        run's clock (and a timeout's) then never includes the imports."""
+        try:
+            self.client.register_plugin(_warm_up_plugin(), name="saca-warm-up")
+        except Exception:
             with contextlib.suppress(Exception):
                 self.client.run(_warm_up)
-        return self
 
     def _threads(self) -> int:
         try:
@@ -1253,21 +1312,38 @@ class _Dask:
         with contextlib.suppress(Exception):
             if self.cluster is not None:
                 self.cluster.close()
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
+
+    def _batch_size(self, seconds: float, runs: int) -> int:
+        """Runs for the next task: one with a timeout (each run has its own clock) or before
+        any run has finished, else about :data:`BATCH_SECONDS` of runs."""
+        if self.timeout is not None or runs == 0 or seconds <= 0:
+            return 1
+        return max(1, min(MAX_RUNS_PER_TASK, round(BATCH_SECONDS * runs / seconds)))
 
     def run(self, tasks: Iterator[RunTask]) -> Iterator[Item]:
         from distributed import wait as dask_wait
 
-        inflight: dict[Any, RunTask] = {}
+        inflight: dict[Any, list[RunTask]] = {}
         began: dict[str, tuple[float, str]] = {}  # key -> (when seen processing, worker)
+        alone: list[RunTask] = []  # runs of a batch dask gave up on, to send one by one
+        again: set[str] = set()  # runs whose own task dask gave up on once already
+        seconds, runs = 0.0, 0  # run time finished so far, for the batch size
         while True:
             # with a timeout no run waits in a worker's queue, where its clock would run
             window = (1 if self.timeout else 2) * max(1, self._threads())
             while len(inflight) < window:
-                task = next(tasks, None)
-                if task is None:
-                    break
-                fut = self.client.submit(execute, task, key=f"{self.prefix}-{task.id}", pure=False)
-                inflight[fut] = task
+                if alone:
+                    batch = [alone.pop(0)]
+                else:
+                    batch = list(itertools.islice(tasks, self._batch_size(seconds, runs)))
+                    if not batch:
+                        break
+                key = f"{self.prefix}-{batch[0].id}" + (f"+{len(batch)}" if len(batch) > 1 else "")
+                fut = self.client.submit(execute_batch, batch, key=key, pure=False)
+                inflight[fut] = batch
             if not inflight:
                 return
             try:
@@ -1281,17 +1357,31 @@ class _Dask:
                 yield None
                 continue
             for fut in done:
-                task = inflight.pop(fut)
+                batch = inflight.pop(fut)
                 began.pop(str(fut.key), None)
                 try:
-                    finished.append((task, fut.result()))
+                    outcomes = fut.result()
                 except Exception as exc:  # KilledWorker, CancelledError, lost connection
-                    finished.append((task, _failed(task, exc, "the dask worker failed")))
+                    if len(batch) > 1:
+                        alone.extend(batch)  # find the run at fault: one task each
+                    elif batch[0].id not in again:  # it may have been lost beside another
+                        again.add(batch[0].id)
+                        alone.append(batch[0])
+                    else:
+                        finished.append(
+                            (batch[0], _failed(batch[0], exc, "the dask worker failed"))
+                        )
+                else:
+                    for task, res in zip(batch, outcomes, strict=True):
+                        finished.append((task, res))
+                        if res.duration_s == res.duration_s:
+                            seconds += res.duration_s
+                            runs += 1
                 fut.release()
             yield from finished
 
     def _overdue(
-        self, inflight: dict[Any, RunTask], began: dict[str, tuple[float, str]], done: set
+        self, inflight: dict[Any, list[RunTask]], began: dict[str, tuple[float, str]], done: set
     ) -> list[tuple[RunTask, RunOutcome]]:
         """Runs past the timeout: recorded failed, cancelled, their workers restarted."""
         assert self.timeout is not None
@@ -1304,7 +1394,7 @@ class _Dask:
         for fut in [f for f in inflight if f not in done]:
             start = began.get(str(fut.key))
             if start is not None and now - start[0] >= self.timeout:
-                task = inflight.pop(fut)
+                (task,) = inflight.pop(fut)  # with a timeout every task is one run
                 began.pop(str(fut.key), None)
                 out.append((task, _timed_out(task, self.timeout, "its dask worker restarted")))
                 fut.cancel()
@@ -1953,47 +2043,134 @@ def stored_spec(out: str | Path) -> SweepSpec:
 
 
 # ----- dry run --------------------------------------------------------------------------
-def estimate(plan: Plan, workers: int = 1, pending: int | None = None) -> dict[str, Any]:
-    """Count the runs and estimate the sweep's time from timing the first run.
+SAMPLE_RUNS = 5
+"""Design points timed for an estimate: the low corner, the high corner, the centre and
+two between (ordered by their scaled factor values), under the regimes in turn."""
+SAMPLE_DAYS = 5
+"""Days of each sample run: with a 1-day run of the same point, its build time and time
+per day."""
+CALIBRATE_SECONDS = 5.0
+"""Budget of the calibrating run: the centre point for the whole run length (or as many
+days as fit), which corrects the short runs for the costlier days later on (an emergency
+costs about twice an ordinary day)."""
 
-    The first design point under the first regime is timed: a whole run when one is
-    predicted to take at most 3 s, else a 1-day and a 10-day run, extrapolated linearly to
-    the run length (build time + days × time per day). Runs with more households or in a
-    busier phase take longer; the parallel figure assumes perfect scaling.
+
+def _timed_run(task: RunTask, days: int) -> float:
+    """Wall seconds of one real run of ``task`` cut to ``days`` days.
+
+    Args:
+        task: the run.
+        days: days to run.
+    """
+    t0 = time.perf_counter()
+    seed = run_seed(task.root_seed, task.seed_key)
+    runner.run_one(task.scenario, task.settings, seed, days, task.overrides)
+    return time.perf_counter() - t0
+
+
+def _startup_seconds(backend: str) -> float:
+    """Seconds for a fresh worker process to import what a run needs (measured).
+
+    Args:
+        backend: ``process`` or ``dask`` (dask workers import distributed too).
+    """
+    code = "import experiments.runner" + ("; import distributed" if backend == "dask" else "")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    return time.perf_counter() - t0 if proc.returncode == 0 else 0.0
+
+
+def sample_tasks(plan: Plan, n: int = SAMPLE_RUNS) -> list[RunTask]:
+    """Up to ``n`` runs spread over the design: its points ordered by the sum of their
+    factor values scaled to 0..1 (text levels count as the middle), then the first, the last
+    and evenly between; the regimes take turns.
 
     Args:
         plan: the prepared sweep.
-        workers: workers to divide the time by.
-        pending: runs still to do (resume); None for all.
+        n: how many runs at most.
     """
-    task = next(plan.tasks())
+    pts = plan.design.points
+    if len(pts) == 0:
+        return []
+    score = pd.Series(0.0, index=range(len(pts)))
+    for col in pts.columns:
+        x = pd.to_numeric(pts[col], errors="coerce").astype("float64").reset_index(drop=True)
+        span = x.max() - x.min()
+        scaled = (x - x.min()) / span if span and span == span else x * 0.0
+        score = score + scaled.fillna(0.5)
+    order = score.sort_values(kind="stable").index.to_list()
+    k = min(n, len(order))
+    picks = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)})
+    labels = list(plan.regimes)
+    # the regimes in turn; with fewer points than samples, more regimes of each point
+    pairs = [(p, labels[i % len(labels)]) for i, p in enumerate(picks)]
+    pairs += [(p, r) for p in picks for r in labels if (p, r) not in pairs]
+    wanted = {run_id(p, r, 0): i for i, (p, r) in enumerate(pairs[: max(n, 1)])}
+    return sorted(plan.tasks(only=wanted), key=lambda t: wanted[t.id])
 
-    def timed(days: int) -> float:
-        t0 = time.perf_counter()
-        seed = run_seed(task.root_seed, task.seed_key)
-        runner.run_one(task.scenario, task.settings, seed, days, task.overrides)
-        return time.perf_counter() - t0
 
-    timed(1)  # warm up imports and caches
-    k = min(10, plan.steps)
-    t1 = timed(1)
-    tk = timed(k) if k > 1 else t1
-    per_day = max(tk - t1, 0.0) / max(k - 1, 1)
-    build = max(t1 - per_day, 0.0)
-    per_run = build + plan.steps * per_day
-    method = f"timed {k} days of design point 0 under {task.regime}, extrapolated to {plan.steps}"
-    if plan.steps > k and per_run <= 3.0:
-        per_run = timed(plan.steps)
-        method = f"timed one whole {plan.steps}-day run of design point 0 under {task.regime}"
+def estimate(
+    plan: Plan, workers: int = 1, pending: int | None = None, backend: str = "process"
+) -> dict[str, Any]:
+    """Count the runs and estimate the sweep's time from timed sample runs of the design.
+
+    :func:`sample_tasks` picks up to :data:`SAMPLE_RUNS` runs across the design; each is
+    run for 1 and :data:`SAMPLE_DAYS` days, which gives its build time and time per day, and
+    so its time for the whole run length. The centre run is then run whole (or for as many
+    days as :data:`CALIBRATE_SECONDS` allows) and all predictions are scaled by how far off
+    its own was (later phases cost more than the first days). The mean over the samples is
+    the time per run; their spread is given as ±. With workers, the time a fresh worker
+    takes to import the model is measured and added, and the runs are shared out whole.
+
+    Args:
+        plan: the prepared sweep.
+        workers: workers to share the runs.
+        pending: runs still to do (resume); None for all.
+        backend: ``process`` or ``dask`` (their start-up differs); ignored for 1 worker.
+    """
+    samples = sample_tasks(plan)
+    steps = plan.steps
+    _timed_run(samples[0], 1)  # warm up imports and caches
+    k = min(SAMPLE_DAYS, steps)
+    fits: list[tuple[float, float]] = []  # (build s, s per day) per sample
+    for task in samples:
+        t1 = _timed_run(task, 1)
+        tk = _timed_run(task, k) if k > 1 else t1
+        per_day = max(tk - t1, 0.0) / max(k - 1, 1)
+        fits.append((max(t1 - per_day, 0.0), per_day if k > 1 else t1))
+    predicted = [b + steps * d for b, d in fits]
+    centre = len(samples) // 2
+    b, d = fits[centre]
+    if predicted[centre] <= CALIBRATE_SECONDS:
+        days = steps
+    else:  # as many days as the budget allows (none past the sample's when a day is free)
+        days = min(steps, max(int((CALIBRATE_SECONDS - b) / d), k)) if d > 0 else k
+    scale, calib = 1.0, ""
+    if days > k:
+        actual = _timed_run(samples[centre], days)
+        scale = min(4.0, max(0.25, actual / (b + days * d))) if b + days * d > 0 else 1.0
+        calib = f", one {days}-day run to calibrate (x{scale:.2f})"
+    per_run_each = [p * scale for p in predicted]
+    per_run = sum(per_run_each) / len(per_run_each)
+    spread = (max(per_run_each) - min(per_run_each)) / 2 / per_run if per_run > 0 else 0.0
     n = plan.n_runs if pending is None else pending
+    startup = _startup_seconds(backend) if workers > 1 and n > 0 else 0.0
+    rounds = math.ceil(n / max(1, workers))
     return {
         "runs": plan.n_runs,
         "pending": n,
         "seconds_per_run": per_run,
         "serial_seconds": per_run * n,
         "workers": workers,
-        "parallel_seconds": per_run * n / max(1, workers),
-        "method": method,
+        "startup_seconds": startup,
+        "parallel_seconds": startup + per_run * rounds if workers > 1 else per_run * n,
+        "spread": spread,
+        "samples": len(samples),
+        "method": (
+            f"estimate from {len(samples)} timed sample runs across the design ({k} days "
+            f"each, scaled to {steps}{calib}), ±{spread:.0%} between them"
+            + (f"; {startup:.1f} s worker start-up" if startup else "")
+        ),
     }
 
 

@@ -313,22 +313,21 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     done_today = (status == nd.RESOLVED) & (res == day) & ~nds.self_helped[sl]
     wait = ((nds.t_resolved[sl] - nds.t_origin[sl]) / nd.HOURS_PER_DAY)[done_today]
     live = nds.live
-    cadres = m.cadres
     sunk = m.cadre_is_sunk
-    hours = np.array([c.hours_worked for c in cadres])
-    active = np.array([c.active for c in cadres])
+    cs = m.cadre_state
+    hours = cs.hours_worked[: cs.n].copy()
+    active = cs.active[: cs.n].copy()
     in_service = ~m.cadre_full_time
     # Burnout is measured on cadres on duty: full-time staff (a withdrawn one is burned
     # out, not resting) and the in-service members who served today; an in-service
     # member who stayed home is neither strained nor recovering from duty. A cadre
     # recalled to its unit (withdrawal experiment) is off duty, whatever its kind.
-    away = np.array([c.away for c in cadres])
-    on_duty = (m.cadre_full_time | active) & ~away
-    exh_all = np.array([c.exhaustion for c in cadres])
+    on_duty = (m.cadre_full_time | active) & ~cs.away[: cs.n]
+    exh_all = cs.exhaustion[: cs.n].copy()
     exh = exh_all[on_duty]
     duty_sunk = sunk[on_duty]
-    formal = sum(c.formalism_hours for c in cadres)
-    perf = sum(c.perfunctory_hours for c in cadres)
+    formal = cs.total("formalism_hours")
+    perf = cs.total("perfunctory_hours")
     thr = m.behaviour.burnout_threshold
     raw = m.daily_totals
     raw["hours"].append(hours.sum())
@@ -346,10 +345,10 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     st = nds.status[live]
     # Per cadre: who resolved what and who was overloaded by its own load measure
     # (Cadre.end_day), and today's handoffs; the window summaries read them back.
-    resolved_by = np.array([c.resolved_today for c in cadres], dtype=float)
+    resolved_by = cs.resolved_today[: cs.n].astype(float)
     raw["resolved_by_cadre"].append(resolved_by)
     raw["on_duty"].append(on_duty)
-    raw["overloaded"].append(np.array([c.load > 1 for c in cadres], dtype=bool))
+    raw["overloaded"].append(cs.load[: cs.n] > 1)
     row = len(raw["overloaded"]) - 1  # today's row of the series
     passed = np.array(raw["handoffs_today"], dtype=np.int64).reshape(-1, 2)
     raw["handoffs"].append(np.column_stack([np.full(len(passed), row), passed]))

@@ -31,8 +31,19 @@ from agents import (
     SunkCadre,
     TaskForce,
 )
-from agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
-from agents.sunk_cadre import RECOGNITION
+from agents.cadre import (
+    CONSULTED,
+    LATE,
+    RECOGNITION,
+    SUCCESS,
+    Cadre,
+    CadreState,
+    begin_days,
+    end_days,
+    order_queues,
+    sanction,
+    spend_many,
+)
 from model import needs as nd
 from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
@@ -124,6 +135,8 @@ class CollaborationModel(mesa.Model):
         self.ties = TieTable(n_h)
         self.needs = nd.NeedPool()
         self.cadres: list[Cadre] = []
+        # Every cadre's state, one row each; the Cadre agents are views onto it.
+        self.cadre_state = CadreState()
         self.hours_by_community = np.zeros(n_c)
         self.daily_totals, self.due_by_community = new_totals(n_c)
         self.relief = 0.0
@@ -315,10 +328,16 @@ class CollaborationModel(mesa.Model):
         self.cadre_hours = np.array([c.hours for c in self.cadres])
         self.cadre_full_time = np.array([c.full_time for c in self.cadres], dtype=bool)
         self.street_in_service = [
-            [c for c in self.cadres if not c.full_time and street_of[c.idx] == s]
+            np.flatnonzero(~self.cadre_full_time & (street_of == s))
             for s in range(self.situation.streets)
         ]
         self.sunk_idx = [np.array([s.idx for s in sunk], dtype=np.int64) for sunk in self.sunk_in]
+        # The command's pools by index: posts of each grid, each committee, each community.
+        self._post_idx = [[p.idx for p in posted] for posted in self.posts]
+        self._committee_idx = [[x.idx for x in members] for members in self.committee]
+        self._community_idx = [[] for _ in range(n_c)]
+        for cad in self.cadres:
+            self._community_idx[cad.community].append(cad.idx)
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
@@ -503,8 +522,7 @@ class CollaborationModel(mesa.Model):
         self.set_sunk_presence()
         self._reset_counters()
         self.plan_day()
-        for cad in self.cadres:
-            cad.begin_day()
+        begin_days(self, self.cadre_state.all())
         self.hold_meetings()
         new = self.arise_needs()
         new = self.self_help(new)
@@ -512,9 +530,7 @@ class CollaborationModel(mesa.Model):
         self.read_peer_reports()
         self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
-        for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:  # a population may have none of a kind
-                self.agents_by_type[kind].shuffle_do("work")
+        self.work_round()
         for office in self.street_offices:
             office.step()
         self.city.step()
@@ -525,18 +541,16 @@ class CollaborationModel(mesa.Model):
         # shifts still have room: the afternoon round.
         self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
-        for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:
-                self.agents_by_type[kind].shuffle_do("work")
+        self.work_round()
         self.households.apply_contacts()
         dropped = self.needs.prune(self.day, self.behaviour.patience_days)
         self.households.gave_up(self.needs.hh[dropped])
         self.dropped_today = len(dropped) + self.paper_closures_today
         self.refresh_backlog()
         self.inspect_and_evaluate()
-        for cad in self.cadres:
-            if not cad.away:  # a recalled cadre's states wait for its return
-                cad.end_day()
+        # A recalled cadre's states wait for its return.
+        idx = self.cadre_state.all()
+        end_days(self, idx[~self.cadre_state.away[idx]])
         self.update_cadre_trust()
         self.correct()
         self.households.update_opinions()
@@ -544,6 +558,14 @@ class CollaborationModel(mesa.Model):
         self.reported_backlog = self.backlog.copy()
         self.today = daily_metrics(self)
         self.datacollector.collect(self)
+
+    def work_round(self) -> None:
+        """Stage 6: the cadres work their queues, sunk cadres first, each kind in random
+        order (the queues are ordered for all at once first)."""
+        order_queues(self)
+        for kind in (SunkCadre, CommunityCadre):
+            if kind in self.agents_by_type:  # a population may have none of a kind
+                self.agents_by_type[kind].shuffle_do("work")
 
     def _reset_counters(self) -> None:
         self.created_today = 0
@@ -579,14 +601,12 @@ class CollaborationModel(mesa.Model):
             load = self.reported_backlog[ft].sum() / max(self.cadre_hours[ft].sum(), 1e-9)
             if load > b.surge_backlog and rng.random() < 1 - r.decision:
                 self.surge[s] = True
-                for i in ft.tolist():
-                    cad = self.cadres[i]
-                    if cad.away:  # recalled to its unit: not the street's to order
-                        continue
-                    cad.overtime = b.surge_overtime_hours
-                    cad.ordered = True
-                for cad in self.street_in_service[s]:
-                    cad.called_out = not cad.away
+                cs = self.cadre_state
+                ft = ft[~cs.away[ft]]  # recalled to its unit: not the street's to order
+                cs.overtime[ft] = b.surge_overtime_hours
+                cs.ordered[ft] = True
+                ins = self.street_in_service[s]
+                cs.called_out[ins] = ~cs.away[ins]
 
     def hold_meetings(self) -> None:
         """Coordination meetings (seed 000): every full-time cadre at work in a community
@@ -595,15 +615,14 @@ class CollaborationModel(mesa.Model):
         the working ties between the sunk and community cadres present gain trust."""
         if not self.meeting.any():
             return
-        b = self.behaviour
-        present = np.zeros(len(self.cadres), dtype=bool)
-        for cad in self.cadres:
-            if cad.active and cad.full_time and self.meeting[cad.community]:
-                cad.spend(b.meeting_hours)
-                cad.met = True
-                present[cad.idx] = True
-                if cad.is_sunk:
-                    cad.learn()
+        b, cs = self.behaviour, self.cadre_state
+        n = cs.n
+        present = cs.active[:n] & cs.full_time[:n] & self.meeting[cs.community[:n]]
+        met = np.flatnonzero(present)
+        spend_many(self, met, b.meeting_hours)
+        cs.met[met] = True
+        learn = met[cs.sunk[met]]
+        cs.knowledge[learn] += b.knowledge_gain * (1 - cs.knowledge[learn])
         both = present[self.cc_sunk] & present[self.cc_comm]
         t = self.cc_trust
         t[both] += b.meeting_trust_gain * (1 - t[both])
@@ -868,7 +887,11 @@ class CollaborationModel(mesa.Model):
         nds.chosen[nid] = chosen
         cad.queue.append(nid)
         cad.queue_changed = True
-        cad.received(chosen=chosen)
+        # cad.received(chosen=...), on its row directly: this runs once per allocation.
+        if chosen:
+            self.cadre_state.chosen_today[cad.idx] += 1
+        else:
+            self.cadre_state.imposed_today[cad.idx] += 1
         self.backlog[cad.idx] += nds.hours[nid]
 
     def refresh_backlog(self) -> None:
@@ -919,76 +942,99 @@ class CollaborationModel(mesa.Model):
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
-        active = np.array([x.active for x in self.cadres])
-        off_post = np.array([getattr(x, "mode", "") == "off_post" for x in self.cadres])
-        away = np.array([x.away for x in self.cadres])
+        cs, cadres = self.cadre_state, self.cadres
+        active = cs.active[: cs.n].copy()
+        off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
+        away = cs.away[: cs.n].copy()
+        # Cadres by index, with what the command reads of them as Python lists (one need
+        # at a time is inherently sequential: each decision sees the backlogs so far).
+        is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
+        is_away = away.tolist()
+        hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
+        reported = self.reported_backlog.tolist()
+        meeting = self.meeting.tolist()
+        # Where an overloaded post's need is redeployed: the street's least-loaded active
+        # full-time cadre by reported load, which stays the same all through the call.
+        redeploy: dict[int, int] = {}
+        # Each community's sunk cadres present (recalled cadres cannot be pushed work).
+        sunk_present: dict[int, np.ndarray] = {}
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
-        for nid in ids.tolist():
-            g, c, h = int(nds.grid[nid]), int(nds.comm[nid]), int(nds.hh[nid])
-            ntype = nds.ntype[nid]
-            t0 = float(nds.t_ready[nid])
-            if self.meeting[c]:
+        fields = zip(
+            ids.tolist(),
+            nds.grid[ids].tolist(),
+            nds.comm[ids].tolist(),
+            nds.hh[ids].tolist(),
+            nds.ntype[ids],
+            nds.t_ready[ids].tolist(),
+            (nds.level[ids] >= 1).tolist(),
+            strict=True,
+        )
+        for nid, g, c, h, ntype, t0, above_grid in fields:
+            if meeting[c]:
                 end = self.meeting_end(c)
                 t0 = end if t0 <= end else max(t0, next_meeting)
                 if t0 >= self.day_end:
                     nds.t_ready[nid] = t0  # decided at tomorrow's meeting
                     continue
-            if nds.level[nid] >= 1 and self.committee[c]:
-                pool = self.committee[c]
-                self._mark_left_grid(np.array([nid]))
+            if above_grid and self._committee_idx[c]:
+                pool = self._committee_idx[c]
+                nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
             else:
+                posted = self._post_idx[g]
                 pool = (
-                    [p for p in self.posts[g] if p.active]
-                    or [p for p in self.posts[g] if not p.away]
-                    or self.committee[c]
+                    [p for p in posted if is_active[p]]
+                    or [p for p in posted if not is_away[p]]
+                    or self._committee_idx[c]
                 )
             if not pool:
-                pool = [x for x in self.cadres if x.community == c and not x.away] or [
-                    x for x in self.cadres if not x.away
+                pool = [x for x in self._community_idx[c] if not is_away[x]] or [
+                    x for x in range(len(cadres)) if not is_away[x]
                 ]
             consulted = rng.random() < r.decision
             if consulted:
-                cad = max(pool, key=lambda x: x.skills[ntype])
+                cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 t0 += b.consult_delay_hours
                 nds.hours[nid] += b.consult_hours
-                self.households.contact(h, cad.idx, CONSULTED)
-                if cad.is_sunk:
-                    cad.learn()
-                    self._cadre_trust_event(cad.idx, b.meeting_trust_gain)
+                self.households.contact(h, cad, CONSULTED)
+                if is_sunk[cad]:
+                    cadres[cad].learn()
+                    self._cadre_trust_event(cad, b.meeting_trust_gain)
             else:
                 if rng.random() < self.relief:
-                    cad = max(pool, key=lambda x: x.skills[ntype])
+                    cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 else:
                     cad = pool[h % len(pool)]
-                if self.reported_backlog[cad.idx] > b.pool_backlog * cad.hours:
-                    cands = self.street_cadres[self.structure.comm_street[c]]
-                    cands = cands[active[cands]]
-                    if len(cands):
+                if reported[cad] > b.pool_backlog * hours_of[cad]:
+                    s = int(self.structure.comm_street[c])
+                    if s not in redeploy:
+                        cands = self.street_cadres[s]
+                        cands = cands[active[cands]]
                         load = self.reported_backlog[cands] / self.cadre_hours[cands]
-                        post, cad = cad, self.cadres[int(cands[np.argmin(load)])]
-                        record_handoff(self, post.idx, cad.idx)  # redeployed away
-                        if cad.community != c:
+                        redeploy[s] = int(cands[np.argmin(load)]) if len(cands) else -1
+                    if redeploy[s] >= 0:
+                        post, cad = cad, redeploy[s]
+                        record_handoff(self, post, cad)  # redeployed away
+                        if comm_of[cad] != c:
                             t0 += b.hop_hours  # the order crosses to another community
-                if cad.is_sunk:
-                    self._cadre_trust_event(cad.idx, -b.order_trust_loss)
+                if is_sunk[cad]:
+                    self._cadre_trust_event(cad, -b.order_trust_loss)
             nds.t_ready[nid] = t0
-            sunk = self.sunk_idx[c]
-            sunk = sunk[~away[sunk]]  # recalled cadres cannot be pushed work
+            sunk = sunk_present.get(c)
+            if sunk is None:
+                sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
             if (
-                not cad.is_sunk
+                not is_sunk[cad]
                 and r.offloading_allowed
                 and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first.
-                target = self.cadres[
-                    int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])
-                ]
-                self._offloaded(cad, target)
-                record_handoff(self, cad.idx, target.idx)
+                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])]
+                self._offloaded(cadres[cad], target)
+                record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
-            self._to_cadre(nid, cad, chosen=consulted)
+            self._to_cadre(nid, cadres[cad], chosen=consulted)
 
     def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
         """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
@@ -1023,8 +1069,9 @@ class CollaborationModel(mesa.Model):
         tasks = nds.waiting(nd.AT_LIST, self.day_end)
         if len(tasks) == 0:
             return
-        avail = [x for x in self.cadres if x.active and x.hours_left > 0]
-        if avail:
+        cs = self.cadre_state
+        avail = np.flatnonzero(cs.active[: cs.n] & (cs.hours_left[: cs.n] > 0))
+        if len(avail):
             self._claim(tasks, avail)
         waited = nds.t_ready[tasks] + b.claim_wait_hours
         stale = tasks[(nds.where[tasks] == nd.AT_LIST) & (waited < self.day_end)]
@@ -1046,27 +1093,31 @@ class CollaborationModel(mesa.Model):
         n_c = self.structure.n_communities
         by_comm = np.bincount(nds.comm[today], minlength=n_c)
         by_grid = np.bincount(nds.grid[today], minlength=len(self.structure.grid_comm))
-        for cad in self.cadres:
-            if not cad.active or cad.hours_left <= 0:
-                continue
-            wide = cad.reach >= 1 or cad.grid < 0
-            seen = by_comm[cad.community] if wide else by_grid[cad.grid]
-            if seen:
-                cad.spend(min(b.list_read_cap, b.list_read_hours * seen))
+        cs = self.cadre_state
+        n = cs.n
+        grid = cs.grid[:n]
+        wide = (cs.reach[:n] >= 1) | (grid < 0)
+        seen = np.where(wide, by_comm[cs.community[:n]], by_grid[np.maximum(grid, 0)])
+        reading = np.flatnonzero(cs.active[:n] & (cs.hours_left[:n] > 0) & (seen > 0))
+        wanted = b.list_read_hours * seen[reading]
+        capped = wanted < b.list_read_cap
+        # An uncapped amount is counted from np.bincount: a numpy scalar per cadre.
+        spend_many(self, reading, np.where(capped, wanted, b.list_read_cap), hours_np=capped)
 
-    def _claim(self, tasks: np.ndarray, avail: list[Cadre]) -> None:
+    def _claim(self, tasks: np.ndarray, avail: np.ndarray) -> None:
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
-        a_idx = np.array([x.idx for x in avail])
+        cs = self.cadre_state
+        a_idx = avail
         a_comm = self.cadre_comm[a_idx]
         order = np.argsort(a_comm, kind="stable")
         a_idx, a_comm = a_idx[order], a_comm[order]
-        a_grid = np.array([self.cadres[i].grid for i in a_idx])
-        a_wide = np.array([self.cadres[i].reach >= 1 or self.cadres[i].grid < 0 for i in a_idx])
+        a_grid = cs.grid[a_idx]
+        a_wide = (cs.reach[a_idx] >= 1) | (a_grid < 0)
         self.refresh_backlog()
         backlog = self.backlog[a_idx]
-        cap = np.array([self.cadres[i].daily_hours() for i in a_idx])
-        exh = np.array([self.cadres[i].exhaustion for i in a_idx])
-        mot = np.array([self.cadres[i].motivation for i in a_idx])
+        cap = cs.hours[a_idx] + cs.overtime[a_idx]
+        exh = cs.exhaustion[a_idx]
+        mot = cs.motivation[a_idx]
         theta = b.claim_threshold * (1 + backlog / np.maximum(cap, 1e-9) + exh) / (1 + mot)
         n_c = self.structure.n_communities
         start = np.searchsorted(a_comm, np.arange(n_c))
@@ -1079,7 +1130,7 @@ class CollaborationModel(mesa.Model):
         tid = tasks[task_rep]
         seen = a_wide[cad_pos] | (a_grid[cad_pos] == nds.grid[tid])
         task_rep, cad_pos, tid = task_rep[seen], cad_pos[seen], tid[seen]
-        left = np.array([self.cadres[i].hours_left for i in a_idx])
+        left = cs.hours_left[a_idx]
         ntype = nds.ntype[tid]
         estimate = nds.hours[tid] * np.exp(rng.normal(0.0, b.estimate_error, len(tid)))
         ease = np.clip(b.need_hours / np.maximum(estimate, 1e-9), 0, 1)
@@ -1186,26 +1237,27 @@ class CollaborationModel(mesa.Model):
         p_inspect = b.inspection_rate * (1 - r.control)
         detect = b.detect_checklist * (1 - r.goals) + b.detect_outcome * r.goals
         recog_in_service = RECOGNITION[r.evaluation]
-        n = len(self.cadres)
+        cs = self.cadre_state
+        n = cs.n
         u_inspect, u_detect, u_eval, u_heard, u_in = rng.random((5, n))
-        for cad in self.cadres:
-            i = cad.idx
-            if cad.withdrawn or cad.away:
-                continue
-            if u_inspect[i] < p_inspect:
-                cad.inspected = True
-                caught = (not cad.active) if not cad.full_time else cad.perfunctory_hours > 0
-                if caught and u_detect[i] < detect:
-                    cad.sanction()
-            if not cad.active:
-                continue
-            if u_eval[i] < r.control:
-                heard = 1 - (1 - b.voice_share) ** cad.resolved_today
-                cad.recognised = u_heard[i] < heard
-            else:
-                cad.recognised = (cad.attempts_today > 0) and not cad.sanctioned
-            if not cad.full_time and u_in[i] < recog_in_service:
-                cad.recognised = True
+        present = ~cs.withdrawn[:n] & ~cs.away[:n]  # recalled cadres are not inspected
+        active, full_time = cs.active[:n], cs.full_time[:n]
+        inspected = present & (u_inspect < p_inspect)
+        cs.inspected[:n] |= inspected
+        caught = np.where(full_time, cs.perfunctory_hours[:n] > 0, ~active)
+        sanction(self, np.flatnonzero(inspected & caught & (u_detect < detect)))
+        on = present & active
+        # Chance a cadre's work is heard of, by how many residents it served (a table of
+        # (1 − voice)^k over the day's counts, computed as for one cadre).
+        resolved = cs.resolved_today[:n]
+        miss = [(1 - b.voice_share) ** k for k in range(int(resolved.max(initial=0)) + 1)]
+        heard = 1 - np.array(miss)[resolved]
+        by_outcome = u_eval < r.control
+        recognised = np.where(
+            by_outcome, u_heard < heard, (cs.attempts_today[:n] > 0) & ~cs.sanctioned[:n]
+        )
+        recognised |= ~full_time & (u_in < recog_in_service)
+        cs.recognised[:n] = np.where(on, recognised, cs.recognised[:n])
 
     # ----- stage 7: cadre–cadre trust ------------------------------------------------
     def update_cadre_trust(self) -> None:
@@ -1216,7 +1268,7 @@ class CollaborationModel(mesa.Model):
         a need that day gain ``joint_trust_gain`` · (1 − t).
         """
         t = self.cc_trust
-        solved = np.array([c.resolved_today > 0 for c in self.cadres])
+        solved = self.cadre_state.resolved_today[: self.cadre_state.n] > 0
         joint = solved[self.cc_sunk] & solved[self.cc_comm]
         t += self.behaviour.joint_trust_gain * joint * (1 - t)
         np.clip(t, 0, 1, out=t)
@@ -1252,8 +1304,9 @@ class CollaborationModel(mesa.Model):
         relief ← relief + min(1, k ω̂) (1 − relief) / delay. Without a channel (pure
         inspection, no task force) nothing is corrected and waste persists.
         """
-        hours = sum(c.hours_worked for c in self.cadres)
-        formal = sum(c.formalism_hours for c in self.cadres)
+        cs = self.cadre_state
+        hours = cs.total("hours_worked")
+        formal = cs.total("formalism_hours")
         self._waste_history.append(formal / hours if hours > 0 else 0.0)
         b = self.behaviour
         delay = int(b.correction_delay)

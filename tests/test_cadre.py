@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agents import CommunityCadre
-from agents.cadre import FAIL, SUCCESS
+from agents.cadre import FAIL, SUCCESS, CadreState, begin_days, end_days
 from model import needs as nd
 
 
@@ -419,3 +419,59 @@ def test_support_buffers_strain(small_model):
     supported = exhaustion_change(cad, worked=2 * cap)
     assert supported < alone
     assert np.isfinite(supported)
+
+
+# ----- the cadre state arrays ---------------------------------------------------------
+def test_cadre_attributes_are_rows_of_the_state_arrays(small_model):
+    m = small_model()
+    cad, other = m.cadres[3], m.cadres[4]
+    before = other.exhaustion
+    cad.exhaustion = 0.37
+    assert m.cadre_state.exhaustion[cad.idx] == 0.37
+    assert other.exhaustion == before
+    m.cadre_state.motivation[cad.idx] = 0.21
+    assert cad.motivation == 0.21 and type(cad.motivation) is float
+    cad.withdrawn = True
+    assert bool(m.cadre_state.withdrawn[cad.idx]) and cad.withdrawn is True
+
+
+def test_total_sums_cadres_as_pythons_sum_does():
+    """Floats are summed with compensation until the first numpy scalar, then plainly."""
+    rng = np.random.default_rng(3)
+    differs_from_plain = 0
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        values = rng.random(n) * 10.0 ** rng.integers(-3, 4, n)
+        is_np = rng.random(n) < rng.choice([0.0, 0.05, 0.5, 1.0])
+        st = CadreState()
+        for _ in range(n):
+            st.add()
+        st.hours_worked[:n], st.np_worked[:n] = values, is_np
+        objects = [np.float64(v) if f else float(v) for v, f in zip(values, is_np, strict=True)]
+        expected = sum(objects)
+        got = st.total("hours_worked")
+        assert got == expected and type(got) is type(expected)
+        differs_from_plain += got != np.add.accumulate(values)[-1]
+    assert differs_from_plain > 0  # the order of summation matters in these draws
+
+
+@pytest.mark.parametrize("stage", ["begin", "end"])
+def test_a_day_for_all_cadres_equals_one_cadre_at_a_time(small_model, stage):
+    """The stages run on every row at once give what running them row by row gives
+    (draws in cadre order, no row reading another's update)."""
+    together, one_by_one = small_model(days=12, seed=5), small_model(days=12, seed=5)
+    for m in (together, one_by_one):
+        m.day = m.steps
+        m.refresh_backlog()
+    if stage == "begin":
+        begin_days(together, together.cadre_state.all())
+        for cad in one_by_one.cadres:
+            cad.begin_day()
+    else:
+        end_days(together, together.cadre_state.all())
+        for cad in one_by_one.cadres:
+            cad.end_day()
+    a, b = together.cadre_state, one_by_one.cadre_state
+    for name in CadreState.FIELDS:
+        np.testing.assert_array_equal(getattr(a, name)[: a.n], getattr(b, name)[: b.n], name)
+    assert together.rng.random() == one_by_one.rng.random()

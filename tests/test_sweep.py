@@ -379,10 +379,46 @@ def test_dry_run_counts_and_estimates_without_writing(reference, tmp_path):
     assert code == 0
     assert "4 points x 2 regimes x 6 replicates = 48 runs of 20 days" in stdout
     assert "estimate:" in stdout and "s per run" in stdout and "on 2 process workers" in stdout
+    assert "estimate from 5 timed sample runs across the design" in stdout  # its basis
     code, stdout, _ = call(["sweep", spec, "--out", tmp_path / "new", "--dry-run"])
     assert code == 0 and not (tmp_path / "new").exists()
     code, stdout, _ = call(["sweep", spec, "--out", out, "--dry-run", "--backend", "serial"])
     assert code == 0 and "48 runs already stored" in stdout and "; 0 to do" in stdout
+
+
+def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, monkeypatch):
+    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=6, steps=20))
+    samples = sweep.sample_tasks(plan)
+    # the low corner, the high corner and between, the regimes in turn; with fewer points
+    # than samples, another regime of the first point
+    assert [t.point for t in samples] == [0, 1, 2, 3, 0]
+    assert samples[0].overrides["situation.risk"] == 0.3
+    high = samples[3].overrides
+    assert (high["regime.information"], high["situation.risk"]) == (1.0, 0.9)
+    assert [t.regime for t in samples] == ["constructive", "autonomous"] * 2 + ["autonomous"]
+    # a run costs 0.5 s to build and 0.1 s a day on point 0, twice that on the others
+    timed = []
+
+    def fake(task, days):
+        timed.append((task.point, days))
+        return (0.5 + 0.1 * days) * (1 if task.point == 0 else 2)
+
+    monkeypatch.setattr(sweep, "_timed_run", fake)
+    monkeypatch.setattr(sweep, "_startup_seconds", lambda backend: 3.0)
+    one = sweep.estimate(plan)
+    assert {p for p, _ in timed} == {0, 1, 2, 3}  # every sample timed, not one point
+    assert one["seconds_per_run"] == pytest.approx((2 * 2.5 + 3 * 5.0) / 5)
+    assert one["serial_seconds"] == pytest.approx(48 * one["seconds_per_run"])
+    assert one["parallel_seconds"] == one["serial_seconds"]
+    assert "estimate from 5 timed sample runs" in one["method"] and "±" in one["method"]
+    two = sweep.estimate(plan, workers=2)
+    assert two["parallel_seconds"] == pytest.approx(3.0 + 24 * one["seconds_per_run"])
+    half = sweep.estimate(plan, workers=2, pending=24)
+    assert half["serial_seconds"] == pytest.approx(one["serial_seconds"] / 2)
+    assert "3.0 s worker start-up" in two["method"]
+    # a slow build and no measurable time per day (noise on a busy machine): no calibration
+    monkeypatch.setattr(sweep, "_timed_run", lambda task, days: 6.0)
+    assert sweep.estimate(plan)["seconds_per_run"] == pytest.approx(6.0)
 
 
 # ----- dask with a real scheduler -------------------------------------------------------
@@ -500,3 +536,46 @@ def test_winner_against_hand_computed_intervals():
     w = stats.winner({"a": [1.0, 2.0, 3.0], "b": [1.5, 1.0, 3.6]})
     assert w["best"] == "b" and not w["clear"]
     assert stats.winner({"a": [np.nan], "b": [np.nan]})["best"] is None
+
+
+class _Trap(float):
+    """A parameter value (0.5) that ends the worker process reading it, like a run that
+    crashes its machine or runs it out of memory. This process (where dask's scheduler runs
+    with a LocalCluster, and may unpickle a task) reads it harmlessly."""
+
+    def __new__(cls, value: float = 0.5):  # unpickling passes the value; then the pid
+        obj = super().__new__(cls, value)
+        obj.pid = os.getpid()
+        return obj
+
+    def __float__(self) -> float:
+        if os.getpid() != self.pid:
+            os._exit(3)
+        return 0.5
+
+
+def test_dask_batches_keep_a_failing_run_to_itself_and_redo_a_lost_worker_s_runs(tmp_path):
+    import dask
+
+    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
+    t = list(plan.tasks())[:6]
+    raises = dataclasses.replace(t[1], overrides={**t[1].overrides, "situation.households": -5})
+    kills = dataclasses.replace(t[4], overrides={**t[4].overrides, "situation.risk": _Trap()})
+    todo = [t[0], raises, t[2], t[3], kills, t[5]]
+    # dask gives a task up after this many lost workers (default 3, each a restart: slow to
+    # test); a worker holds only the task it runs, so no other task is lost with it
+    cfg = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(cfg), sweep._Dask(2, None, "t") as pool:
+        pool._batch_size = lambda seconds, runs: 3  # batches of three from the first
+        done = {t.id: r for t, r in (x for x in pool.run(iter(todo)) if x)}
+    assert sorted(done) == sorted(x.id for x in todo)
+    # a run that raises fails alone inside its batch
+    assert done[raises.id].status == "failed" and "households" in done[raises.id].error
+    # a run that kills its worker: the lost batch is redone run by run, only it fails
+    assert done[kills.id].status == "failed" and "KilledWorker" in done[kills.id].error
+    for x in (t[0], t[2], t[3], t[5]):
+        assert done[x.id].status == "ok", done[x.id].error
+        pd.testing.assert_frame_equal(done[x.id].summary, sweep.execute(x).summary)
