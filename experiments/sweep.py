@@ -1224,8 +1224,8 @@ class _Dask:
     worker (runs are seeded, so a redone run gives the same result); a batch that dask
     gives up on (``KilledWorker``: it took down several workers) is split and its runs are
     sent again one at a time, and a run whose own task dask gives up on gets one more try
-    (it may have been lost beside the culprit), so only a run that kills its worker every
-    time is recorded failed.
+    alone on the cluster (it may have been lost beside the culprit), so only a run that
+    kills its worker every time is recorded failed.
 
     With a timeout, a run's clock starts when the scheduler reports it processing on a
     worker; past the deadline the run is recorded failed, its future is cancelled and that
@@ -1330,12 +1330,20 @@ class _Dask:
         began: dict[str, tuple[float, str]] = {}  # key -> (when seen processing, worker)
         alone: list[RunTask] = []  # runs of a batch dask gave up on, to send one by one
         again: set[str] = set()  # runs whose own task dask gave up on once already
+        # Runs lost alone once get their last try with nothing else in flight, so that an
+        # innocent run cannot be lost beside the culprit a second time.
+        suspects: list[RunTask] = []
+        solo: Any = None  # the future of the suspect running alone
         seconds, runs = 0.0, 0  # run time finished so far, for the batch size
         while True:
             # with a timeout no run waits in a worker's queue, where its clock would run
             window = (1 if self.timeout else 2) * max(1, self._threads())
-            while len(inflight) < window:
-                if alone:
+            while len(inflight) < window and solo not in inflight:
+                if suspects:
+                    if inflight:
+                        break
+                    batch = [suspects.pop(0)]
+                elif alone:
                     batch = [alone.pop(0)]
                 else:
                     batch = list(itertools.islice(tasks, self._batch_size(seconds, runs)))
@@ -1344,6 +1352,8 @@ class _Dask:
                 key = f"{self.prefix}-{batch[0].id}" + (f"+{len(batch)}" if len(batch) > 1 else "")
                 fut = self.client.submit(execute_batch, batch, key=key, pure=False)
                 inflight[fut] = batch
+                if batch[0].id in again:
+                    solo = fut  # alone on the cluster until it finishes
             if not inflight:
                 return
             try:
@@ -1366,7 +1376,7 @@ class _Dask:
                         alone.extend(batch)  # find the run at fault: one task each
                     elif batch[0].id not in again:  # it may have been lost beside another
                         again.add(batch[0].id)
-                        alone.append(batch[0])
+                        suspects.append(batch[0])
                     else:
                         finished.append(
                             (batch[0], _failed(batch[0], exc, "the dask worker failed"))
