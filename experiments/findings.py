@@ -1568,7 +1568,7 @@ def brief_uncertainty(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> lis
         )
     eq = equity_section(loaded, out)[1]
     if eq and any(n.startswith("map_") for n in loaded):
-        said.append("**Equity**" + eq[0].removeprefix("Equity").removesuffix(" [findings]") + ".")
+        said.append("**Equity**: " + eq[0].removeprefix("Equity: ").removeprefix("Equity: ") + ".")
     return said
 
 
