@@ -237,7 +237,8 @@ def run_tasks(
     workers: int = 1,
     progress: bool | None = None,
     label: str = "runs",
-) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    run: Callable[[Any], Any] | None = None,
+) -> list[Any]:
     """Run tasks serially or in worker processes; results come back in task order.
 
     Args:
@@ -246,17 +247,20 @@ def run_tasks(
         progress: show progress on stderr (True or None: a bar on a terminal, plain
             lines in a log; see :mod:`experiments.progress`), or not (False).
         label: how progress lines name the batch, e.g. ``compare``.
+        run: a module-level function running one task (default: a replicate of
+            :class:`Task`, returning its summary and windows).
     """
+    run = run or _run_task
     results: list[Any] = [None] * len(tasks)
     with Progress(len(tasks), label, show=progress) as bar:
         if workers <= 1 or len(tasks) <= 1:
             for i, task in enumerate(tasks):
-                results[i] = _run_task(task)
+                results[i] = run(task)
                 bar.update(1)
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as ex:
-                futures = {ex.submit(_run_task, t): i for i, t in enumerate(tasks)}
+                futures = {ex.submit(run, t): i for i, t in enumerate(tasks)}
                 for fut in as_completed(futures):
                     results[futures[fut]] = fut.result()
                     bar.update(1)

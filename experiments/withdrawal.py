@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import multiprocessing
 import sys
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +44,6 @@ import numpy as np
 import pandas as pd
 
 from experiments import io, outdir, runner, stats
-from experiments.progress import Progress
 from model import SacaInputError
 from model import needs as nd
 from model.regime import Regime
@@ -263,19 +260,7 @@ def run_all(tasks: Sequence[Task], workers: int = 1, progress: bool | None = Non
         workers: processes to use; 1 runs here.
         progress: as in :class:`experiments.progress.Progress`.
     """
-    results: list[pd.DataFrame | None] = [None] * len(tasks)
-    with Progress(len(tasks), "withdrawal", show=progress) as bar:
-        if workers <= 1 or len(tasks) <= 1:
-            for i, t in enumerate(tasks):
-                results[i] = run_task(t)
-                bar.update(1)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as ex:
-                futures = {ex.submit(run_task, t): i for i, t in enumerate(tasks)}
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    bar.update(1)
+    results = runner.run_tasks(tasks, workers, progress, "withdrawal", run=run_task)
     return pd.concat(results, ignore_index=True)
 
 
