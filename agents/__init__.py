@@ -1,8 +1,8 @@
 """The actors of the SACA model as Mesa agents: residents, cadres and organisations."""
 
-from agents.cadre import Cadre
-from agents.community_cadre import CommunityCadre
-from agents.organization import (
+from saca.agents.cadre import Cadre
+from saca.agents.community_cadre import CommunityCadre
+from saca.agents.organization import (
     CityPlatform,
     Organization,
     PropertyFirm,
@@ -11,8 +11,8 @@ from agents.organization import (
     StreetOffice,
     TaskForce,
 )
-from agents.resident import Households, Resident
-from agents.sunk_cadre import SunkCadre
+from saca.agents.resident import Households, Resident
+from saca.agents.sunk_cadre import SunkCadre
 
 __all__ = [
     "Cadre",

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
-from model import needs as nd
+from saca.agents import needs as nd
 
 if TYPE_CHECKING:
-    from model.model import CollaborationModel
+    from saca.model.model import CollaborationModel
 
 # Outcomes of a contact between a cadre and a household (see Households.apply_contacts).
 SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED, CONSULTED = range(6)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.cadre import Cadre
+from saca.agents.cadre import Cadre
 
 if TYPE_CHECKING:
-    from model.model import CollaborationModel
+    from saca.model.model import CollaborationModel
 
 
 class CommunityCadre(Cadre):

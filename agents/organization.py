@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model import needs as nd
+from saca.agents import needs as nd
 
 if TYPE_CHECKING:
-    from model.model import CollaborationModel
+    from saca.model.model import CollaborationModel
 
 
 class Organization(mesa.Agent):

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from agents.cadre import CONSULTED, FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
-from model import needs as nd
+from saca.agents import needs as nd
+from saca.agents.cadre import CONSULTED, FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
 
 if TYPE_CHECKING:
-    from agents.cadre import Cadre
-    from model.model import CollaborationModel
+    from saca.agents.cadre import Cadre
+    from saca.model.model import CollaborationModel
 
 
 class Households:

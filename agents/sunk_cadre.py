@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.cadre import ACCOUNTABILITY, ASSESSMENT_HOURS, RECOGNITION, Cadre, _Field
+from saca.agents.cadre import ACCOUNTABILITY, ASSESSMENT_HOURS, RECOGNITION, Cadre, _Field
 
 if TYPE_CHECKING:
-    from model.model import CollaborationModel
+    from saca.model.model import CollaborationModel
 
 # The evaluation tables live with the cadres' daily submodels (agents.cadre), which run
 # every cadre's day at once; they are named here too, where they belong.

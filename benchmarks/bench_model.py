@@ -1,7 +1,7 @@
 """The district year against Mesa's own speed: one regime preset per fresh process.
 
-Each regime preset in ``experiments/regimes/`` runs the whole district scenario
-(``experiments/scenarios/district.toml``: 100,000 households, 137 communities, a year with
+Each regime preset in ``model/presets/regimes/`` runs the whole district scenario
+(``model/presets/scenarios/district.toml``: 100,000 households, 137 communities, a year with
 its emergency) in a child Python process of its own, so that its peak memory belongs to it
 alone. Inside that process, on one thread, it is interleaved chunk by chunk with Mesa's own
 ``VirusOnNetwork`` example (``mesa.examples``, 1,000 nodes, average degree 3): ``--chunk``
@@ -70,8 +70,8 @@ QUICK_REGIMES = "constructive,autonomous"
 
 
 def presets() -> list[str]:
-    """Names of the regime presets shipped in ``experiments/regimes/``."""
-    return sorted(p.stem for p in (ROOT / "experiments" / "regimes").glob("*.toml"))
+    """Names of the regime presets shipped in ``model/presets/regimes/``."""
+    return sorted(p.stem for p in (ROOT / "model" / "presets" / "regimes").glob("*.toml"))
 
 
 # ----- child ------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def child(regime: str, days: int | None, seed: int, chunk: int, large: bool) -> 
     t0 = time.perf_counter()
     from mesa.examples import VirusOnNetwork
 
-    from model import CollaborationModel
+    from saca.model import CollaborationModel
 
     import_s = time.perf_counter() - t0
     base_mb = _rss_mb()

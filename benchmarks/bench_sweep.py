@@ -36,9 +36,9 @@ from pathlib import Path
 
 import psutil
 
-from experiments import sweep
-from experiments.store import MANIFEST
-from model.metrics import METRICS
+from saca.experiments.engine import sweep
+from saca.experiments.engine.store import MANIFEST
+from saca.model.metrics import METRICS
 
 SPEC = """
 [sweep]
@@ -103,7 +103,7 @@ def _run(spec: Path, out: Path, backend: str, workers: int) -> dict:
 RAW = """
 import sys, time
 import numpy as np
-from experiments import runner
+from saca.experiments.engine import runner
 ov = {"situation.households": 600}
 runner.run_one("emergency", "constructive", 0, 5, ov)
 n = int(sys.argv[1])

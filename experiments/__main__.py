@@ -1,5 +1,5 @@
-"""``python -m experiments`` is the ``saca`` command."""
+"""``python -m saca.experiments`` is the ``saca`` command."""
 
-from experiments.cli import main
+from saca.experiments.cli.main import main
 
 raise SystemExit(main())

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from model.parameters import SacaInputError
-from model.regime import Regime
-from model.scenario import Scenario, load_regime, load_scenario
+from saca.model.parameters import SacaInputError
+from saca.model.regime import Regime
+from saca.model.scenario import Scenario, load_regime, load_scenario
 
 __all__ = [
     "CollaborationModel",
@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
     # The Mesa model (and Mesa, numpy, networkx with it) is imported on first use, so
     # reading parameters and presets stays light: `saca --help` answers at once.
     if name == "CollaborationModel":
-        from model.model import CollaborationModel
+        from saca.model.model import CollaborationModel
 
         return CollaborationModel
     raise AttributeError(f"module 'model' has no attribute {name!r}")

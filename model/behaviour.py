@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.parameters import param
+from saca.model.parameters import param
 
 
 @dataclass(frozen=True)

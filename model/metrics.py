@@ -11,58 +11,201 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from model import needs as nd
+from saca.agents import needs as nd
 
 if TYPE_CHECKING:
-    from model.model import CollaborationModel
+    from saca.model.model import CollaborationModel
 
-METRICS = (
-    "needs_created",
-    "needs_resolved",
-    "needs_open",
-    "needs_hidden",
-    "needs_dropped",
-    "efficacy",
-    "resolution_rate",
-    "response_time_mean",
-    "response_time_p90",
-    "escalation_share",
-    "trust_resident_sunk",
-    "trust_resident_community",
-    "trust_institution",
-    "trust_cadre_cadre",
-    "burnout_mean",
-    "burnout_share",
-    "burnout_sunk",
-    "burnout_community",
-    "shirking_rate",
-    "formalism_share",
-    "participation_in_service",
-    "complaints",
-    "coverage_gini",
-    "efficacy_sd_between_communities",
-    "hours_per_resolved",
-    "workload_sunk",
-    "workload_community",
-    "offloads",
-    "paper_closures",
-    "mandate_relief",
-    "efficacy_worst_decile",
-    "task_concentration",
-    "overload_cascades",
-)
-"""Every metric name, in the order of the files. The first 25 are DESIGN §4's contract;
-``needs_dropped`` completes the accounting identity; ``workload_*`` (mean hours worked
-per active cadre of each kind), ``offloads``, ``paper_closures`` and ``mandate_relief`` expose
-mechanisms;
-``efficacy_worst_decile`` puts the worst-off communities beside the mean, and
-``task_concentration`` and ``overload_cascades`` measure how work and overload spread
-across cadres (issue 13)."""
+
+@dataclass(frozen=True)
+class Metric:
+    """What tables, figures, the app and reports need to know of one metric.
+
+    Args:
+        name: the column name in summaries and time series.
+        label: the readable name for axes and tables.
+        short: a short name for narrow places (the app's metric rows).
+        better: True if higher is better, False if lower is, None if neither end is better
+            (counts driven by the situation, shares without a better end, mechanism
+            probes): no regime can "win" on those.
+        kind: ``share`` (a share, a mean of [0, 1] states or a [0, 1] spread), ``count``
+            (needs or events) or ``amount`` (days, hours: never negative).
+    """
+
+    name: str
+    label: str
+    short: str
+    better: bool | None
+    kind: str
+
+    @property
+    def bounds(self) -> tuple[float, float | None]:
+        """The natural range: [0, 1] for shares, [0, ∞) otherwise."""
+        return (0.0, 1.0) if self.kind == "share" else (0.0, None)
+
+
+RECORDS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("needs_created", "Needs created (count)", "New needs", None, "count"),
+        Metric("needs_resolved", "Needs resolved (count)", "Resolved", None, "count"),
+        Metric("needs_open", "Open needs (count)", "Open needs", False, "count"),
+        Metric("needs_hidden", "Hidden needs (count)", "Hidden needs", False, "count"),
+        Metric("needs_dropped", "Needs dropped (count)", "Dropped", False, "count"),
+        Metric("efficacy", "Efficacy (share resolved by deadline)", "Efficacy", True, "share"),
+        Metric("resolution_rate", "Resolution rate", "Resolution rate", True, "share"),
+        Metric(
+            "response_time_mean", "Response time, mean (days)", "Response time", False, "amount"
+        ),
+        Metric(
+            "response_time_p90",
+            "Response time, 90th percentile (days)",
+            "Response time p90",
+            False,
+            "amount",
+        ),
+        Metric("escalation_share", "Escalated share of needs", "Escalated", None, "share"),
+        Metric(
+            "trust_resident_sunk",
+            "Residents' trust in sunk cadres",
+            "Trust resident–sunk",
+            True,
+            "share",
+        ),
+        Metric(
+            "trust_resident_community",
+            "Residents' trust in community cadres",
+            "Trust resident–community",
+            True,
+            "share",
+        ),
+        Metric(
+            "trust_institution",
+            "Residents' trust in institutions",
+            "Trust in institutions",
+            True,
+            "share",
+        ),
+        Metric(
+            "trust_cadre_cadre",
+            "Trust between sunk and community cadres",
+            "Trust cadre–cadre",
+            True,
+            "share",
+        ),
+        Metric(
+            "burnout_mean",
+            "Cadre burnout (mean exhaustion)",
+            "Burnout (mean exhaustion)",
+            False,
+            "share",
+        ),
+        Metric("burnout_share", "Burned-out share of cadres", "Burned-out share", False, "share"),
+        Metric(
+            "burnout_sunk",
+            "Burnout of sunk cadres (mean exhaustion)",
+            "Burnout, sunk",
+            False,
+            "share",
+        ),
+        Metric(
+            "burnout_community",
+            "Burnout of community cadres (mean exhaustion)",
+            "Burnout, community",
+            False,
+            "share",
+        ),
+        Metric(
+            "shirking_rate",
+            "Shirking (perfunctory share of hours)",
+            "Shirking rate",
+            False,
+            "share",
+        ),
+        Metric(
+            "formalism_share", "Formalism (paperwork share of hours)", "Formalism", False, "share"
+        ),
+        Metric(
+            "participation_in_service",
+            "In-service members taking part (share)",
+            "In-service taking part",
+            None,
+            "share",
+        ),
+        Metric("complaints", "Complaints (count)", "Complaints", False, "count"),
+        Metric(
+            "coverage_gini", "Coverage inequality (Gini of visits)", "Coverage Gini", False, "share"
+        ),
+        Metric(
+            "efficacy_sd_between_communities",
+            "Efficacy spread between communities (sd)",
+            "Efficacy spread",
+            False,
+            "share",
+        ),
+        Metric(
+            "hours_per_resolved",
+            "Cadre hours per resolved need",
+            "Hours per resolved",
+            False,
+            "amount",
+        ),
+        Metric(
+            "workload_sunk", "Hours worked per sunk cadre on duty", "Workload, sunk", None, "amount"
+        ),
+        Metric(
+            "workload_community",
+            "Hours worked per community cadre on duty",
+            "Workload, community",
+            None,
+            "amount",
+        ),
+        Metric("offloads", "Needs offloaded between cadres (count)", "Offloads", None, "count"),
+        Metric(
+            "paper_closures", "Needs closed on paper only (count)", "Paper closures", None, "count"
+        ),
+        Metric(
+            "mandate_relief",
+            "Cadres relieved of mandated visits (share)",
+            "Mandate relief",
+            None,
+            "share",
+        ),
+        Metric(
+            "efficacy_worst_decile",
+            "Efficacy of the worst-off decile of communities",
+            "Efficacy, worst decile",
+            True,
+            "share",
+        ),
+        Metric(
+            "task_concentration",
+            "Task concentration (Gini of needs resolved per cadre)",
+            "Task concentration",
+            False,
+            "share",
+        ),
+        Metric(
+            "overload_cascades", "Overload cascades (count)", "Overload cascades", False, "count"
+        ),
+    )
+}
+"""Every metric's record, in the order of the files: the one place a metric's label,
+better direction and range are written. Directions follow each metric's meaning in
+DESIGN §4. The first 25 are DESIGN §4's contract; ``needs_dropped`` completes the accounting
+identity; ``workload_*`` (mean hours worked per active cadre of each kind), ``offloads``,
+``paper_closures`` and ``mandate_relief`` expose mechanisms; ``efficacy_worst_decile`` puts
+the worst-off communities beside the mean, and ``task_concentration`` and
+``overload_cascades`` measure how work and overload spread across cadres (issue 13)."""
+
+METRICS = tuple(RECORDS)
+"""Every metric name, in the order of the files."""
 
 CASCADE_DAYS = 3
 """k of ``overload_cascades``: a receiver's overload counts as passed on when it begins
@@ -74,81 +217,15 @@ WORST_SHARE = 0.1
 """Share of communities averaged by ``efficacy_worst_decile`` (at least one community)."""
 
 HIGHER_IS_BETTER: dict[str, bool] = {
-    **dict.fromkeys(
-        (
-            "efficacy",
-            "resolution_rate",
-            "efficacy_worst_decile",
-            "trust_resident_sunk",
-            "trust_resident_community",
-            "trust_institution",
-            "trust_cadre_cadre",
-        ),
-        True,
-    ),
-    **dict.fromkeys(
-        (
-            "needs_open",
-            "needs_hidden",
-            "needs_dropped",
-            "response_time_mean",
-            "response_time_p90",
-            "burnout_mean",
-            "burnout_share",
-            "burnout_sunk",
-            "burnout_community",
-            "shirking_rate",
-            "formalism_share",
-            "complaints",
-            "coverage_gini",
-            "efficacy_sd_between_communities",
-            "hours_per_resolved",
-            "task_concentration",
-            "overload_cascades",
-        ),
-        False,
-    ),
+    m.name: m.better for m in RECORDS.values() if m.better is not None
 }
-"""Every metric with a better direction (True: higher is better), from its meaning in
-DESIGN §4: what a regime "wins" on in maps, comparisons and scenario discovery. Counts
-driven by the situation (``needs_created``), shares without a better end
-(``escalation_share``, ``participation_in_service``) and mechanism probes (``workload_*``,
-``offloads``, ``paper_closures``, ``mandate_relief``) have none, so no regime can "win" on them."""
+"""Every metric with a better direction (True: higher is better): what a regime "wins" on
+in maps, comparisons and scenario discovery."""
 
-SHARE_METRICS = (
-    "efficacy",
-    "resolution_rate",
-    "escalation_share",
-    "trust_resident_sunk",
-    "trust_resident_community",
-    "trust_institution",
-    "trust_cadre_cadre",
-    "burnout_mean",
-    "burnout_share",
-    "burnout_sunk",
-    "burnout_community",
-    "shirking_rate",
-    "formalism_share",
-    "participation_in_service",
-    "coverage_gini",
-    "efficacy_sd_between_communities",
-    "mandate_relief",
-    "efficacy_worst_decile",
-    "task_concentration",
-)
+SHARE_METRICS = tuple(m.name for m in RECORDS.values() if m.kind == "share")
 """Metrics that are shares, means of [0, 1] states or [0, 1] spreads: always in [0, 1]."""
 
-COUNT_METRICS = (
-    "needs_created",
-    "needs_resolved",
-    "needs_open",
-    "needs_hidden",
-    "needs_dropped",
-    "complaints",
-    "offloads",
-    "paper_closures",
-    "overload_cascades",
-)
+COUNT_METRICS = tuple(m.name for m in RECORDS.values() if m.kind == "count")
 """Metrics that count needs or events: never negative."""
 
 # Metrics that are states: their window summary is the mean over the window's days.

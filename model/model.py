@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from agents import (
+from saca.agents import (
     CityPlatform,
     CommunityCadre,
     Households,
@@ -31,7 +31,8 @@ from agents import (
     SunkCadre,
     TaskForce,
 )
-from agents.cadre import (
+from saca.agents import needs as nd
+from saca.agents.cadre import (
     CONSULTED,
     LATE,
     RECOGNITION,
@@ -44,12 +45,11 @@ from agents.cadre import (
     sanction,
     spend_many,
 )
-from model import needs as nd
-from model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
-from model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
-from model.regime import Regime
-from model.scenario import Scenario, apply_overrides, load_regime, load_scenario
-from model.situation import PHASES, SUNK_PRESENCE
+from saca.model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
+from saca.model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
+from saca.model.regime import Regime
+from saca.model.scenario import Scenario, apply_overrides, load_regime, load_scenario
+from saca.model.situation import PHASES, SUNK_PRESENCE
 
 
 class CollaborationModel(mesa.Model):

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from model.situation import Situation
+from saca.model.situation import Situation
 
 COMMUNITY_TYPES = ("old_estate", "new_build", "urban_village")
 

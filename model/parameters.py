@@ -1,9 +1,9 @@
-"""Typed parameters with their ranges, meanings and source seeds, kept in one place.
+"""Typed parameters with their ranges, meanings and source studies, kept in one place.
 
 Every parameter of a run is a field of one of four dataclasses (`Situation`,
-`Population`, `Behaviour` in :mod:`model.situation` / :mod:`model.population` /
-:mod:`model.behaviour`, and `Regime` in :mod:`model.regime`). Each field is declared with
-:func:`param`, which stores its range, meaning and seed in the field's metadata. The CLI's
+`Population`, `Behaviour` in :mod:`saca.model.situation` / :mod:`saca.model.population` /
+:mod:`saca.model.behaviour`, and `Regime` in :mod:`saca.model.regime`). Each field is declared with
+:func:`param`, which stores its range, meaning and source study in the field's metadata. The CLI's
 ``saca list``, the ``--set`` validation, the ODD tables and the app all read that metadata
 through :func:`describe`, so a parameter is documented exactly once.
 """
@@ -34,7 +34,7 @@ class ParamInfo:
         hi: highest allowed value (numbers), or None.
         choices: allowed values for a ``choice`` parameter.
         meaning: one sentence saying what it does.
-        seed: the source study (``000``–``004``) or ``calibration``.
+        source: the source study (``000``–``004``), ``calibration`` or ``assumption: <why>``.
     """
 
     key: str
@@ -44,7 +44,7 @@ class ParamInfo:
     hi: float | None
     choices: tuple[str, ...] | None
     meaning: str
-    seed: str
+    source: str
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of this description."""
@@ -54,18 +54,18 @@ class ParamInfo:
 def param(
     default: Any,
     meaning: str,
-    seed: str,
+    source: str,
     *,
     lo: float | None = None,
     hi: float | None = None,
     choices: Iterable[str] | None = None,
 ) -> Any:
-    """Declare a dataclass field carrying its range, meaning and seed.
+    """Declare a dataclass field carrying its range, meaning and source study.
 
     Args:
         default: the default value.
         meaning: what the parameter does, one sentence.
-        seed: the seed it comes from (``"000"``…``"004"``, several joined by ``/``, or
+        source: the source study it comes from (``"000"``…``"004"``, several joined by ``/``, or
             ``"calibration"`` for a magnitude chosen by the modellers).
         lo: inclusive lower bound for numbers.
         hi: inclusive upper bound for numbers.
@@ -73,7 +73,7 @@ def param(
     """
     meta = {
         "meaning": meaning,
-        "seed": seed,
+        "source": source,
         "lo": lo,
         "hi": hi,
         "choices": tuple(choices) if choices is not None else None,
@@ -115,7 +115,7 @@ def describe(group: str, cls: type) -> list[ParamInfo]:
                 hi=f.metadata["hi"],
                 choices=choices,
                 meaning=f.metadata["meaning"],
-                seed=f.metadata["seed"],
+                source=f.metadata["source"],
             )
         )
     return out

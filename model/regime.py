@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.parameters import param
+from saca.model.parameters import param
 
 DIALS = ("information", "consensus", "goals", "contract", "decision", "control")
 

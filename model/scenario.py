@@ -2,7 +2,7 @@
 
 A *scenario* is a situation plus an actor population (plus, rarely, changed behavioural
 constants). A *regime* is a set of collaboration settings. Both ship as TOML files in
-``experiments/scenarios`` and ``experiments/regimes``; a path to any TOML file works too.
+``model/presets/scenarios`` and ``model/presets/regimes``; a path to any TOML file works too.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from model.behaviour import Behaviour
-from model.parameters import (
+from saca.model.behaviour import Behaviour
+from saca.model.parameters import (
     ParamInfo,
     SacaInputError,
     apply_values,
@@ -24,9 +24,9 @@ from model.parameters import (
     parse_value,
     unknown_key_error,
 )
-from model.population import Population
-from model.regime import Regime
-from model.situation import SUNK_PRESENCE, Phase, Situation
+from saca.model.population import Population
+from saca.model.regime import Regime
+from saca.model.situation import SUNK_PRESENCE, Phase, Situation
 
 GROUPS: dict[str, type] = {
     "situation": Situation,
@@ -80,7 +80,7 @@ def _known_keys() -> list[str]:
 
 
 def _preset_dir(kind: str):
-    return resources.files("experiments") / kind
+    return resources.files("saca.model") / "presets" / kind
 
 
 def preset_names(kind: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.parameters import SacaInputError, param
+from saca.model.parameters import SacaInputError, param
 
 PHASES = ("normal", "emergency", "recovery")
 SUNK_PRESENCE = ("all", "in_service", "none")

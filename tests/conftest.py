@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from model import CollaborationModel
-from model import needs as nd
+from saca.agents import needs as nd
+from saca.model import CollaborationModel
 
 SMALL: dict[str, Any] = {
     "situation.households": 400,

@@ -29,8 +29,8 @@ import pytest
 from mesa.visualization import solara_viz
 from PIL import Image
 
-from experiments import app_assets
-from experiments.app import (
+from saca.experiments.app import assets as app_assets
+from saca.experiments.app.page import (
     INFO,
     REGIME_KEYS,
     AppModel,
@@ -49,8 +49,8 @@ from experiments.app import (
     timeseries_csv,
     tooltip,
 )
-from experiments.app_figures import NetworkPlot, SeriesPlot, network_figure, rolling
-from experiments.cli import main
+from saca.experiments.cli.main import main
+from saca.experiments.plots.live import NetworkPlot, SeriesPlot, network_figure, rolling
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("SACA_TEST_ARTIFACTS", ROOT / "results" / "test-artifacts"))
@@ -76,7 +76,7 @@ def test_app_model_takes_preset_values_and_overrides():
 
 
 def test_app_model_matches_saca_run_with_the_same_seed():
-    from experiments import runner
+    from saca.experiments.engine import runner
 
     a = AppModel(preset="constructive", seed=5)
     a.run_for(5)
@@ -86,7 +86,7 @@ def test_app_model_matches_saca_run_with_the_same_seed():
 
 
 def test_app_model_stops_at_the_end_of_the_timeline():
-    from experiments.app import _status
+    from saca.experiments.app.page import _status
 
     m = AppModel(scenario_name="baseline")
     days = m.situation.days
@@ -98,8 +98,8 @@ def test_app_model_stops_at_the_end_of_the_timeline():
 
 
 def test_inputs_come_from_the_declarations():
-    from model.parameters import describe
-    from model.regime import Regime
+    from saca.model.parameters import describe
+    from saca.model.regime import Regime
 
     assert tuple(i.key.split(".")[1] for i in describe("regime", Regime)) == REGIME_KEYS
     visits = INFO["mandated_visits_per_week"]
@@ -152,7 +152,7 @@ def test_the_shown_command_reproduces_the_run(tmp_path):
 
 
 def test_replicates_run_on_the_sweep_engine_paired():
-    from experiments import sweep
+    from saca.experiments.engine import sweep
 
     settings = AppModel(scenario_name="baseline", preset="hybrid", seed=3, contract=1.0).settings
     seen = []
@@ -163,7 +163,7 @@ def test_replicates_run_on_the_sweep_engine_paired():
     assert set(ts["regime"]) == {"hybrid (modified)", "hybrid"}
     # replicate r of either regime has SeedSequence(seed, spawn_key=(0, r)): one run of
     # the plain preset with that seed gives the same series
-    from experiments import runner
+    from saca.experiments.engine import runner
 
     _, plain = runner.run_one("baseline", "hybrid", sweep.run_seed(3, (0, 1)))
     got = ts[(ts["regime"] == "hybrid") & (ts["replicate"] == 1)]
@@ -249,7 +249,7 @@ def test_blitted_images_match_full_draws():
 def test_components_render_on_the_server():
     import solara
 
-    from experiments.app import Compare, Explore, Export, Page, Replicates
+    from saca.experiments.app.page import Compare, Explore, Export, Page, Replicates
 
     m = AppModel(scenario_name="baseline")
     m.run_for(2)
@@ -260,7 +260,7 @@ def test_components_render_on_the_server():
 
 
 def test_compare_steps_the_reference_to_the_sidebars_day():
-    from experiments.app import reference_model
+    from saca.experiments.app.page import reference_model
 
     m = AppModel(scenario_name="baseline", preset="hybrid", seed=4, goals=0.0)
     m.run_for(3)
@@ -316,7 +316,7 @@ def test_ensure_assets_without_npm_says_what_to_install(tmp_path, monkeypatch):
 def test_server_command_runs_solara_on_the_app_file():
     cmd = app_assets.server_command("127.0.0.1", 8123)
     assert cmd[1:4] == ["-m", "solara", "run"]
-    assert Path(cmd[4]) == ROOT / "experiments" / "app.py"
+    assert Path(cmd[4]) == ROOT / "experiments" / "app" / "page.py"
     assert cmd[cmd.index("--port") + 1] == "8123"
     assert app_assets.server_env()["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
 

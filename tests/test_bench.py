@@ -37,7 +37,7 @@ def _row(regime, ratio, build, run, peak, large=False):
 
 
 def test_every_shipped_preset_is_benchmarked_by_default(bench):
-    names = {p.stem for p in (ROOT / "experiments" / "regimes").glob("*.toml")}
+    names = {p.stem for p in (ROOT / "model" / "presets" / "regimes").glob("*.toml")}
     assert set(bench.presets()) == names and "constructive" in names
 
 

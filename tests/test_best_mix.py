@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import best_mix as bm
-from experiments import design as dsg
-from experiments.cli import main
+from saca.experiments.analyses import best_mix as bm
+from saca.experiments.cli.main import main
+from saca.experiments.engine import design as dsg
 
 SMALL_FIXED = """
 [fixed]

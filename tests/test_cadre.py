@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agents import CommunityCadre
-from agents.cadre import FAIL, SUCCESS, CadreState, begin_days, end_days
-from model import needs as nd
+from saca.agents import CommunityCadre
+from saca.agents import needs as nd
+from saca.agents.cadre import FAIL, SUCCESS, CadreState, begin_days, end_days
 
 
 def grid_worker(m) -> CommunityCadre:

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import runner
-from experiments.cli import main
-from experiments.stats import paired_diff_ci
-from model import SacaInputError
-from model.metrics import METRICS
-from model.regime import DIALS
-from model.scenario import all_params
+from saca.experiments.cli.main import main
+from saca.experiments.engine import runner
+from saca.experiments.stats import paired_diff_ci
+from saca.model import SacaInputError
+from saca.model.metrics import METRICS
+from saca.model.regime import DIALS
+from saca.model.scenario import all_params
 
 SMALL = [
     "--set",
@@ -69,7 +69,7 @@ def test_list_json_has_every_parameter():
         p = params[key]
         assert p["kind"] == "float"
         assert p["lo"] == 0.0 and p["hi"] == 1.0
-        assert p["seed"] == "000" and p["meaning"]
+        assert p["source"] == "000" and p["meaning"]
     assert params["regime.evaluation"]["choices"] == ["none", "points", "satisfaction", "multi"]
     assert {"constructive", "autonomous", "hybrid"} <= {r["name"] for r in data["regimes"]}
     assert all(r["description"] for r in data["regimes"])
@@ -452,7 +452,7 @@ def test_out_of_range_dial_always_exits_2_with_one_line(dial, value):
     regime=st.sampled_from(["constructive", "autonomous", "hybrid"]),
 )
 def test_valid_dial_value_is_accepted(dial, value, regime):
-    from model.scenario import parse_overrides
+    from saca.model.scenario import parse_overrides
 
     overrides = parse_overrides([f"regime.{dial}={value!r}"])
     _, _, reg = runner.resolve("baseline", regime, overrides)

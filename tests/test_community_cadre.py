@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents import CommunityCadre
+from saca.agents import CommunityCadre
 
 
 def community_cadres(m) -> list[CommunityCadre]:

@@ -8,9 +8,9 @@ import tomllib
 
 import pytest
 
-from experiments import constants as cst
-from experiments import sweep
-from experiments.cli import main
+from saca.experiments.cli.main import main
+from saca.experiments.engine import constants as cst
+from saca.experiments.engine import sweep
 
 HEAD = """
 [sweep]

@@ -11,10 +11,12 @@ import pytest
 from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
-from experiments import design as dsg
-from experiments import sweep
-from experiments.cli import main
-from model import SacaInputError
+from saca.experiments.cli.main import main
+from saca.experiments.engine import design as dsg
+from saca.experiments.engine import sweep
+from saca.model import SacaInputError
+
+SPECS = Path(__file__).resolve().parents[1] / "experiments" / "specs"
 
 F_RISK = dsg.Factor("situation.risk", "float", lo=0.1, hi=0.9)
 F_COH = dsg.Factor("situation.cohesion_mean", "float", lo=0.2, hi=0.8)
@@ -396,7 +398,7 @@ def test_cli_backend_option_errors(tmp_path, argv, message):
 
 
 def test_example_specs_are_valid_and_small():
-    specs = sorted((Path(sweep.__file__).parent / "specs").glob("*.toml"))
+    specs = sorted((SPECS).glob("*.toml"))
     names = {p.stem for p in specs}
     assert {"emergency_compare", "information_control", "situation_lhs"} <= names
     for p in specs:
@@ -404,7 +406,7 @@ def test_example_specs_are_valid_and_small():
             continue  # the spec of an analysis (saca sensitivity, ...): its own tests check it
         plan = sweep.prepare(p)
         assert plan.n_runs <= 80, p.name
-    lhs = sweep.prepare(Path(sweep.__file__).parent / "specs" / "situation_lhs.toml")
+    lhs = sweep.prepare(SPECS / "situation_lhs.toml")
     assert lhs.design.kind == "lhs"
     assert set(lhs.param_kinds) == {
         "situation.risk",

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import CollaborationModel
+from saca.model import CollaborationModel
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 40
 
 SCRIPT = """
 import json, sys
-from model import CollaborationModel
+from saca.model import CollaborationModel
 overrides = json.loads(sys.argv[1])
 m = CollaborationModel("emergency", "hybrid", rng=int(sys.argv[2]), overrides=overrides)
 for _ in range(int(sys.argv[3])):

@@ -1,4 +1,4 @@
-"""The dial-contrast table (experiments.dial_contrasts): pairing and verdicts."""
+"""The dial-contrast table (saca.experiments.analyses.dials): pairing and verdicts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from experiments import dial_contrasts as dc
-from model.regime import DIALS
+from saca.experiments.analyses import dials as dc
+from saca.model.regime import DIALS
 
 TINY = {
     "situation.households": 240,

@@ -14,9 +14,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agents import CommunityCadre, SunkCadre
-from agents.cadre import CONSULTED
-from model import needs as nd
+from saca.agents import CommunityCadre, SunkCadre
+from saca.agents import needs as nd
+from saca.agents.cadre import CONSULTED
 
 QUIET = {"regime.consensus": 0.0}  # no meetings unless a test wants them
 

@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import discovery, sweep
-from experiments.cli import main
-from model import SacaInputError
-from model.metrics import METRICS
+from saca.experiments.analyses import discovery
+from saca.experiments.cli.main import main
+from saca.experiments.engine import sweep
+from saca.model import SacaInputError
+from saca.model.metrics import METRICS
+
+SPECS = Path(__file__).resolve().parents[1] / "experiments" / "specs"
 
 # The end-to-end tests run a small sweep (processes are not started: serial backend).
 pytestmark = pytest.mark.timeout(300)
@@ -437,7 +440,7 @@ def test_run_discover_checks_like_the_command(tmp_path):
 
 
 def test_example_spec_is_valid_and_sized_as_documented():
-    spec = Path(sweep.__file__).parent / "specs" / "discovery_situation.toml"
+    spec = SPECS / "discovery_situation.toml"
     job = discovery.prepare_job(spec, None)
     assert job.plan is not None and job.plan.design.kind == "lhs"
     assert (job.regime, job.reference, job.settings.metric) == (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import findings
+from saca.experiments.reports import findings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES] + [("dials", "contrasts.json")]
@@ -20,7 +20,9 @@ SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES] + [("dials", "contr
 def stored(tmp_path: Path) -> Path:
     """A report folder holding copies of the stored analyses' small files (no runs)."""
     if not all((DOCS / "findings" / n / f).is_file() for n, f in SUMMARIES):
-        pytest.skip("docs/findings is not complete: run python -m experiments.findings")
+        pytest.skip(
+            "docs/findings is not complete: run python -m saca.experiments.reports.findings"
+        )
     for name, _ in SUMMARIES:
         src = DOCS / "findings" / name
         dst = tmp_path / "findings" / name
@@ -94,7 +96,7 @@ def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
 
 def test_every_analysis_command_parses_as_saca_would_run_it(tmp_path: Path) -> None:
     """The options each command lacks (--backend, --resume) are not passed to it."""
-    from experiments.cli import build_parser
+    from saca.experiments.cli.main import build_parser
 
     parser = build_parser()
     for a in [a for a in findings.ANALYSES if not a.reuses_runs]:

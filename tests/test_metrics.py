@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import needs as nd
-from model.metrics import (
+from saca.agents import needs as nd
+from saca.model.metrics import (
     HIGHER_IS_BETTER,
     METRICS,
     STATE_METRICS,

@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from agents import CommunityCadre, SunkCadre
-from agents.cadre import CONSULTED
-from model import CollaborationModel, SacaInputError
-from model import needs as nd
-from model.metrics import METRICS
+from saca.agents import CommunityCadre, SunkCadre
+from saca.agents import needs as nd
+from saca.agents.cadre import CONSULTED
+from saca.model import CollaborationModel, SacaInputError
+from saca.model.metrics import METRICS
 
 EMERGENCY_TL = [
     {"phase": "normal", "start": 0, "end": 3},
@@ -389,7 +389,7 @@ def test_feedback_relieves_mandates_only_with_a_channel(small_model):
         m = small_model(regime="constructive")
         set_regime(m, control=control)
         if task_force:
-            from agents import TaskForce
+            from saca.agents import TaskForce
 
             m.task_force = TaskForce(m)
         for c in m.cadres:

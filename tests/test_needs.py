@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import needs as nd
+from saca.agents import needs as nd
 
 
 def pool_with(n: int, *, day: int = 0, deadline: int = 5) -> nd.NeedPool:

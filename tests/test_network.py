@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.network import (
+from saca.model.network import (
     TieTable,
     adjacency,
     build_graph,
     build_structure,
     resident_ties,
 )
-from model.situation import Situation
+from saca.model.situation import Situation
 
 
 @st.composite

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from experiments.odd_tables import END, START, current_region, render_tables
-from model.metrics import METRICS
-from model.regime import DIALS, Regime
-from model.scenario import all_params
+from saca.experiments.reports.odd_tables import END, START, current_region, render_tables
+from saca.model.metrics import METRICS
+from saca.model.regime import DIALS, Regime
+from saca.model.scenario import all_params
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-REGENERATE = "run `python -m experiments.odd_tables` to regenerate them"
+REGENERATE = "run `python -m saca.experiments.reports.odd_tables` to regenerate them"
 
 
 @pytest.fixture(scope="module")

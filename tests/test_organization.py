@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agents import CityPlatform, PropertyFirm, SocialOrg, StreetOffice, TaskForce
-from model import needs as nd
+from saca.agents import CityPlatform, PropertyFirm, SocialOrg, StreetOffice, TaskForce
+from saca.agents import needs as nd
 
 
 def set_regime(m, **changes) -> None:

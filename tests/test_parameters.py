@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.behaviour import Behaviour
-from model.parameters import (
+from saca.model.behaviour import Behaviour
+from saca.model.parameters import (
     SacaInputError,
     apply_values,
     coerce,
@@ -19,8 +19,8 @@ from model.parameters import (
     parse_value,
     unknown_key_error,
 )
-from model.regime import DIALS, Regime
-from model.scenario import all_params
+from saca.model.regime import DIALS, Regime
+from saca.model.scenario import all_params
 
 PARAMS = {p.key: p for p in all_params()}
 FLOAT_PARAMS = [p for p in PARAMS.values() if p.kind == "float"]
@@ -42,9 +42,9 @@ def test_every_parameter_is_documented_once_with_a_known_seed():
         assert p.meaning.strip(), p.key
         assert p.kind in {"float", "int", "bool", "choice"}, p.key
         # a source study (several joined by "/"), or an assumption with its reason
-        if p.seed.startswith("assumption"):
+        if p.source.startswith("assumption"):
             continue
-        parts = p.seed.split("/")
+        parts = p.source.split("/")
         assert all(s in {"000", "001", "002", "003", "004"} for s in parts), p
 
 

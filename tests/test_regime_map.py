@@ -11,10 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import regime_map, runner, stats, sweep
-from experiments.cli import main
-from model.regime import DIALS
-from model.scenario import load_regime
+from saca.experiments import stats
+from saca.experiments.analyses import regime_map
+from saca.experiments.cli.main import main
+from saca.experiments.engine import runner, sweep
+from saca.model.regime import DIALS
+from saca.model.scenario import load_regime
+
+SPECS = Path(__file__).resolve().parents[1] / "experiments" / "specs"
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -379,7 +383,7 @@ def test_out_that_holds_something_else_is_refused(tmp_path):
     "name", ["map_risk_capacity", "map_volatility_cohesion", "map_ordinary_capacity_needs"]
 )
 def test_example_map_specs_are_valid_and_keep_the_default_cadre_load(name):
-    mp = regime_map.plan_map(Path(sweep.__file__).parent / "specs" / f"{name}.toml")
+    mp = regime_map.plan_map(SPECS / f"{name}.toml")
     assert len(mp.axes) == 2 and len(mp.runs.regimes) >= 2 and mp.spec.replicates >= 2
     fixed = mp.spec.fixed
     # half the default district: 100 households per grid and 4 grids per community

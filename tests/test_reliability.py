@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import outdir, runner, store, sweep
-from experiments.cli import main
-from model.metrics import METRICS
+from saca.experiments.cli.main import main
+from saca.experiments.engine import outdir, runner, store, sweep
+from saca.model.metrics import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAC = [sys.executable, "-m", "experiments"]

@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 import pytest
 
-from agents.cadre import FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
-from agents.resident import Resident
-from model import needs as nd
+from saca.agents import needs as nd
+from saca.agents.cadre import FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
+from saca.agents.resident import Resident
 
 
 def household_with_ties(m, community: int | None = None) -> int:

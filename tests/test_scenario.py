@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.parameters import SacaInputError
-from model.regime import Regime
-from model.scenario import (
+from saca.model.parameters import SacaInputError
+from saca.model.regime import Regime
+from saca.model.scenario import (
     Scenario,
     apply_overrides,
     load_regime,
@@ -15,7 +15,7 @@ from model.scenario import (
     preset_names,
     regime_description,
 )
-from model.situation import Phase
+from saca.model.situation import Phase
 
 REGIMES = {
     "constructive",

@@ -4,16 +4,17 @@ import contextlib
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from experiments import design as dsg
-from experiments import runner, sweep
-from experiments import sensitivity as sa
-from experiments.cli import main
+from saca.experiments.analyses import sensitivity as sa
+from saca.experiments.cli.main import main
+from saca.experiments.engine import design as dsg
+from saca.experiments.engine import runner, sweep
 
 PI = math.pi
 ISHIGAMI = [dsg.Factor(f"x{i}", "float", lo=-PI, hi=PI) for i in (1, 2, 3)]
@@ -343,7 +344,7 @@ def test_cli_directory_errors(tmp_path, tiny):
 
 
 def test_example_specs_are_valid_and_sized_as_documented():
-    root = sweep.__file__.rsplit("/", 1)[0] + "/specs/"
+    root = str(Path(__file__).resolve().parents[1] / "experiments" / "specs") + "/"
     sobol = sa.prepare(root + "dials_sobol.toml", "sobol")
     morris_ = sa.prepare(root + "dials_morris.toml", "morris")
     dials = {f"regime.{d}" for d in ("information", "consensus", "goals", "contract")}

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.parameters import SacaInputError
-from model.situation import PHASES, Phase, Situation, check_timeline, default_timeline
+from saca.model.parameters import SacaInputError
+from saca.model.situation import PHASES, Phase, Situation, check_timeline, default_timeline
 
 
 def message(exc: pytest.ExceptionInfo) -> str:

@@ -1,4 +1,4 @@
-"""Confidence intervals of experiments.stats against hand-computed values."""
+"""Confidence intervals of saca.experiments.stats against hand-computed values."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.stats import (
+from saca.experiments.stats import (
     WORST_OFF,
     band,
     compare_stats,

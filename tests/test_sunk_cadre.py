@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agents import CommunityCadre, SunkCadre
-from agents.sunk_cadre import ACCOUNTABILITY, ASSESSMENT_HOURS
-from model import needs as nd
+from saca.agents import CommunityCadre, SunkCadre
+from saca.agents import needs as nd
+from saca.agents.sunk_cadre import ACCOUNTABILITY, ASSESSMENT_HOURS
 
 
 def sunk(m, mode: str) -> SunkCadre:

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import runner, stats, sweep
-from experiments.cli import main
-from experiments.store import MANIFEST, SUMMARY, SweepStore
-from model.metrics import METRICS
-from model.scenario import load_regime
+from saca.experiments import stats
+from saca.experiments.cli.main import main
+from saca.experiments.engine import runner, sweep
+from saca.experiments.engine.store import MANIFEST, SUMMARY, SweepStore
+from saca.model.metrics import METRICS
+from saca.model.scenario import load_regime
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (

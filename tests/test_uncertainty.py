@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import uncertainty as unc
-from experiments.cli import main
+from saca.experiments.analyses import uncertainty as unc
+from saca.experiments.cli.main import main
 
 
 def call(argv):

@@ -1,4 +1,4 @@
-"""Tests of the pattern-oriented validation (``saca validate``, experiments/validate.py).
+"""Tests of the pattern-oriented validation (``saca validate``, experiments/analyses/validation.py).
 
 The effect, CI and verdict arithmetic is checked on known numbers; the pattern files are
 checked for what the issue asks of them; spec errors exit 2 with one line; and one test
@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sst
 
-from experiments import validate as v
-from experiments.cli import main
-from model import SacaInputError
+from saca.experiments.analyses import validation as v
+from saca.experiments.cli.main import main
+from saca.model import SacaInputError
 
 ALL = [f"P{i}" for i in range(1, 17)]
 

@@ -10,12 +10,12 @@ import json
 import numpy as np
 import pytest
 
-from experiments import withdrawal as wd
-from experiments.cli import main
-from model import SacaInputError
-from model import needs as nd
-from model.scenario import load_scenario
-from model.situation import Phase, check_timeline
+from saca.agents import needs as nd
+from saca.experiments.analyses import withdrawal as wd
+from saca.experiments.cli.main import main
+from saca.model import SacaInputError
+from saca.model.scenario import load_scenario
+from saca.model.situation import Phase, check_timeline
 
 SMALL = {
     "situation.households": 400,
@@ -130,7 +130,7 @@ def test_withdrawal_command_input_mistakes_exit_2():
 
 # ----- the model ------------------------------------------------------------------------
 def _run_recording(regime: str = "hybrid", days: int = 32):
-    from model import CollaborationModel
+    from saca.model import CollaborationModel
 
     m = CollaborationModel(
         "baseline",
@@ -210,7 +210,7 @@ def test_needs_held_at_the_recall_go_back_to_the_community():
 
 def test_no_recall_changes_nothing(small_overrides):
     """A timeline with sunk = "all" everywhere runs exactly as one without the field."""
-    from model import CollaborationModel
+    from saca.model import CollaborationModel
 
     plain = [{k: v for k, v in p.items() if k != "sunk"} for p in TIMELINE]
     explicit = [{**p, "sunk": "all"} for p in plain]

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import runner, sweep
-from experiments.cli import main
-from experiments.progress import Progress
-from model import CollaborationModel, SacaInputError
-from model.metrics import METRICS
+from saca.experiments.cli.main import main
+from saca.experiments.engine import runner, sweep
+from saca.experiments.engine.progress import Progress
+from saca.model import CollaborationModel, SacaInputError
+from saca.model.metrics import METRICS
 
 pytestmark = pytest.mark.timeout(300)
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,7 +202,7 @@ def test_mesa_batch_run_with_a_dotted_parameter_stops_at_the_scenarios_end():
 def test_ema_perform_experiments_8_scenarios_2_policies_against_saca_run():
     from ema_workbench import ScalarOutcome, SequentialEvaluator
 
-    from experiments import saca_ema_model
+    from saca.experiments import saca_ema_model
 
     model = saca_ema_model("emergency", "hybrid", steps=20, seed=3, fixed=TINY)
     keys = {p.name: p.variable_name[0] for p in [*model.uncertainties, *model.levers]}
@@ -309,9 +309,9 @@ def test_an_override_that_cannot_act_is_warned_about(tmp_path):
 
 def test_help_loads_no_analysis_and_prints_plain_percent():
     code = (
-        "import sys; from experiments.cli import main\n"
+        "import sys; from saca.experiments.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('pandas', 'matplotlib', 'mesa', 'experiments.sweep') "
+        "heavy = [m for m in ('pandas', 'matplotlib', 'mesa', 'saca.experiments.engine.sweep') "
         "if m in sys.modules and not type(sys.modules[m]).__name__ == '_LazyModule']\n"
         "print('HEAVY', heavy)"
     )

@@ -1,0 +1,1 @@
+"""The analyses: each runs through the engine, computes a result and writes its files."""

@@ -1,0 +1,1 @@
+"""The browser app (Mesa SolaraViz): the page and its packaged assets."""

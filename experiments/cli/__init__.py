@@ -1,0 +1,1 @@
+"""The ``saca`` command line: the parser and one function per command."""

@@ -1,0 +1,1 @@
+"""Figures: one style table, figures of runs and sweeps, and the app's live figures."""

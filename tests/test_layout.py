@@ -1,0 +1,115 @@
+"""The package layout: one namespace, every package installed, no import circles, layers that
+only import downwards (docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = {"model": "saca.model", "agents": "saca.agents", "experiments": "saca.experiments"}
+
+# Lowest first. A module may import from its own layer and those below, never from above.
+LAYERS = {
+    "saca.agents": 0,
+    "saca.model": 1,
+    "saca.experiments.engine": 2,
+    "saca.experiments.stats": 2,
+    "saca.experiments.console": 3,
+    "saca.experiments.plots": 3,
+    "saca.experiments.analyses": 4,
+    "saca.experiments.app": 5,
+    "saca.experiments.cli": 5,
+    "saca.experiments.reports": 6,
+    "saca.experiments": 6,  # the package's own __init__ and __main__
+}
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the three packages, by its installed dotted name."""
+    out = {}
+    for folder, pkg in FOLDERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            name = ".".join((pkg, *parts))
+            out[name.removesuffix(".__init__")] = path
+    return out
+
+
+MODULES = set(_modules())
+
+
+def _layer(name: str) -> int:
+    best = max((p for p in LAYERS if name == p or name.startswith(p + ".")), key=len)
+    return LAYERS[best]
+
+
+def _runtime_imports(path: Path, name: str) -> set[str]:
+    """The saca modules ``path`` imports when it runs (not those under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.ImportFrom) and child.module:
+                base = child.module
+                if child.level:  # relative: resolve against the module's package
+                    pkg = name.split(".")[: -child.level] if path.stem != "__init__" else name
+                    base = ".".join([*pkg, child.module] if child.module else pkg)
+                if base.startswith("saca."):  # `from pkg import module` imports pkg.module
+                    subs = {f"{base}.{a.name}" for a in child.names} & MODULES
+                    found.update(subs or {base})
+            elif isinstance(child, ast.Import):
+                found.update(a.name for a in child.names if a.name.startswith("saca."))
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A new subpackage must be listed in pyproject, or a fresh install lacks it."""
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    folders = {
+        ".".join((FOLDERS[f], *p.parent.relative_to(ROOT / f).parts))
+        for f in FOLDERS
+        for p in (ROOT / f).rglob("__init__.py")
+    }
+    assert folders == listed, f"pyproject packages differ: {sorted(folders ^ listed)}"
+
+
+def test_no_layer_imports_one_above() -> None:
+    """agents < model < engine, stats < console, plots < analyses < app, cli < reports."""
+    bad = []
+    for name, path in _modules().items():
+        for imp in _runtime_imports(path, name):
+            if _layer(imp) > _layer(name):
+                bad.append(f"{name} imports {imp}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in _modules() if not m.endswith("__main__") and ".app.page" not in m]
+)
+def test_each_module_imports_on_its_own(module: str, tmp_path: Path) -> None:
+    """No import circle: every module imports first, in a fresh interpreter, outside the repo."""
+    res = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr.strip().splitlines()[-1:]
+
+
+def test_no_top_level_model_agents_experiments(tmp_path: Path) -> None:
+    """Installed under saca.*: the bare names are free for other projects."""
+    names = "('model', 'agents', 'experiments')"
+    code = f"import importlib.util as u; print([n for n in {names} if u.find_spec(n)])"
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr
