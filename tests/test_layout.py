@@ -4,6 +4,8 @@ only import downwards (docs/ARCHITECTURE.md)."""
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 import subprocess
 import sys
 import tomllib
@@ -113,3 +115,35 @@ def test_no_top_level_model_agents_experiments(tmp_path: Path) -> None:
     code = f"import importlib.util as u; print([n for n in {names} if u.find_spec(n)])"
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+DOCS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *(ROOT / "notebooks").glob("*.ipynb"),
+]
+
+
+def _resolves(dotted: str) -> bool:
+    """``dotted`` names a module, or an attribute of one (``saca.model.metrics.RECORDS``)."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 1, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_docs_name_only_real_modules_and_functions() -> None:
+    """A module path in the README, docs or notebooks that no longer exists misleads a reader."""
+    names = set()
+    for path in DOCS:
+        names.update(re.findall(r"saca\.(?:model|agents|experiments)(?:\.\w+)+", path.read_text()))
+    stale = sorted(n for n in names if not _resolves(n.rstrip(".")))
+    assert not stale, f"update these names in README/docs/notebooks: {stale}"
