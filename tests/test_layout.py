@@ -147,3 +147,29 @@ def test_docs_name_only_real_modules_and_functions() -> None:
         names.update(re.findall(r"saca\.(?:model|agents|experiments)(?:\.\w+)+", path.read_text()))
     stale = sorted(n for n in names if not _resolves(n.rstrip(".")))
     assert not stale, f"update these names in README/docs/notebooks: {stale}"
+
+
+TINY = ["--scenario", "emergency", "--steps", "3", "--set", "situation.households=300"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--regime", "autonomous", *TINY],
+        ["compare", "--regimes", "constructive,autonomous", "--replicates", "2", *TINY],
+    ],
+    ids=["run", "compare"],
+)
+def test_commands_work_in_a_fresh_interpreter(argv: list[str], tmp_path: Path) -> None:
+    """The installed `saca` command, whose first imports differ from a test process's: the
+    modules it loads on first use must import in any order (Mesa, once imported, inspects
+    every loaded module)."""
+    saca = Path(sys.executable).with_name("saca")
+    res = subprocess.run(
+        [str(saca), *argv, "--workers", "1"] if argv[0] == "compare" else [str(saca), *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr.strip().splitlines()[-3:]
+    assert "efficacy" in res.stdout
