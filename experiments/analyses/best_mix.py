@@ -30,7 +30,7 @@ its paired difference from the runner-up); the *top-k mean* of each dial (the av
 over the ``top`` best candidates: where the optimum lies, less noisy than one point); the
 *autonomy index* of a mix, the mean of its six dials (0 all constructive, 1 all
 autonomous); and the non-dominated ranks (:func:`nondominated_ranks`, repeated
-:func:`saca.experiments.analyses.regime_map.pareto_front`) of the two fronts. Whether the best mix
+:func:`saca.experiments.analyses.map_method.pareto_front`) of the two fronts. Whether the best mix
 moves toward construction or autonomy along an axis is the slope of the top-k autonomy
 index (and of each dial) over the axis's levels, in the text and the JSON.
 
@@ -54,7 +54,8 @@ import numpy as np
 import pandas as pd
 
 from saca.experiments import console, stats
-from saca.experiments.analyses import regime_map
+from saca.experiments.analyses.regime_map import method as map_method
+from saca.experiments.analyses.regime_map import workflow as map_workflow
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import io, outdir, sweep
 from saca.model import SacaInputError
@@ -109,7 +110,7 @@ def nondominated_ranks(
     left = df[ok]
     r = 0
     while len(left):
-        front = regime_map.pareto_front(left, maximise, minimise)
+        front = map_method.pareto_front(left, maximise, minimise)
         rank[front[front].index] = r
         left = left[~front]
         r += 1
@@ -253,7 +254,7 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
     if "map" in table:
         path = Path(spec.base_dir) / str(table["map"])
         mspec = sweep.load_spec(path, extra_tables=("map",))
-        regime_map.read_settings(mspec)
+        map_workflow.read_settings(mspec)
         axes = {f.key: tuple(f.levels or ()) for f in mspec.factors}
     else:
         raw = table["axes"]
@@ -342,7 +343,7 @@ def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> MixPlan:
                 "parameters": dict(spec.data.get("parameters", {})),
                 "fixed": {**fixed, **cell, **combo},
             }
-            text = regime_map.to_toml(data, f"Written by saca best-mix from {spec.label}")
+            text = map_workflow.to_toml(data, f"Written by saca best-mix from {spec.label}")
             derived = sweep.parse_spec(
                 data, label=f"{spec.label} [{name}]", base_dir=spec.base_dir, text=text, stem=name
             )
@@ -437,7 +438,7 @@ def run_best_mix(
     backend, workers = sweep.check_backend(backend, workers, None)
     out = check_out(out, mp, resume)
     io.make_out(out)
-    (out / SPEC_COPY).write_text(mp.spec.text or regime_map.to_toml(mp.spec.data), "utf-8")
+    (out / SPEC_COPY).write_text(mp.spec.text or map_workflow.to_toml(mp.spec.data), "utf-8")
     reports = {}
     for name, plan in mp.sweeps.items():
         d = out / CELLS / name
@@ -598,7 +599,7 @@ def _trends(best: pd.DataFrame, st: Settings, keys: Sequence[str]) -> dict[str, 
 def _abbr(key: str) -> str:
     """A short name of a parameter for axes and tables (dials as in the regime maps)."""
     name = key.split(".", 1)[1]
-    return regime_map.DIAL_ABBR.get(name, name[:4])
+    return map_method.DIAL_ABBR.get(name, name[:4])
 
 
 def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Path) -> list[Path]:
