@@ -56,7 +56,7 @@ def _lazy(name: str) -> ModuleType:
     return module
 
 
-best_mix = _lazy("saca.experiments.analyses.best_mix")
+best_mix = _lazy("saca.experiments.analyses.best_mix.command")
 discovery = _lazy("saca.experiments.analyses.discovery")
 io = _lazy("saca.experiments.engine.io")
 plots = _lazy("saca.experiments.plots.figures")
