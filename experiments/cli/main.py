@@ -67,7 +67,7 @@ stats = _lazy("saca.experiments.stats")
 sweep = _lazy("saca.experiments.engine.sweep")
 validate = _lazy("saca.experiments.analyses.validation")
 uncertainty = _lazy("saca.experiments.analyses.uncertainty")
-withdrawal = _lazy("saca.experiments.analyses.withdrawal")
+withdrawal = _lazy("saca.experiments.analyses.withdrawal.command")
 _metrics = _lazy("saca.model.metrics")
 
 
