@@ -66,7 +66,7 @@ sensitivity = _lazy("saca.experiments.analyses.sensitivity.command")
 stats = _lazy("saca.experiments.stats")
 sweep = _lazy("saca.experiments.engine.sweep")
 validate = _lazy("saca.experiments.analyses.validation")
-uncertainty = _lazy("saca.experiments.analyses.uncertainty")
+uncertainty = _lazy("saca.experiments.analyses.uncertainty.command")
 withdrawal = _lazy("saca.experiments.analyses.withdrawal.command")
 _metrics = _lazy("saca.model.metrics")
 
