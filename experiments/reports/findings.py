@@ -287,9 +287,7 @@ def run_analyses(
         result = dials.run_contrasts(workers=workers)
         dials.write(result, folder)
         # The constant that decides the control dial: the same contrast without paperwork.
-        free = dials.run_contrasts(
-            workers=workers, dials=("control",), overrides={PAPERWORK: 0.0}
-        )
+        free = dials.run_contrasts(workers=workers, dials=("control",), overrides={PAPERWORK: 0.0})
         dials.write(free, folder, "control_without_paperwork")
         timings["dials"] = {
             "command": "python -m saca.experiments.analyses.dials "
