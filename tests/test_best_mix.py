@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from saca.experiments.analyses import best_mix as bm
+from saca.experiments.analyses.best_mix import method as bm
+from saca.experiments.analyses.best_mix import workflow as bm_workflow
 from saca.experiments.cli.main import main
 from saca.experiments.engine import design as dsg
 
@@ -145,7 +146,7 @@ def test_bad_specs_are_one_line_exit_2(tmp_path, over, words):
 
 
 def test_shipped_spec_plans():
-    mp = bm.plan_best_mix("experiments/specs/best_mix.toml")
+    mp = bm_workflow.plan_best_mix("experiments/specs/best_mix.toml")
     assert len(mp.cells) == 4 and len(mp.combos) == 2 and mp.n_runs == 256
     # the same hypercube of mixes in every sweep (common random numbers across cells)
     designs = [p.design.points for p in mp.sweeps.values()]
@@ -160,7 +161,7 @@ def test_map_axes_come_from_a_map_spec(tmp_path):
         'replicates = 2\nseed = 1\n\n[parameters]\n"situation.risk" = [0.1, 0.5]\n'
         '"situation.cohesion_mean" = [0.2, 0.4, 0.8]\n'
     )
-    mp = bm.plan_best_mix(path)
+    mp = bm_workflow.plan_best_mix(path)
     assert len(mp.cells) == 6 and set(mp.cells[0]) == {"situation.risk", "situation.cohesion_mean"}
 
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from saca.experiments.analyses import dials as dc
+from saca.experiments.analyses.dials import method as dials_method
+from saca.experiments.analyses.dials import workflow as dials_workflow
 from saca.model.regime import DIALS
 
 TINY = {
@@ -29,18 +30,19 @@ TINY = {
     ],
 )
 def test_verdict_reads_the_interval_and_the_better_direction(metric, lo, hi, expected):
-    assert dc.verdict({"diff": (lo + hi) / 2, "lo": lo, "hi": hi}, metric) == expected
+    assert dials_method.verdict({"diff": (lo + hi) / 2, "lo": lo, "hi": hi}, metric) == expected
 
 
 def test_contrasts_pair_every_dial_and_are_reproducible(tmp_path):
-    a = dc.run_contrasts(replicates=2, overrides=TINY, progress=False)
-    b = dc.run_contrasts(replicates=2, overrides=TINY, workers=2, progress=False)
-    assert [r["dial"] for r in a["rows"]][:: len(dc.OUTCOMES)] == list(DIALS)
+    a = dials_workflow.run_contrasts(replicates=2, overrides=TINY, progress=False)
+    b = dials_workflow.run_contrasts(replicates=2, overrides=TINY, workers=2, progress=False)
+    assert [r["dial"] for r in a["rows"]][:: len(dials_method.OUTCOMES)] == list(DIALS)
     assert a["rows"] == b["rows"]  # same seeds, any number of workers
     for row in a["rows"]:
         assert row["n"] == 2
         assert row["diff"] == pytest.approx(row["at_1"] - row["at_0"], abs=1e-9) or row["n"] < 2
-    dc.write(a, tmp_path)
+    dials_workflow.write(a, tmp_path)
     stored = json.loads((tmp_path / "contrasts.json").read_text())
-    assert stored["settings"]["replicates"] == 2 and len(stored["rows"]) == 6 * len(dc.OUTCOMES)
-    assert set(dc.two_sided(a)) == set(DIALS)
+    assert stored["settings"]["replicates"] == 2
+    assert len(stored["rows"]) == 6 * len(dials_method.OUTCOMES)
+    assert set(dials_method.two_sided(a)) == set(DIALS)

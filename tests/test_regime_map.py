@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from saca.experiments import stats
-from saca.experiments.analyses import regime_map
+from saca.experiments.analyses.regime_map import command as map_command
+from saca.experiments.analyses.regime_map import method as map_method
+from saca.experiments.analyses.regime_map import workflow as map_workflow
 from saca.experiments.cli.main import main
 from saca.experiments.engine import runner, sweep
 from saca.model.regime import DIALS
@@ -90,7 +92,7 @@ def cell(cells, metric, x, y):
 
 def test_cells_name_clear_winners_and_no_clear_winner():
     res = synthetic()
-    cells = regime_map.map_cells(res, X, Y, ["a", "b"], ["efficacy", "burnout_mean"])
+    cells = map_method.map_cells(res, X, Y, ["a", "b"], ["efficacy", "burnout_mean"])
     assert len(cells) == 8 and set(cells["metric"]) == {"efficacy", "burnout_mean"}
     # differences of both signs: b has the better mean but no clear win
     c = cell(cells, "efficacy", 0.3, 0.2)
@@ -111,24 +113,24 @@ def test_cells_name_clear_winners_and_no_clear_winner():
             c = cell(cells, "burnout_mean", x, y)
             assert c["winner"] == "a" and c["diff_hi"] < 0 and not c["higher_is_better"]
     # the direction decides: called higher-is-better, b would win burnout
-    flipped = regime_map.map_cells(res, X, Y, ["a", "b"], ["burnout_mean"], {"burnout_mean": True})
+    flipped = map_method.map_cells(res, X, Y, ["a", "b"], ["burnout_mean"], {"burnout_mean": True})
     assert (flipped["winner"] == "b").all()
 
 
 def test_text_map_letters_and_dots():
-    cells = regime_map.map_cells(synthetic(), X, Y, ["a", "b"], ["efficacy"])
+    cells = map_method.map_cells(synthetic(), X, Y, ["a", "b"], ["efficacy"])
     fx = {"key": X, "levels": [0.3, 0.9]}
     fy = {"key": Y, "levels": [0.2, 0.8]}
-    text = regime_map.text_map(cells, "efficacy", ["a", "b"], fx, fy)
+    text = map_command.text_map(cells, "efficacy", ["a", "b"], fx, fy)
     lines = text.splitlines()
     assert "A a wins 0, B b wins 3, · no clear winner 1" in lines[0]
     # rows from the highest y down: y = 0.8 (b wins both), then y = 0.2 (·, b)
     assert lines[-2].split() == ["0.8", "B", "B"] and lines[-1].split() == ["0.2", "·", "B"]
-    assert regime_map.letters(["constructive", "autonomous"]) == {
+    assert map_method.letters(["constructive", "autonomous"]) == {
         "constructive": "C",
         "autonomous": "A",
     }
-    assert regime_map.letters(["hybrid", "hybrid2"]) == {"hybrid": "A", "hybrid2": "B"}
+    assert map_method.letters(["hybrid", "hybrid2"]) == {"hybrid": "A", "hybrid2": "B"}
 
 
 def test_efficacy_cells_carry_spread_worst_off_and_the_flag():
@@ -143,7 +145,7 @@ def test_efficacy_cells_carry_spread_worst_off_and_the_flag():
         res.loc[target & (res["regime"] == "a"), "efficacy"].to_numpy() - 0.3
     )
     res["efficacy_sd_between_communities"] = np.where(res["regime"] == "b", 0.12, 0.05)
-    cells = regime_map.map_cells(res, X, Y, ["a", "b"], ["efficacy", "burnout_mean"])
+    cells = map_method.map_cells(res, X, Y, ["a", "b"], ["efficacy", "burnout_mean"])
     c = cell(cells, "efficacy", 0.9, 0.2)
     assert c["winner"] == "b"
     assert c["worst_off"] == f"b {stats.WORST_OFF} (against a)"
@@ -156,15 +158,15 @@ def test_efficacy_cells_carry_spread_worst_off_and_the_flag():
     assert cells.loc[cells["metric"] == "burnout_mean", "b_sd"].isna().all()
     fx = {"key": X, "levels": [0.3, 0.9]}
     fy = {"key": Y, "levels": [0.2, 0.8]}
-    text = regime_map.text_map(cells, "efficacy", ["a", "b"], fx, fy)
+    text = map_command.text_map(cells, "efficacy", ["a", "b"], fx, fy)
     assert text.splitlines()[-1].split() == ["0.2", "·", "B!"]
     assert f"! a regime {stats.WORST_OFF} 1" in text.splitlines()[0]
-    table = regime_map.equity_table(cells, ["a", "b"], fx, fy)
+    table = map_command.equity_table(cells, ["a", "b"], fx, fy)
     flagged = [line for line in table.splitlines() if stats.WORST_OFF in line]
     assert len(flagged) == 1 and flagged[0].split()[:2] == ["0.2", "0.9"]
     assert "0.120" in flagged[0] and "0.050" in flagged[0]
     # results stored before the equity metrics existed: NaN beside, no flag
-    old = regime_map.map_cells(synthetic(), X, Y, ["a", "b"], ["efficacy"])
+    old = map_method.map_cells(synthetic(), X, Y, ["a", "b"], ["efficacy"])
     assert old["worst_off"].isna().all() and old["a_worst"].isna().all()
 
 
@@ -177,24 +179,24 @@ def test_pareto_front_is_exactly_the_non_dominated_points():
         },
         index=list("ABCDEFGH"),
     )
-    front = regime_map.pareto_front(pts, maximise=["x", "y"])
+    front = map_method.pareto_front(pts, maximise=["x", "y"])
     # D duplicates A and H duplicates C: equal points do not dominate each other; E is
     # dominated by A, F by B (equal x, lower y); G has a missing value
     assert front[front].index.tolist() == ["A", "B", "C", "D", "H"]
     # minimising the negated column is the same front
     flipped = pts.assign(y=-pts["y"])
-    assert regime_map.pareto_front(flipped, ["x"], ["y"]).equals(front)
+    assert map_method.pareto_front(flipped, ["x"], ["y"]).equals(front)
     # one objective: every point tied at the best value
-    one = regime_map.pareto_front(pts, maximise=["x"])
+    one = map_method.pareto_front(pts, maximise=["x"])
     assert one[one].index.tolist() == ["B", "F"]
     with pytest.raises(ValueError):
-        regime_map.pareto_front(pts)
+        map_method.pareto_front(pts)
 
 
 def test_pareto_points_average_over_cells_per_replicate():
     res = synthetic()
     dials = {"a": dict.fromkeys(DIALS, 0.0), "b": dict.fromkeys(DIALS, 1.0)}
-    pts = regime_map.pareto_points(res, dials, metrics=("efficacy", "burnout_mean"))
+    pts = map_method.pareto_points(res, dials, metrics=("efficacy", "burnout_mean"))
     assert pts["group"].tolist() == ["map", "map"] and pts["label"].tolist() == ["a", "b"]
     per_rep = res[res["regime"] == "b"].groupby("replicate")["efficacy"].mean().to_numpy()
     ci = stats.mean_ci(per_rep)
@@ -211,7 +213,7 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
     out = tmp_path / "out"
     code, stdout, err = call(["map", spec, "--out", out, "--backend", "serial"])
     assert code == 0, err
-    for name in regime_map.OUTPUTS:
+    for name in map_workflow.OUTPUTS:
         assert (out / name).stat().st_size > 0 and str(out / name) in stdout
     assert (out / "map.png").stat().st_size > 10_000 and (
         out / "pareto.png"
@@ -243,7 +245,7 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
         assert col in pts
     for _, grp in pts.groupby("group"):
         assert grp["on_front_burnout"].any() and grp["on_front_trust"].any()
-        front = regime_map.pareto_front(grp, ["efficacy"], ["burnout_mean"])
+        front = map_method.pareto_front(grp, ["efficacy"], ["burnout_mean"])
         assert front.equals(grp["on_front_burnout"].rename("on_front"))
     samples = pts[pts["kind"] == "sample"]
     assert samples[[f"regime.{d}" for d in DIALS]].stack().between(0, 1).all()
@@ -383,7 +385,7 @@ def test_out_that_holds_something_else_is_refused(tmp_path):
     "name", ["map_risk_capacity", "map_volatility_cohesion", "map_ordinary_capacity_needs"]
 )
 def test_example_map_specs_are_valid_and_keep_the_default_cadre_load(name):
-    mp = regime_map.plan_map(SPECS / f"{name}.toml")
+    mp = map_workflow.plan_map(SPECS / f"{name}.toml")
     assert len(mp.axes) == 2 and len(mp.runs.regimes) >= 2 and mp.spec.replicates >= 2
     fixed = mp.spec.fixed
     # half the default district: 100 households per grid and 4 grids per community

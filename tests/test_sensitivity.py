@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from saca.experiments.analyses import sensitivity as sa
+from saca.experiments.analyses.sensitivity import method as sa
+from saca.experiments.analyses.sensitivity import workflow as sa_workflow
 from saca.experiments.cli.main import main
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import runner, sweep
@@ -203,8 +204,8 @@ def test_cli_morris_end_to_end_writes_indices_and_resume_recomputes_nothing(tmp_
     assert {"regime", "output", "parameter", "method", "mu_star", "mu_star_conf"} <= set(idx)
     assert len(idx) == 2 * 2 and set(idx["method"]) == {"morris"}
     meta = json.loads((out / "indices.json").read_text())
-    setup = sa.prepare(tiny, "morris")
-    assert meta["spec_hash"] == setup.spec.hash and meta["seed"] == 3
+    sp = sa_workflow.prepare(tiny, "morris")
+    assert meta["spec_hash"] == sp.spec.hash and meta["seed"] == 3
     assert meta["method"] == "morris" and meta["samples"] == 4 and meta["levels"] == 4
     conv = meta["convergence"]
     assert conv["converged"] is False and conv["recommended_samples"] > 4
@@ -215,7 +216,7 @@ def test_cli_morris_end_to_end_writes_indices_and_resume_recomputes_nothing(tmp_
     # the runs are an ordinary sweep: saca results reads them, its spec names the method
     assert call(["results", out / "runs"])[0] == 0
     stored = sweep.stored_spec(out / "runs")
-    assert stored.design == "morris" and stored.hash == setup.spec.hash
+    assert stored.design == "morris" and stored.hash == sp.spec.hash
     # again without --resume: refused before any run
     code, _, stderr = call(argv)
     assert code == 2 and "add --resume" in stderr
@@ -345,15 +346,15 @@ def test_cli_directory_errors(tmp_path, tiny):
 
 def test_example_specs_are_valid_and_sized_as_documented():
     root = str(Path(__file__).resolve().parents[1] / "experiments" / "specs") + "/"
-    sobol = sa.prepare(root + "dials_sobol.toml", "sobol")
-    morris_ = sa.prepare(root + "dials_morris.toml", "morris")
+    sobol = sa_workflow.prepare(root + "dials_sobol.toml", "sobol")
+    morris_ = sa_workflow.prepare(root + "dials_morris.toml", "morris")
     dials = {f"regime.{d}" for d in ("information", "consensus", "goals", "contract")}
     dials |= {"regime.decision", "regime.control"}
-    for setup in (sobol, morris_):
-        plan = setup.plan
+    for sp in (sobol, morris_):
+        plan = sp.runs
         assert set(plan.param_kinds) == dials
         assert all(f.lo == 0.0 and f.hi == 1.0 for f in plan.design.factors)
         assert list(plan.regimes) == ["hybrid"] and plan.scenario.name == "emergency"
-        assert {"efficacy", "burnout_mean"} <= set(setup.settings.outputs)
-        assert any(o.startswith("trust_") for o in setup.settings.outputs)
-    assert sobol.plan.n_runs == 1024 and morris_.plan.n_runs == 560  # as their comments say
+        assert {"efficacy", "burnout_mean"} <= set(sp.settings.outputs)
+        assert any(o.startswith("trust_") for o in sp.settings.outputs)
+    assert sobol.runs.n_runs == 1024 and morris_.runs.n_runs == 560  # as their comments say

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from saca.experiments.analyses import uncertainty as unc
+from saca.experiments.analyses.uncertainty import method as unc
 from saca.experiments.cli.main import main
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from saca.agents import needs as nd
-from saca.experiments.analyses import withdrawal as wd
+from saca.experiments.analyses.withdrawal import method as wd
 from saca.experiments.cli.main import main
 from saca.model import SacaInputError
 from saca.model.scenario import load_scenario

@@ -56,18 +56,18 @@ def _lazy(name: str) -> ModuleType:
     return module
 
 
-best_mix = _lazy("saca.experiments.analyses.best_mix")
+best_mix = _lazy("saca.experiments.analyses.best_mix.command")
 discovery = _lazy("saca.experiments.analyses.discovery")
 io = _lazy("saca.experiments.engine.io")
 plots = _lazy("saca.experiments.plots.figures")
-regime_map = _lazy("saca.experiments.analyses.regime_map")
+regime_map = _lazy("saca.experiments.analyses.regime_map.command")
 runner = _lazy("saca.experiments.engine.runner")
-sensitivity = _lazy("saca.experiments.analyses.sensitivity")
+sensitivity = _lazy("saca.experiments.analyses.sensitivity.command")
 stats = _lazy("saca.experiments.stats")
 sweep = _lazy("saca.experiments.engine.sweep")
 validate = _lazy("saca.experiments.analyses.validation")
-uncertainty = _lazy("saca.experiments.analyses.uncertainty")
-withdrawal = _lazy("saca.experiments.analyses.withdrawal")
+uncertainty = _lazy("saca.experiments.analyses.uncertainty.command")
+withdrawal = _lazy("saca.experiments.analyses.withdrawal.command")
 _metrics = _lazy("saca.model.metrics")
 
 

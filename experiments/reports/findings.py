@@ -55,7 +55,7 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments import stats
-from saca.experiments.analyses import dials as dial_contrasts
+from saca.experiments.analyses.dials import workflow as dials
 from saca.experiments.engine import io, sweep
 from saca.experiments.plots import figures as plots
 
@@ -284,13 +284,11 @@ def run_analyses(
     if only is None or "dials" in only:
         folder = out / "findings" / "dials"
         print("findings: python -m saca.experiments.analyses.dials", file=sys.stderr, flush=True)
-        result = dial_contrasts.run_contrasts(workers=workers)
-        dial_contrasts.write(result, folder)
+        result = dials.run_contrasts(workers=workers)
+        dials.write(result, folder)
         # The constant that decides the control dial: the same contrast without paperwork.
-        free = dial_contrasts.run_contrasts(
-            workers=workers, dials=("control",), overrides={PAPERWORK: 0.0}
-        )
-        dial_contrasts.write(free, folder, "control_without_paperwork")
+        free = dials.run_contrasts(workers=workers, dials=("control",), overrides={PAPERWORK: 0.0})
+        dials.write(free, folder, "control_without_paperwork")
         timings["dials"] = {
             "command": "python -m saca.experiments.analyses.dials "
             f"--out {_rel(folder, out.parent)}",

@@ -1,0 +1,155 @@
+"""The map's figure: each cell coloured by its winning regime, drawn from the map's cells.
+
+The winners are read from :func:`saca.experiments.analyses.regime_map.method.map_cells`
+(stored as ``map.parquet``), never recomputed here.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import regime_colour
+from saca.model.metrics import RECORDS
+
+
+def _light(colour: str, amount: float = 0.45) -> tuple[float, float, float]:
+    """A regime's colour lightened, so the cell text stays legible on it."""
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def _signed(x: float) -> str:
+    """A difference with its sign and a precision that suits its size."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:+.0f}"
+    if ax >= 10:
+        return f"{x:+.1f}"
+    return f"{x:+.3f}"
+
+
+def _tick(x: Any) -> str:
+    """A level as a tick label (``0.3``, ``true``, ``name``)."""
+    if isinstance(x, bool | np.bool_):
+        return str(bool(x)).lower()
+    if isinstance(x, float | np.floating):
+        return f"{float(x):g}"
+    return str(x)
+
+
+def _cell_text(rec: Any) -> str:
+    """The best regime and its paired difference from the runner-up, for one cell."""
+    if rec.runner_up is None or pd.isna(rec.runner_up):
+        return str(rec.best)
+    head = rec.best if rec.clear else f"no clear winner\n(best {rec.best})"
+    return (
+        f"{head}\nΔ {_signed(rec.diff)} [{_signed(rec.diff_lo)}, {_signed(rec.diff_hi)}]"
+        f"\nvs {rec.runner_up}"
+    )
+
+
+def plot_map(
+    cells: pd.DataFrame,
+    x: Mapping[str, Any],
+    y: Mapping[str, Any],
+    regimes: Sequence[str],
+    metrics: Sequence[str],
+    path: str | Path | None = None,
+    title: str = "",
+) -> Figure:
+    """One heat map per metric: each cell coloured by its winning regime, grey and hatched
+    where no regime clearly wins, with the best regime's difference from the runner-up.
+
+    Args:
+        cells: the map's cells (``map.parquet``): ``metric``, ``ix``, ``iy``, ``best``,
+            ``clear``, ``runner_up``, ``diff``, ``diff_lo``, ``diff_hi``, ``higher_is_better``.
+        x: the x parameter (meta.json form, with levels).
+        y: the y parameter.
+        regimes: regime labels in order (two or more).
+        metrics: the metrics drawn, one panel each.
+        path: where to save the PNG, or None.
+        title: the figure's title.
+    """
+    across = max(len(x["levels"]), len(y["levels"]))
+    # a finer grid gets wider panels and smaller cell text, so the differences stay legible
+    width, height = max(5.4, 1.45 * across + 0.9), max(4.0, 0.95 * across + 1.2)
+    fontsize = 7.5 if across <= 3 else 6.8
+    fig = Figure(figsize=(width * len(metrics) + 0.4, height + 1.1), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    colours = [
+        *(_light(regime_colour(r, i)) for i, r in enumerate(regimes)),
+        plots.NO_WINNER,
+        plots.EMPTY_CELL,
+    ]
+    nx, ny = len(x["levels"]), len(y["levels"])
+    for ax, m in zip(axes, metrics, strict=True):
+        sub = cells[cells["metric"] == m]
+        index = np.full((ny, nx), len(regimes) + 1)
+        for rec in sub.itertuples():
+            if rec.best is None or pd.isna(rec.best):
+                continue
+            index[rec.iy, rec.ix] = regimes.index(rec.best) if rec.clear else len(regimes)
+            if not rec.clear:  # hatched too, so it reads in greyscale prints
+                ax.add_patch(
+                    Rectangle(
+                        (rec.ix - 0.5, rec.iy - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        hatch="///",
+                        edgecolor=plots.HATCH,
+                        lw=0,
+                    )
+                )
+            ax.text(rec.ix, rec.iy, _cell_text(rec), ha="center", va="center", fontsize=fontsize)
+        ax.imshow(
+            index,
+            origin="lower",
+            cmap=ListedColormap(colours),
+            vmin=-0.5,
+            vmax=len(colours) - 0.5,
+            aspect="auto",
+        )
+        ax.set_xticks(range(nx), [_tick(v) for v in x["levels"]], fontsize=8)
+        ax.set_yticks(range(ny), [_tick(v) for v in y["levels"]], fontsize=8)
+        ax.set_xlabel(x["key"], fontsize=9)
+        ax.set_ylabel(y["key"], fontsize=9)
+        better = "higher" if RECORDS[m].better else "lower"
+        ax.set_title(f"{RECORDS[m].label} ({better} is better)", fontsize=9.5)
+    handles = [
+        Patch(facecolor=_light(regime_colour(r, i)), edgecolor="#999999", label=f"{r} wins")
+        for i, r in enumerate(regimes)
+    ] + [
+        Patch(
+            facecolor=plots.NO_WINNER, edgecolor=plots.HATCH, hatch="///", label="no clear winner"
+        )
+    ]
+    legend = (
+        "wins = best mean, with a paired 95% t CI against every other regime that excludes 0 "
+        "(pairs: design point × replicate, which share a seed); text: the best regime and its "
+        "difference Δ from the runner-up [95% CI]"
+    )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+        title=textwrap.fill(legend, width=max(60, int(fig.get_figwidth() * 15))),
+        title_fontsize=8.5,
+    )
+    plots.suptitle(fig, title, fontsize=11)
+    if path is not None:
+        fig.savefig(path, dpi=130)  # as every saca figure
+    return fig
