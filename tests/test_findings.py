@@ -96,7 +96,7 @@ def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
 
 def test_every_analysis_command_parses_as_saca_would_run_it(tmp_path: Path) -> None:
     """The options each command lacks (--backend, --resume) are not passed to it."""
-    from saca.experiments.cli.main import build_parser
+    from saca.experiments.cli.parser import build_parser
 
     parser = build_parser()
     for a in [a for a in findings.ANALYSES if not a.reuses_runs]:
