@@ -27,11 +27,11 @@ import pandas as pd
 
 from saca.experiments import stats
 from saca.experiments.engine import io, runner
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots import style
 from saca.model.metrics import HIGHER_IS_BETTER
 from saca.model.regime import DIALS
 
-OUTCOMES = tuple(stats.with_equity((*plots.KEY_METRICS, "hours_per_resolved")))
+OUTCOMES = tuple(stats.with_equity((*style.KEY_METRICS, "hours_per_resolved")))
 """The outcomes of the table: efficacy and its cost, trust, burnout, behaviour, equity."""
 
 

@@ -14,7 +14,7 @@ Method.
 - **Map.** Every (cell, regime, replicate) is one run of the sweep; the regimes of a cell
   and replicate share their seed (common random numbers), so the runs are paired by
   replicate. In each cell and for each metric the *best* regime has the best mean (the
-  metric's direction is :data:`saca.experiments.plots.figures.BETTER`); it is the cell's *winner*
+  metric's direction is :data:`saca.model.metrics.HIGHER_IS_BETTER`); it is the cell's *winner*
   when its paired 95% Student t CI against every other regime excludes 0 in its favour
   (:func:`saca.experiments.stats.winner`), and otherwise the cell has *no clear winner*. The
   difference reported is best − runner-up (the next best mean), paired, with its CI.
@@ -57,9 +57,9 @@ import pandas as pd
 
 from saca.experiments import console, stats
 from saca.experiments.engine import io, outdir, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots import sweeps as plots
 from saca.model import SacaInputError
-from saca.model.metrics import METRICS
+from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 from saca.model.regime import DIALS
 
 DEFAULT_METRICS = ("efficacy", "trust_institution", "burnout_mean")
@@ -209,14 +209,14 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
         metrics = [metrics]
     if not isinstance(metrics, list) or not metrics:
         raise fail(f'[map] metrics must be a list like ["efficacy"], got {metrics!r}')
-    directed = list(plots.BETTER)
+    directed = list(HIGHER_IS_BETTER)
     for m in metrics:
         if not isinstance(m, str) or m not in METRICS:
             raise fail(
                 f"[map] metrics: unknown metric {m!r}; {sweep.did_you_mean(str(m), METRICS)}"
                 f"choose from {', '.join(directed)}"
             )
-        if m not in plots.BETTER:
+        if m not in HIGHER_IS_BETTER:
             raise fail(
                 f"[map] metrics: {m} has no better direction, so no regime can win on it; "
                 f"choose from {', '.join(directed)}"
@@ -369,7 +369,7 @@ def map_cells(
     """Which regime wins in every cell of two parameters, per metric.
 
     Runs are paired across regimes by design point and replicate (they share a seed); see
-    :func:`saca.experiments.plots.figures.winner_grid` and :func:`saca.experiments.stats.winner`.
+    :func:`saca.experiments.plots.sweeps.winner_grid` and :func:`saca.experiments.stats.winner`.
 
     Args:
         results: one row per run (:func:`saca.experiments.engine.sweep.load_results`): ``point``,
@@ -380,7 +380,7 @@ def map_cells(
         regimes: regime labels in order; None takes them in order of appearance.
         metrics: the metrics to map.
         better: metric → True if higher is better; default
-        :data:`saca.experiments.plots.figures.BETTER`.
+        :data:`saca.model.metrics.HIGHER_IS_BETTER`.
 
     Returns:
         One row per cell and metric: ``metric``, ``higher_is_better``, ``x``, ``y``,
@@ -392,7 +392,7 @@ def map_cells(
     Raises:
         KeyError: a metric without a direction in ``better``.
     """
-    better = plots.BETTER if better is None else better
+    better = HIGHER_IS_BETTER if better is None else better
     if regimes is None:
         regimes = list(dict.fromkeys(results["regime"]))
     fx, fy = _axis(results, x), _axis(results, y)
@@ -532,7 +532,7 @@ def text_map(
     for rec, flag in zip(sub.itertuples(), flagged, strict=True):
         grid[rec.iy][rec.ix] = NO_WINNER if pd.isna(rec.winner) else mark[rec.winner]
         grid[rec.iy][rec.ix] += WORST_OFF_MARK if flag else ""
-    higher = bool(plots.BETTER[metric])
+    higher = bool(HIGHER_IS_BETTER[metric])
     counts = [f"{mark[r]} {r} wins {int((sub['winner'] == r).sum())}" for r in regimes]
     counts.append(f"{NO_WINNER} no clear winner {int((~sub['clear']).sum())}")
     if flagged.any():
@@ -880,12 +880,11 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     io.write_parquet(cells, out / "map.parquet")
     io.write_parquet(points, out / "pareto.parquet")
     plots.plot_sweep_winners(
-        results,
-        [fx, fy],
+        plots.grids_from_cells(cells, fx, fy, regimes),
         regimes,
         out / "map.png",
         title=f"Which regime wins ({head})",
-        metrics={m: plots.BETTER[m] for m in st.metrics},
+        metrics={m: HIGHER_IS_BETTER[m] for m in st.metrics},
     )
     group = "dials" if samples is not None else "map"
     shown = points[points["group"] == group]
@@ -924,7 +923,7 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
         ),
         "metrics": {
             m: {
-                "higher_is_better": plots.BETTER[m],
+                "higher_is_better": HIGHER_IS_BETTER[m],
                 "wins": {
                     r: int((cells.loc[cells["metric"] == m, "winner"] == r).sum()) for r in regimes
                 },

@@ -84,7 +84,8 @@ from matplotlib.figure import Figure
 from saca.experiments import console
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import io, outdir, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots import style
+from saca.experiments.plots.axes import save_figure
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
 
@@ -908,7 +909,7 @@ def write(out: Path, setup: Setup, analysis: Analysis, report: sweep.SweepReport
             else f"Morris elementary effects, {analysis.samples} trajectories"
         )
         title = (
-            f"{plots.label(output)}\n{what}; mean of {spec.replicates} replicate"
+            f"{style.label(output)}\n{what}; mean of {spec.replicates} replicate"
             f"{'s' if spec.replicates != 1 else ''}, window {setup.settings.window}, "
             f"{setup.plan.scenario.name} scenario, seed {spec.seed}"
         )
@@ -970,7 +971,7 @@ def plot_indices(
                 width=0.38,
                 yerr=yerr,
                 capsize=3,
-                color=plots.REGIME_COLOURS[i],
+                color=style.PALETTE[i],
                 label=lab,
             )
         ax.axhline(0, color="black", linewidth=0.6)
@@ -989,7 +990,7 @@ def plot_indices(
         chars = max(40, int(fig.get_figwidth() * 12))
         text = "\n".join(textwrap.fill(line, chars) for line in title.split("\n"))
         fig.suptitle(text, fontsize=10)
-    return plots._save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----- terminal -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pandas as pd
 from saca.experiments import console, stats
 from saca.experiments.cli.shared import claim, overrides_text
 from saca.experiments.engine import advice, io, runner
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.runs import plot_compare, plot_differences
+from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
 
@@ -58,7 +59,7 @@ def _compare_table(res: dict[str, Any]) -> str:
     ref = regs[0]
     header = ["metric", *regs, *(f"Δ {r}" for r in regs[1:])]
     rows = []
-    for m in stats.with_equity(plots.KEY_METRICS):
+    for m in stats.with_equity(KEY_METRICS):
         row = [m]
         for r in regs:
             c = res["regimes"][r][m]
@@ -115,8 +116,8 @@ def compare_figures(res: dict[str, Any], ts: pd.DataFrame, out: Path) -> list[Pa
     regs = meta["regimes"]
     head = f"{meta['scenario']} scenario, {meta['replicates']} replicates, seed {meta['seed']}"
     head += overrides_text(meta.get("overrides"))
-    plots.plot_compare(ts, regs, out / "compare.png", title=f"{' vs '.join(regs)}: {head}")
-    plots.plot_differences(
+    plot_compare(ts, regs, out / "compare.png", title=f"{' vs '.join(regs)}: {head}")
+    plot_differences(
         res["differences"],
         regs,
         out / "differences.png",

@@ -10,7 +10,9 @@ from saca.experiments import console, stats
 from saca.experiments.cli.compare import compare_figures
 from saca.experiments.cli.shared import overrides_text, read
 from saca.experiments.engine import io, outdir, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots import sweeps
+from saca.experiments.plots.runs import plot_run
+from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
 
 
@@ -68,7 +70,7 @@ def cmd_results(args: argparse.Namespace) -> int:
             "",
         ]
         rows = []
-        for m in plots.KEY_METRICS:
+        for m in KEY_METRICS:
             row = [m]
             for r in regs:
                 c = stats.mean_ci(ok.loc[ok["regime"] == r, m].to_numpy(dtype=float))
@@ -109,14 +111,17 @@ def _sweep_figures(d: Path) -> list[Path]:
         + overrides_text((meta.get("command_line") or {}).get("set"))
     )
     paths = [d / "sweep_params.png"]
-    plots.plot_sweep_params(df, factors, regs, paths[0], title=f"Metrics vs parameters ({head})")
+    sweeps.plot_sweep_params(df, factors, regs, paths[0], title=f"Metrics vs parameters ({head})")
     if len(factors) >= 2:
         paths.append(d / "sweep_winners.png")
         what = "Which regime wins" if len(regs) > 1 else "Mean"
-        plots.plot_sweep_winners(df, factors, regs, paths[-1], title=f"{what} ({head})")
+        grids = sweeps.winner_grids(df, factors, regs)
+        sweeps.plot_sweep_winners(
+            grids, regs, paths[-1], title=f"{what} ({head})", pooled=len(factors) > 2
+        )
     if meta.get("timeseries"):
         paths.append(d / "sweep_timeseries.png")
-        plots.plot_sweep_timeseries(
+        sweeps.plot_sweep_timeseries(
             sweep.load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
         )
     return paths
@@ -150,7 +155,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
             f"seed {meta.get('seed', '?')}" + overrides_text(meta.get("overrides"))
         )
         try:
-            plots.plot_run(ts, d / "timeseries.png", title=title)
+            plot_run(ts, d / "timeseries.png", title=title)
         except KeyError as exc:
             raise SacaInputError(f"{d}/timeseries.parquet lacks column {exc}") from None
         paths = [d / "timeseries.png"]

@@ -11,7 +11,7 @@ from typing import Any
 from saca.experiments import console
 from saca.experiments.cli.shared import claim
 from saca.experiments.engine import advice, io, runner, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
 
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"saca: wrote {out}", file=sys.stderr)
         return 0
     windows = list(summary.index)
-    rows = [[m, *(console.num(summary.loc[w, m]) for w in windows)] for m in plots.KEY_METRICS]
+    rows = [[m, *(console.num(summary.loc[w, m]) for w in windows)] for m in KEY_METRICS]
     sit = spec.situation
     changed = ", ".join(f"{k}={v}" for k, v in overrides.items())
     text = [
@@ -98,9 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         daily = ts.reset_index()
         text[-1:-1] = [
             console.table(
-                ["day", "phase", *plots.KEY_METRICS],
+                ["day", "phase", *KEY_METRICS],
                 [
-                    [str(r["day"]), r["phase"], *(console.num(r[m]) for m in plots.KEY_METRICS)]
+                    [str(r["day"]), r["phase"], *(console.num(r[m]) for m in KEY_METRICS)]
                     for r in daily.to_dict(orient="records")
                 ],
             ),

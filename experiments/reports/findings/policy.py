@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import label
 from saca.experiments.reports.findings.sections import equity_lines
 from saca.experiments.reports.findings.text import (
     and_list,
@@ -201,11 +201,11 @@ def withdrawal_section(
             hyst = res.get("hysteresis", {}).get(metric, [])
             h_text = "; ".join(f"{h['sunk']}: {ci_text(h, 3, True)}" for h in hyst) or "—"
             if any(h["lo"] > 0 or h["hi"] < 0 for h in hyst):
-                hyst_any.append(plots.label(metric).lower())
+                hyst_any.append(label(metric).lower())
             zero = before[metric]["withdrawal"]["hi"] <= 0  # e.g. no claiming at all
             rows.append(
                 [
-                    plots.label(metric) + (" (none in this regime)" if zero else ""),
+                    label(metric) + (" (none in this regime)" if zero else ""),
                     ci_text(before[metric]["withdrawal"]),
                     *effects,
                     h_text,
@@ -230,7 +230,7 @@ def withdrawal_section(
         turn = window_of(res, "turn")
         eff = turn["efficacy"]["effect"] if turn and "efficacy" in turn else None
         verdicts = "; ".join(
-            f"{plots.label(m).lower()} {res['verdict'][m]}"
+            f"{label(m).lower()} {res['verdict'][m]}"
             for m in WITHDRAWAL_METRICS
             if m in res["verdict"]
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments.engine import io
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import label
 from saca.experiments.reports.findings.policy import (
     best_mix_section,
     equity_section,
@@ -83,11 +83,11 @@ def brief(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> list[str]:
             totals[(scenario, metric)] = (wins, n_cells, ties)
             lead = max(wins, key=wins.__getitem__)
             if not wins[lead]:
-                parts.append(f"{plots.label(metric).lower()}: no clear winner in any cell")
+                parts.append(f"{label(metric).lower()}: no clear winner in any cell")
                 continue
             others = ", ".join(f"{r} {n}" for r, n in wins.items() if r != lead)
             parts.append(
-                f"{plots.label(metric).lower()}: {lead} {wins[lead]} of {n_cells} cells "
+                f"{label(metric).lower()}: {lead} {wins[lead]} of {n_cells} cells "
                 f"({others}; no clear winner {ties})"
             )
         names = " and ".join(f"{d['x']['key']} × {d['y']['key']}" for d in group)
@@ -117,9 +117,7 @@ def brief(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> list[str]:
         said.append(sentence)
     sens = loaded.get("sensitivity")
     if sens is not None:
-        through = [
-            f"{plots.label(o).lower()}: {ranking(sens, o)}" for o in OUTCOMES if ranking(sens, o)
-        ]
+        through = [f"{label(o).lower()}: {ranking(sens, o)}" for o in OUTCOMES if ranking(sens, o)]
         idx = pd.DataFrame(sens["indices"])
         mean_st = idx.groupby("parameter")["ST"].mean().sort_values()
         low = [short_key(p) for p in mean_st.index[:2]]
@@ -145,7 +143,7 @@ def answer_lead(totals: Mapping[tuple[str, str], tuple[dict[str, int], int, int]
         won = {r for wins, _, _ in rows.values() for r, n in wins.items() if n}
         cells = sum(n for _, n, _ in rows.values())
         ties = sum(t for _, _, t in rows.values())
-        metrics = and_list([plots.label(m).lower() for m in rows])
+        metrics = and_list([label(m).lower() for m in rows])
         if not won:
             out.append(f"In the {scenario} scenario no regime wins a cell on {metrics}.")
             continue
@@ -178,7 +176,7 @@ def brief_uncertainty(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> lis
         a, b = sit["contrast"]
         holds, depends = [], []
         for s in sit["shares"]:
-            name = plots.label(s["metric"]).lower()
+            name = label(s["metric"]).lower()
             winner = next((r for r in (a, b) if s[r]["lo"] > 0.5), None)
             if winner:
                 r = s[winner]
@@ -213,7 +211,7 @@ def brief_uncertainty(loaded: Mapping[str, Mapping[str, Any]], out: Path) -> lis
                 continue
             r = part.iloc[0]
             tops.append(
-                f"{plots.label(output).lower()}: {short_key(r['parameter'])} "
+                f"{label(output).lower()}: {short_key(r['parameter'])} "
                 f"({r['mu_star']:.2f} ± {r['mu_star_conf']:.2f})"
             )
         state = "converged" if morris["convergence"]["converged"] else "not converged"

@@ -221,6 +221,7 @@ ANALYSES = (
 
 
 def rel_path(path: Path, root: Path) -> str:
+    """A path relative to the report folder, as the report names it."""
     try:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
@@ -309,6 +310,7 @@ def minutes_text(seconds: Any) -> str:
 
 
 def read_timings(out: Path) -> dict[str, Any]:
+    """The wall-clock seconds of each analysis (findings/timings.json), or none."""
     path = out / "findings" / "timings.json"
     return json.loads(path.read_text()) if path.is_file() else {}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments import stats
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import label
 from saca.experiments.reports.findings.run import OUTCOMES, PAPERWORK
 from saca.experiments.reports.findings.text import (
     and_list,
@@ -91,7 +91,7 @@ def sensitivity_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], l
             )
         )
         lines += [
-            f"**{plots.label(output)}** (`{output}`): {verdict}; replicate noise "
+            f"**{label(output)}** (`{output}`): {verdict}; replicate noise "
             f"{c['noise_share']:.0%} of the variance.",
             "",
         ]
@@ -105,7 +105,7 @@ def sensitivity_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], l
         index = "ST" if sobol else "mu*"
         first = part.iloc[0]
         answer.append(
-            f"{plots.label(output)} depends most on **{and_list(group)}** "
+            f"{label(output)} depends most on **{and_list(group)}** "
             f"({index} of {short_key(first.parameter)} {first[key]:.2f} ± {first[conf]:.2f}; "
             f"least: {short_key(part.iloc[-1].parameter)} {part.iloc[-1][key]:.2f}) "
             f"[{rel}]"
@@ -202,13 +202,13 @@ def map_section(data: Mapping[str, Any], rel: str) -> tuple[list[str], list[str]
         part = cells[cells["metric"] == metric]
         tie = _tie_text(part, regimes)
         rows.append(
-            [plots.label(metric)]
+            [label(metric)]
             + [str(wins.get(r, 0)) for r in regimes]
             + [f"{m['no_clear_winner']}{f' ({tie})' if tie else ''}"]
         )
         ranked = sorted(regimes, key=lambda r: -wins.get(r, 0))
         answer.append(
-            f"{plots.label(metric)}: "
+            f"{label(metric)}: "
             + ", ".join(f"{r} wins {wins.get(r, 0)}" for r in ranked)
             + f" of {n_cells} cells; no clear winner in {m['no_clear_winner']}"
             + (f" ({tie})" if tie else "")
@@ -353,7 +353,7 @@ def dials_section(
             sel = part[part["verdict"] == verdict]
             return (
                 "; ".join(
-                    f"{plots.label(r.metric).lower()} {r.diff:+.3g} [{r.lo:+.3g}, {r.hi:+.3g}]"
+                    f"{label(r.metric).lower()} {r.diff:+.3g} [{r.lo:+.3g}, {r.hi:+.3g}]"
                     for r in sel.itertuples()
                 )
                 or "—"
@@ -377,7 +377,7 @@ def dials_section(
         ft = pd.DataFrame(free["rows"])
         verdicts = {
             v: "; ".join(
-                f"{plots.label(r.metric).lower()} {r.diff:+.3g} [{r.lo:+.3g}, {r.hi:+.3g}]"
+                f"{label(r.metric).lower()} {r.diff:+.3g} [{r.lo:+.3g}, {r.hi:+.3g}]"
                 for r in ft[ft["verdict"] == v].itertuples()
             )
             or "—"

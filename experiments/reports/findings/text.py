@@ -13,6 +13,7 @@ from saca.experiments.reports.findings.run import Analysis
 
 
 def load_result(out: Path, a: Analysis) -> dict[str, Any] | None:
+    """An analysis's stored summary (JSON), or None if it has not run."""
     path = out / "findings" / a.name / a.summary
     return json.loads(path.read_text()) if path.is_file() else None
 
@@ -23,10 +24,12 @@ def commit_of(data: Mapping[str, Any]) -> str:
 
 
 def short_key(key: str) -> str:
+    """A parameter's key without its group (``regime.information`` → ``information``)."""
     return key.split(".", 1)[1] if "." in key else key
 
 
 def fmt_num(x: Any, digits: int = 2) -> str:
+    """A number with ``digits`` decimals (anything not a number as its text)."""
     try:
         return f"{float(x):.{digits}f}"
     except (TypeError, ValueError):
@@ -34,16 +37,19 @@ def fmt_num(x: Any, digits: int = 2) -> str:
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table's lines."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines
 
 
 def and_list(words: Sequence[str]) -> str:
+    """Words joined as ``a, b and c``."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def spec_name(path: Any) -> str:
+    """A spec file's name without folder or suffix."""
     return "experiments/specs/" + Path(str(path)).name if path else "?"
 
 
@@ -61,6 +67,7 @@ def ci_text(m: Mapping[str, Any], digits: int = 2, sign: bool = False) -> str:
 
 
 def factor_kind(key: str) -> str:
+    """What a factor is, by its group: a dial, a constant, the situation, or other."""
     return {"regime": "dial", "behaviour": "constant", "situation": "situation"}.get(
         key.split(".", 1)[0], "other"
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import label
 from saca.experiments.reports.findings.run import OUTCOMES
 from saca.experiments.reports.findings.text import (
     and_list,
@@ -122,7 +122,7 @@ def constants_section(
         )
         ahead[output] = len(above)
         lines += [
-            f"**{plots.label(output)}** (`{output}`): {verdict}. {dial_text.capitalize()}.",
+            f"**{label(output)}** (`{output}`): {verdict}. {dial_text.capitalize()}.",
             "",
             *md_table(["rank", "factor", "kind", "mu*", "mu", "sigma"], rows),
             "",
@@ -134,7 +134,7 @@ def constants_section(
             for r in part.head(3).itertuples()
         )
         answer.append(
-            f"{plots.label(output)} over the constants ({data['samples']} Morris trajectories, "
+            f"{label(output)} over the constants ({data['samples']} Morris trajectories, "
             f"{'converged' if c['converged'] else 'not converged'}): largest mu* {top}; "
             f"{dial_text}"
             + (
@@ -148,9 +148,7 @@ def constants_section(
     lines += [_sobol_cost(k, folder), ""]
     for w in data.get("warnings", []):
         lines += [f"> {w}", ""]
-    plain = [
-        f"{plots.label(o).lower()}: {n} constant{'s' if n != 1 else ''}" for o, n in ahead.items()
-    ]
+    plain = [f"{label(o).lower()}: {n} constant{'s' if n != 1 else ''}" for o, n in ahead.items()]
     lines[:0] = [
         "In plain words: the uncertain behavioural constants move the outcomes as much as "
         "the dials or more; ahead of the most influential dial stand "
@@ -198,7 +196,7 @@ def uncertainty_section(
     for s in shares:
         rows.append(
             [
-                plots.label(s["metric"]),
+                label(s["metric"]),
                 *(
                     f"{s[r]['share']:.0%} [{s[r]['lo']:.0%}, {s[r]['hi']:.0%}]; clear "
                     f"{s[r]['clear_share']:.0%} [{s[r]['clear_lo']:.0%}, {s[r]['clear_hi']:.0%}]"
@@ -209,7 +207,7 @@ def uncertainty_section(
         )
         best = max((a, b), key=lambda r: s[r]["share"])
         answer.append(
-            f"{plots.label(s['metric'])} over {points} points of constants and situation: "
+            f"{label(s['metric'])} over {points} points of constants and situation: "
             f"{best} better in {s[best]['share']:.0%} [{s[best]['lo']:.0%}, "
             f"{s[best]['hi']:.0%}] of them, mean {b} − {a} {ci_text(s['mean_diff'], 3, True)}; "
             f"{_holds(s, (a, b))} [{rel}]"
@@ -221,20 +219,20 @@ def uncertainty_section(
     for metric, prim in data.get("prim_where_first_wins", {}).items():
         cases = round(prim["base_rate"] * points)
         if not prim["boxes"]:
-            lines.append(f"- {plots.label(metric)}: no box ({a} wins {cases} of {points} points).")
+            lines.append(f"- {label(metric)}: no box ({a} wins {cases} of {points} points).")
             continue
         box = prim["boxes"][0]
         named = [short_key(x["parameter"]) for x in box.get("limits", [])]
         consts = [x for x in named if f"behaviour.{x}" in box["rule"]]
         lines.append(
-            f"- {plots.label(metric)} ({a} wins {cases} of {points} points): *{box['rule']}* "
+            f"- {label(metric)} ({a} wins {cases} of {points} points): *{box['rule']}* "
             f"(coverage {box['coverage']:.2f}, density {box['density']:.2f}, mass "
             f"{box['mass']:.2f}); constants in the box: {and_list(consts) if consts else 'none'}. "
             f"Figure: `{rel}/prim_{metric}/boxes.png`."
         )
         if consts:
             answer.append(
-                f"Where {a} wins on {plots.label(metric).lower()} depends on named constants: "
+                f"Where {a} wins on {label(metric).lower()} depends on named constants: "
                 f"the PRIM box restricts {and_list(consts)} (coverage {box['coverage']:.2f}, "
                 f"density {box['density']:.2f}, {points} points) [{rel}]"
             )
@@ -246,7 +244,7 @@ def uncertainty_section(
             "so read the boxes as hints of which constants matter, not as thresholds.",
         ]
     lines.append("")
-    plain = "; ".join(f"on {plots.label(s['metric']).lower()}, {_holds(s, (a, b))}" for s in shares)
+    plain = "; ".join(f"on {label(s['metric']).lower()}, {_holds(s, (a, b))}" for s in shares)
     lines[:0] = [f"In plain words, over the uncertain constants and situations: {plain}.", ""]
     return lines, answer
 

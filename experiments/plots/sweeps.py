@@ -1,13 +1,8 @@
-"""Figures of runs and comparisons (matplotlib, no pyplot: works headless and in notebooks).
-
-Each function builds a :class:`matplotlib.figure.Figure`, saves it when given a path
-(rendered by the Agg canvas) and returns it, so a notebook can display or adjust it.
-"""
+"""Figures of a sweep: metrics against parameters, winners, Pareto fronts, time series."""
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,336 +12,30 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from saca.experiments.plots.style import LABELS, PALETTE, PHASE_SHADE, regime_colour
-from saca.experiments.stats import band
-from saca.model.metrics import COUNT_METRICS, HIGHER_IS_BETTER, SHARE_METRICS
-
-SERIES = (
-    "efficacy",
-    "trust_resident_sunk",
-    "trust_institution",
-    "burnout_mean",
-    "shirking_rate",
-    "needs_open",
+from saca.experiments.plots.axes import lighten, save_figure, short_number, suptitle, wrap_note
+from saca.experiments.plots.runs import plot_compare
+from saca.experiments.plots.style import (
+    TIME_METRICS,
+    bounds,
+    label,
+    regime_colour,
 )
-"""Metrics drawn as time series."""
+from saca.model.metrics import HIGHER_IS_BETTER
 
-KEY_METRICS = (
-    "efficacy",
-    "resolution_rate",
-    "response_time_mean",
-    "trust_resident_sunk",
-    "trust_institution",
-    "trust_cadre_cadre",
-    "burnout_mean",
-    "shirking_rate",
-    "formalism_share",
-    "complaints",
-)
-"""Metrics shown in terminal tables and the forest plot."""
-
-
-BOUNDS = {
-    **dict.fromkeys(SHARE_METRICS, (0.0, 1.0)),
-    **dict.fromkeys(COUNT_METRICS, (0.0, None)),
-}
-"""Natural bounds of a metric: CI bands are clipped to them (few replicates on a day can
-give a t interval wider than the metric's range)."""
-
-SMOOTH = {"efficacy": 7}
-"""Rolling window (days) applied to a noisy daily series before plotting."""
-
-PHASE_COLOURS = PHASE_SHADE
-REGIME_COLOURS = PALETTE
-
-
-def label(metric: str) -> str:
-    """A readable axis label for a metric.
-
-    Args:
-        metric: the metric name.
-    """
-    return LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def phase_spans(phases: pd.Series) -> list[tuple[str, int, int]]:
-    """Contiguous phase windows ``(name, first_day, last_day + 1)`` from a per-day series.
-
-    Args:
-        phases: phase name per day, indexed by day.
-    """
-    spans: list[tuple[str, int, int]] = []
-    for day, name in zip(phases.index.tolist(), phases.tolist(), strict=True):
-        if spans and spans[-1][0] == name and spans[-1][2] == day:
-            spans[-1] = (name, spans[-1][1], day + 1)
-        else:
-            spans.append((name, day, day + 1))
-    return spans
-
-
-def _shade(ax: Any, spans: Sequence[tuple[str, int, int]]) -> None:
-    for name, a, b in spans:
-        if name in PHASE_COLOURS:
-            ax.axvspan(a - 0.5, b - 0.5, color=PHASE_COLOURS[name], zorder=0, lw=0)
-
-
-def _phase_handles(spans: Sequence[tuple[str, int, int]]) -> list[Patch]:
-    seen = dict.fromkeys(name for name, _, _ in spans if name in PHASE_COLOURS)
-    return [Patch(facecolor=PHASE_COLOURS[n], edgecolor="#999999", label=n) for n in seen]
-
-
-def _smooth(ts: pd.DataFrame, metric: str, by: Sequence[str]) -> pd.Series:
-    win = SMOOTH.get(metric)
-    if not win:
-        return ts[metric]
-    if not by:
-        return ts[metric].rolling(win, min_periods=1).mean()
-    return ts.groupby(list(by), sort=False)[metric].transform(
-        lambda s: s.rolling(win, min_periods=1).mean()
-    )
-
-
-def unit(metric: str) -> str:
-    """The y-axis label of a metric's daily series: what its values measure.
-
-    Args:
-        metric: the metric name.
-    """
-    if metric in SHARE_METRICS:
-        return "level (0-1)" if metric.startswith(("trust", "burnout")) else "share (0-1)"
-    if metric.startswith("response_time"):
-        return "days"
-    if metric in ("needs_open", "needs_hidden"):  # stocks, not daily flows
-        return "count"
-    if metric in COUNT_METRICS:
-        return "count per day"
-    return ""
-
-
-def suptitle(fig: Figure, title: str, fontsize: float = 11) -> None:
-    """The figure's title, wrapped to the figure's width (a narrow figure, e.g. of a
-    one-point sweep, would otherwise clip a long title).
-
-    Args:
-        fig: the figure.
-        title: the text.
-        fontsize: in points.
-    """
-    width_pt = fig.get_figwidth() * 72
-    chars = max(20, int(width_pt / (0.55 * fontsize)))  # ~0.55 em per character
-    fig.suptitle("\n".join(textwrap.wrap(title, chars)) if title else "", fontsize=fontsize)
-
-
-def _panel_title(metric: str) -> str:
-    win = SMOOTH.get(metric)
-    return f"{label(metric)}, {win}-day mean" if win else label(metric)
-
-
-def _grid(n: int, ncols: int = 3) -> tuple[Figure, list[Any]]:
-    nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(4.6 * ncols, 3.1 * nrows + 0.9), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True).ravel().tolist()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes[:n]
-
-
-def _save(fig: Figure, path: str | Path | None) -> Figure:
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
-
-
-def plot_run(
-    timeseries: pd.DataFrame,
-    path: str | Path | None = None,
-    title: str = "",
-    metrics: Sequence[str] = SERIES,
-) -> Figure:
-    """Time series of one run, phases shaded.
-
-    Args:
-        timeseries: the run's time series (index ``day`` or a ``day`` column, ``phase``).
-        path: where to save the PNG, or None.
-        title: figure title.
-        metrics: the metrics to draw, one panel each.
-    """
-    ts = timeseries.reset_index() if "day" not in timeseries.columns else timeseries
-    ts = ts.sort_values("day")
-    spans = phase_spans(ts.set_index("day")["phase"])
-    fig, axes = _grid(len(metrics))
-    for ax, m in zip(axes, metrics, strict=True):
-        _shade(ax, spans)
-        ax.plot(ts["day"], _smooth(ts, m, ()), color=REGIME_COLOURS[0], lw=1.4)
-        ax.set_title(_panel_title(m), fontsize=10)
-        ax.set_ylabel(unit(m), fontsize=9)
-        ax.grid(alpha=0.3)
-    for ax in axes[-3:]:
-        ax.set_xlabel("day")
-    handles = _phase_handles(spans)
-    if handles:
-        fig.legend(handles=handles, loc="outside upper right", ncols=len(handles), frameon=False)
-    suptitle(fig, title, fontsize=12)
-    return _save(fig, path)
-
-
-def plot_compare(
-    timeseries: pd.DataFrame,
-    regimes: Sequence[str],
-    path: str | Path | None = None,
-    title: str = "",
-    metrics: Sequence[str] = SERIES,
-    note: str | None = None,
-) -> Figure:
-    """Mean time series per regime with 95% CI bands across replicates, phases shaded.
-
-    Args:
-        timeseries: long table with ``regime``, ``replicate``, ``day``, ``phase`` and
-            the metrics.
-        regimes: regime labels in order (sets colours and legend order).
-        path: where to save the PNG, or None.
-        title: figure title.
-        metrics: the metrics to draw, one panel each.
-        note: the legend's title; None says "line: mean of N replicates; band: 95% CI".
-    """
-    ts = timeseries.sort_values(["regime", "replicate", "day"]).copy()
-    first = ts[(ts["regime"] == regimes[0]) & (ts["replicate"] == ts["replicate"].min())]
-    spans = phase_spans(first.set_index("day")["phase"])
-    fig, axes = _grid(len(metrics))
-    for ax, m in zip(axes, metrics, strict=True):
-        _shade(ax, spans)
-        ts["_y"] = _smooth(ts, m, ("regime", "replicate"))
-        bands = band(ts, "_y")
-        lo_b, hi_b = BOUNDS.get(m, (None, None))
-        bands[["lo", "hi"]] = bands[["lo", "hi"]].clip(lower=lo_b, upper=hi_b)
-        for i, r in enumerate(regimes):
-            b = bands[bands["regime"] == r].sort_values("day")
-            colour = regime_colour(regimes[i], i)
-            ax.fill_between(b["day"], b["lo"], b["hi"], color=colour, alpha=0.2, lw=0)
-            ax.plot(b["day"], b["mean"], color=colour, lw=1.5)
-        ax.set_title(_panel_title(m), fontsize=10)
-        ax.set_ylabel(unit(m), fontsize=9)
-        ax.grid(alpha=0.3)
-    for ax in axes[-3:]:
-        ax.set_xlabel("day")
-    n = int(ts.groupby("regime")["replicate"].nunique().min())
-    handles = [
-        Patch(facecolor=regime_colour(regimes[i], i), alpha=0.8, label=r)
-        for i, r in enumerate(regimes)
-    ] + _phase_handles(spans)
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
-        frameon=False,
-        title=note or f"line: mean of {n} replicates; band: 95% CI (Student t); shading: phases",
-        title_fontsize=9,
-    )
-    suptitle(fig, title, fontsize=12)
-    return _save(fig, path)
-
-
-def _float(x: Any) -> float:
-    return np.nan if x is None else float(x)
-
-
-def _fmt(x: float) -> str:
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:+.0f}"
-    if ax >= 10:
-        return f"{x:+.1f}"
-    return f"{x:+.3f}"
-
-
-def plot_differences(
-    differences: Mapping[str, Mapping[str, Mapping[str, float]]],
-    regimes: Sequence[str],
-    path: str | Path | None = None,
-    title: str = "",
-    metrics: Sequence[str] = KEY_METRICS,
-) -> Figure:
-    """Forest plot: each regime's paired difference from the first, one row per metric.
-
-    Every metric row has its own scale (metrics have different units) and a zero line;
-    the numbers are written beside each row.
-
-    Args:
-        differences: regime → metric → ``{"diff", "lo", "hi", "n"}`` (see
-            :func:`saca.experiments.stats.compare_stats`).
-        regimes: regime labels in order; the first is the reference.
-        path: where to save the PNG, or None.
-        title: figure title.
-        metrics: the metric rows.
-    """
-    others = list(regimes[1:])
-    k = len(others)
-    row_h = 0.55 + 0.22 * k
-    fig = Figure(figsize=(10, row_h * len(metrics) + 1.2), layout="constrained")
-    axes = fig.subplots(len(metrics), 1, squeeze=False).ravel()
-    for ax, m in zip(axes, metrics, strict=True):
-        lows, highs = [0.0], [0.0]
-        texts = []
-        for j, r in enumerate(others):
-            d = differences[r][m]
-            y = k - 1 - j
-            colour = regime_colour(r, j + 1)
-            diff, lo, hi = (_float(d.get(x)) for x in ("diff", "lo", "hi"))
-            if np.isfinite(lo) and np.isfinite(hi):
-                ax.plot([lo, hi], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
-                lows.append(lo)
-                highs.append(hi)
-            if np.isfinite(diff):
-                ax.plot([diff], [y], "o", color=colour, ms=6)
-                lows.append(diff)
-                highs.append(diff)
-            text = f"{_fmt(diff)}  [{_fmt(lo)}, {_fmt(hi)}]"
-            texts.append(f"{r}: {text}" if k > 1 else text)
-        lo_all, hi_all = min(lows), max(highs)
-        pad = 0.12 * (hi_all - lo_all) or 1.0
-        ax.set_xlim(lo_all - pad, hi_all + pad)
-        ax.set_ylim(-0.6, k - 0.4)
-        ax.axvline(0, color="#555555", lw=0.9, ls="--")
-        ax.set_yticks(range(k - 1, -1, -1), texts, fontsize=8.5)
-        ax.yaxis.tick_right()
-        ax.tick_params(axis="y", length=0)
-        ax.tick_params(axis="x", labelsize=8)
-        ax.set_ylabel(label(m), rotation=0, ha="right", va="center", fontsize=9.5)
-        ax.grid(axis="x", alpha=0.3)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-    handles = [
-        Patch(facecolor=regime_colour(r, j + 1), label=f"{r} − {regimes[0]}")
-        for j, r in enumerate(others)
-    ]
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
-        frameon=False,
-        fontsize=9,
-        title="dot: mean paired difference; bar: 95% CI; dashed: no difference; "
-        "each row has its own scale",
-        title_fontsize=8.5,
-    )
-    suptitle(fig, title, fontsize=11)
-    return _save(fig, path)
-
-
-# ----- sweeps ---------------------------------------------------------------------------
 SWEEP_METRICS = ("efficacy", "burnout_mean", "trust_resident_sunk", "trust_institution")
 """Metrics drawn against each swept parameter."""
+
 
 WIN_METRICS = {"efficacy": True, "burnout_mean": False}
 """Metrics of the which-regime-wins heat maps: True if higher is better."""
 
-BETTER = HIGHER_IS_BETTER
-"""Alias of :data:`saca.model.metrics.HIGHER_IS_BETTER`."""
 
 NO_WINNER = "#d9d9d9"
+
+
 HATCH = "#9a9a9a"
+
+
 EMPTY_CELL = "#ffffff"
 
 
@@ -507,11 +196,11 @@ def plot_sweep_params(
         loc="outside lower center",
         ncols=len(handles),
         frameon=False,
-        title=_wrap(note, fig),
+        title=wrap_note(note, fig),
         title_fontsize=8.5,
     )
     suptitle(fig, title, fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _ci(values: pd.Series) -> dict[str, float]:
@@ -589,50 +278,118 @@ def runner_up(cell: Mapping[str, Any]) -> str | None:
     return min(others, key=lambda r: abs(means[r] - means[best]))
 
 
-def plot_sweep_winners(
+def winner_grids(
     results: pd.DataFrame,
     factors: Sequence[Mapping[str, Any]],
     regimes: Sequence[str],
-    path: str | Path | None = None,
-    title: str = "",
     metrics: Mapping[str, bool] = WIN_METRICS,
     max_pairs: int = 3,
-) -> Figure:
-    """Heat maps over two parameters: which regime wins each cell, or the mean (one regime).
-
-    With two or more regimes a cell is coloured by the regime with the best mean when its
-    paired 95% CI against every other regime excludes 0, and grey ("no clear winner")
-    otherwise; the text gives the best regime's paired difference from the runner-up.
-    With one regime a cell shows the metric's mean. Parameters with levels use their
-    levels; sampled ones equal-width bins. Runs of other parameters are pooled.
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any], dict[str, dict[str, Any]]]]:
+    """The winners of every pair of parameters and metric, as :func:`plot_sweep_winners` draws
+    them (computed here, drawn there).
 
     Args:
         results: one row per run.
         factors: the swept parameters (at least two), as in meta.json.
         regimes: regime labels in order.
-        path: where to save the PNG, or None.
-        title: figure title.
-        metrics: metric → True if higher is better; one column of panels each.
-        max_pairs: at most this many parameter pairs (rows of panels).
+        metrics: metric → True if higher is better.
+        max_pairs: at most this many parameter pairs.
+
+    Returns:
+        ``(fx, fy, {metric: grid})`` per pair, each grid as :func:`winner_grid` returns it.
     """
     import itertools
 
     pairs = list(itertools.combinations(factors, 2))[:max_pairs]
     n_points = int(results["point"].nunique()) if len(results) else 0
     bins = sweep_bins(n_points)
+    return [
+        (
+            fx,
+            fy,
+            {
+                m: winner_grid(results, fx, fy, regimes, m, higher, bins)
+                for m, higher in metrics.items()
+            },
+        )
+        for fx, fy in pairs
+    ]
+
+
+def grids_from_cells(
+    cells: pd.DataFrame, fx: Mapping[str, Any], fy: Mapping[str, Any], regimes: Sequence[str]
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any], dict[str, dict[str, Any]]]]:
+    """The winner grids of a computed cell table (the regime map's ``map.parquet``), in the
+    form :func:`plot_sweep_winners` draws: the figure shows the winners the map computed.
+
+    Args:
+        cells: one row per cell and metric (``metric``, ``ix``, ``iy``, ``best``, ``clear``,
+            ``runner_up``, ``diff`` / ``diff_lo`` / ``diff_hi``, ``<regime>_mean``).
+        fx: the x parameter (meta.json form, with ``levels``).
+        fy: the y parameter.
+        regimes: regime labels in order.
+    """
+    xl = [_tick(v) for v in fx["levels"]]
+    yl = [_tick(v) for v in fy["levels"]]
+    grids: dict[str, dict[str, Any]] = {}
+    for m, sub in cells.groupby("metric", sort=False):
+        grid: list[list[Any]] = [[None] * len(xl) for _ in yl]
+        for rec in sub.to_dict(orient="records"):
+            ru = rec["runner_up"]
+            diffs = {}
+            if isinstance(ru, str):
+                diffs[ru] = {"diff": rec["diff"], "lo": rec["diff_lo"], "hi": rec["diff_hi"]}
+            grid[int(rec["iy"])][int(rec["ix"])] = {
+                "best": rec["best"],
+                "clear": bool(rec["clear"]),
+                "runner_up": ru if isinstance(ru, str) else None,
+                "diffs": diffs,
+                "means": {r: rec[f"{r}_mean"] for r in regimes},
+            }
+        grids[str(m)] = {"xlabels": xl, "ylabels": yl, "cells": grid}
+    return [(fx, fy, grids)]
+
+
+def plot_sweep_winners(
+    grids: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Mapping[str, Any]]]],
+    regimes: Sequence[str],
+    path: str | Path | None = None,
+    title: str = "",
+    metrics: Mapping[str, bool] = WIN_METRICS,
+    pooled: bool = False,
+) -> Figure:
+    """Heat maps over two parameters: which regime wins each cell, or the mean (one regime).
+
+    Draws winners computed before (:func:`winner_grids` for a sweep, :func:`grids_from_cells`
+    for a regime map); it computes none. With two or more regimes a cell is coloured by the
+    regime with the best mean when its paired 95% CI against every other regime excludes 0,
+    and grey ("no clear winner") otherwise; the text gives the best regime's paired
+    difference from the runner-up. With one regime a cell shows the metric's mean.
+
+    Args:
+        grids: ``(fx, fy, {metric: grid})`` per pair of parameters (one row of panels each).
+        regimes: regime labels in order.
+        path: where to save the PNG, or None.
+        title: figure title.
+        metrics: metric → True if higher is better; one column of panels each.
+        pooled: the runs of other parameters were pooled (said in the legend).
+    """
     # a finer grid gets wider panels and smaller cell text, so the differences stay legible
-    across = max((len(f.get("levels") or range(bins)) for f in factors), default=bins)
+    across = max(
+        (max(len(g["xlabels"]), len(g["ylabels"])) for _, _, gs in grids for g in gs.values()),
+        default=1,
+    )
     width, height = max(5.4, 1.45 * across + 0.9), max(4.0, 0.95 * across + 1.2)
     fontsize = 7.5 if across <= 3 else 6.8
     fig = Figure(
-        figsize=(width * len(metrics) + 0.4, height * len(pairs) + 1.1), layout="constrained"
+        figsize=(width * len(metrics) + 0.4, height * len(grids) + 1.1), layout="constrained"
     )
-    axes = fig.subplots(len(pairs), len(metrics), squeeze=False)
+    axes = fig.subplots(len(grids), len(metrics), squeeze=False)
     single = len(regimes) == 1
-    for row, (fx, fy) in enumerate(pairs):
+    for row, (fx, fy, pair_grids) in enumerate(grids):
         for col, (m, higher) in enumerate(metrics.items()):
             ax = axes[row, col]
-            g = winner_grid(results, fx, fy, regimes, m, higher, bins)
+            g = pair_grids[m]
             ny, nx = len(g["ylabels"]), len(g["xlabels"])
             if single:
                 grid = np.array(
@@ -657,7 +414,7 @@ def plot_sweep_winners(
                             )
             else:
                 colours = [
-                    *(_light(regime_colour(regimes[i], i)) for i in range(len(regimes))),
+                    *(lighten(regime_colour(regimes[i], i)) for i in range(len(regimes))),
                     NO_WINNER,
                     EMPTY_CELL,
                 ]
@@ -700,7 +457,7 @@ def plot_sweep_winners(
     if not single:
         handles = [
             Patch(
-                facecolor=_light(regime_colour(regimes[i], i)),
+                facecolor=lighten(regime_colour(regimes[i], i)),
                 edgecolor="#999999",
                 label=f"{r} wins",
             )
@@ -711,30 +468,17 @@ def plot_sweep_winners(
             loc="outside lower center",
             ncols=len(handles),
             frameon=False,
-            title=_wrap(
+            title=wrap_note(
                 "wins = best mean, with a paired 95% t CI against every other regime that "
                 "excludes 0 (pairs: design point × replicate, which share a seed); text: the "
                 "best regime and its difference Δ from the runner-up [95% CI]"
-                + ("; other parameters pooled" if len(factors) > 2 else ""),
+                + ("; other parameters pooled" if pooled else ""),
                 fig,
             ),
             title_fontsize=8.5,
         )
     suptitle(fig, title, fontsize=11)
-    return _save(fig, path)
-
-
-def _wrap(text: str, fig: Figure) -> str:
-    import textwrap
-
-    return textwrap.fill(text, width=max(60, int(fig.get_figwidth() * 15)))
-
-
-def _light(colour: str, amount: float = 0.45) -> tuple[float, float, float]:
-    from matplotlib.colors import to_rgb
-
-    r, g, b = to_rgb(colour)
-    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+    return save_figure(fig, path)
 
 
 def _cell_text(cell: Mapping[str, Any]) -> str:
@@ -744,7 +488,8 @@ def _cell_text(cell: Mapping[str, Any]) -> str:
         return str(best)
     d = diffs[other]
     head = best if cell["clear"] else f"no clear winner\n(best {best})"
-    return f"{head}\nΔ {_fmt(d['diff'])} [{_fmt(d['lo'])}, {_fmt(d['hi'])}]\nvs {other}"
+    ci = f"[{short_number(d['lo'])}, {short_number(d['hi'])}]"
+    return f"{head}\nΔ {short_number(d['diff'])} {ci}\nvs {other}"
 
 
 def plot_pareto(
@@ -817,7 +562,7 @@ def plot_pareto(
                     fontsize=8.5,
                     color=colour,
                 )
-        higher_x = BETTER.get(xm, True)
+        higher_x = HIGHER_IS_BETTER.get(xm, True)
         corner = "better ↗" if higher_x else "better ↖"
         ax.text(
             0.98 if higher_x else 0.02,
@@ -844,11 +589,11 @@ def plot_pareto(
         loc="outside lower center",
         ncols=len(handles),
         frameon=False,
-        title=_wrap(note, fig) if note else None,
+        title=wrap_note(note, fig) if note else None,
         title_fontsize=8.5,
     )
     suptitle(fig, title, fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _err(row: pd.Series, metric: str) -> list[list[float]] | None:
@@ -856,7 +601,7 @@ def _err(row: pd.Series, metric: str) -> list[list[float]] | None:
     if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
         return None
     # a t interval from few replicates can pass the metric's natural bounds
-    lo_b, hi_b = BOUNDS.get(metric, (None, None))
+    lo_b, hi_b = bounds(metric)
     lo = lo if lo_b is None else max(lo, lo_b)
     hi = hi if hi_b is None else min(hi, hi_b)
     return [[max(row[metric] - lo, 0.0)], [max(hi - row[metric], 0.0)]]
@@ -867,7 +612,7 @@ def plot_sweep_timeseries(
     regimes: Sequence[str],
     path: str | Path | None = None,
     title: str = "",
-    metrics: Sequence[str] = SERIES,
+    metrics: Sequence[str] = TIME_METRICS,
 ) -> Figure:
     """Mean time series per regime over every run of a sweep, with 95% CI bands.
 
