@@ -58,6 +58,7 @@ import pandas as pd
 from saca.experiments import console, stats
 from saca.experiments.engine import io, outdir, sweep
 from saca.experiments.plots import sweeps as plots
+from saca.experiments.plots.cells import factor_cells, grids_from_cells, winner_grid
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 from saca.model.regime import DIALS
@@ -369,7 +370,7 @@ def map_cells(
     """Which regime wins in every cell of two parameters, per metric.
 
     Runs are paired across regimes by design point and replicate (they share a seed); see
-    :func:`saca.experiments.plots.sweeps.winner_grid` and :func:`saca.experiments.stats.winner`.
+    :func:`saca.experiments.plots.cells.winner_grid` and :func:`saca.experiments.stats.winner`.
 
     Args:
         results: one row per run (:func:`saca.experiments.engine.sweep.load_results`): ``point``,
@@ -399,7 +400,7 @@ def map_cells(
     rows: list[dict[str, Any]] = []
     for m in metrics:
         higher = better[m]
-        g = plots.winner_grid(results, fx, fy, regimes, m, higher, bins=1)
+        g = winner_grid(results, fx, fy, regimes, m, higher, bins=1)
         for iy, row in enumerate(g["cells"]):
             for ix, cell in enumerate(row):
                 if cell is None:
@@ -451,8 +452,8 @@ def _with_equity(
     NaN and flag nothing."""
     spread, worst = stats.EQUITY_METRICS
     ok = results[results["status"] == "ok"]
-    cx, _, _ = plots.factor_cells(ok, fx, 1)
-    cy, _, _ = plots.factor_cells(ok, fy, 1)
+    cx, _, _ = factor_cells(ok, fx, 1)
+    cy, _, _ = factor_cells(ok, fy, 1)
     extra: dict[tuple[int, int], dict[str, Any]] = {}
     for (ix, iy), sub in ok.groupby([np.asarray(cx), np.asarray(cy)]):
         rec: dict[str, Any] = {}
@@ -880,7 +881,7 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     io.write_parquet(cells, out / "map.parquet")
     io.write_parquet(points, out / "pareto.parquet")
     plots.plot_sweep_winners(
-        plots.grids_from_cells(cells, fx, fy, regimes),
+        grids_from_cells(cells, fx, fy, regimes),
         regimes,
         out / "map.png",
         title=f"Which regime wins ({head})",

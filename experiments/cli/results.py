@@ -11,6 +11,7 @@ from saca.experiments.cli.compare import compare_figures
 from saca.experiments.cli.shared import overrides_text, read
 from saca.experiments.engine import io, outdir, sweep
 from saca.experiments.plots import sweeps
+from saca.experiments.plots.cells import winner_grids
 from saca.experiments.plots.runs import plot_run
 from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
@@ -115,7 +116,7 @@ def _sweep_figures(d: Path) -> list[Path]:
     if len(factors) >= 2:
         paths.append(d / "sweep_winners.png")
         what = "Which regime wins" if len(regs) > 1 else "Mean"
-        grids = sweeps.winner_grids(df, factors, regs)
+        grids = winner_grids(df, factors, regs)
         sweeps.plot_sweep_winners(
             grids, regs, paths[-1], title=f"{what} ({head})", pooled=len(factors) > 2
         )
