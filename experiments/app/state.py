@@ -221,8 +221,8 @@ def run_json(model: AppModel) -> str:
         model: the model.
     """
     dotted = {f"regime.{k}": v for k, v in model.edits.items()}
-    spec, name, reg = runner.resolve(model.scenario_name, model.preset, dotted)
-    meta = io.run_meta(spec, name, reg, dotted, model.seed, model.steps)
+    scenario, name, reg = runner.resolve(model.scenario_name, model.preset, dotted)
+    meta = io.run_meta(scenario, name, reg, dotted, model.seed, model.steps)
     summary = model.summary(by_phase=True) if model.steps else pd.DataFrame()
     body = {
         **meta,

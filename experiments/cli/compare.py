@@ -135,16 +135,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = console.regime_list(args.regimes)
     overrides = console.set_overrides(args.set, args.scenario, names)
     regimes: dict[str, Any] = {}
-    spec = None
+    scenario = None
     for n in names:
-        spec, label, reg = runner.resolve(args.scenario, n, overrides)
+        scenario, label, reg = runner.resolve(args.scenario, n, overrides)
         if label in regimes:
             raise SacaInputError(
                 f"--regimes: two regimes are both named {label!r}; give one file another name"
             )
         regimes[label] = reg
-    assert spec is not None
-    steps = runner.check_steps(args.steps, spec)
+    assert scenario is not None
+    steps = runner.check_steps(args.steps, scenario)
     seed = runner.check_seed(args.seed)
     if args.replicates < 2:
         raise SacaInputError(
@@ -153,15 +153,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
-    for warning in advice.noop_overrides(spec, overrides, steps):
+    for warning in advice.noop_overrides(scenario, overrides, steps):
         print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = claim(args, "compare")
     # ---- all input checked: simulate
     comp = runner.run_replicates(
-        spec, regimes, args.replicates, seed, steps, workers=workers, progress=None
+        scenario, regimes, args.replicates, seed, steps, workers=workers, progress=None
     )
     meta = {
-        "scenario": spec.name,
+        "scenario": scenario.name,
         "regimes": comp.regimes,
         "reference": comp.regimes[0],
         "replicates": args.replicates,
@@ -181,7 +181,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         full = {
             "kind": "compare",
             **meta,
-            "parameters": {r: io.flat_params(spec, reg) for r, reg in regimes.items()},
+            "parameters": {r: io.flat_params(scenario, reg) for r, reg in regimes.items()},
             **io.provenance(),
         }
         io.write_json(full, out / "meta.json")

@@ -27,15 +27,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     stored: dict[str, Any] | None = None
     if args.source is not None or args.id is not None:
-        spec, regime_name, reg, seed, overrides, stored = _stored_run(args, overrides)
-        steps = runner.check_steps(args.steps or stored["steps"], spec)
+        scenario, regime_name, reg, seed, overrides, stored = _stored_run(args, overrides)
+        steps = runner.check_steps(args.steps or stored["steps"], scenario)
     else:
-        spec, regime_name, reg = runner.resolve(
+        scenario, regime_name, reg = runner.resolve(
             args.scenario or "baseline", args.regime or "hybrid", overrides
         )
-        steps = runner.check_steps(args.steps, spec)
+        steps = runner.check_steps(args.steps, scenario)
         seed = runner.parse_seed(args.seed if args.seed is not None else 0)
-    for warning in advice.noop_overrides(spec, overrides, steps):
+    for warning in advice.noop_overrides(scenario, overrides, steps):
         print(f"saca run: warning: {warning}", file=sys.stderr)
     seed_shown = (
         runner.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
@@ -45,13 +45,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     with tqdm(total=steps, desc="days", unit="day", file=sys.stderr, disable=None) as bar:
-        summary, ts = runner.run_one(spec, reg, seed, steps, progress=bar.update)
+        summary, ts = runner.run_one(scenario, reg, seed, steps, progress=bar.update)
     whole = {m: float(summary.loc["all", m]) for m in METRICS}
     phases = {
         w: {m: float(summary.loc[w, m]) for m in METRICS} for w in summary.index if w != "all"
     }
     meta = {
-        "scenario": spec.name,
+        "scenario": scenario.name,
         "regime": regime_name,
         "seed": seed_shown,
         "steps": steps,
@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out is not None:
         io.write_parquet(ts.reset_index(), out / "timeseries.parquet")
         io.write_parquet(summary.reset_index(), out / "summary.parquet")
-        full = io.run_meta(spec, regime_name, reg, overrides, seed_shown, steps)
+        full = io.run_meta(scenario, regime_name, reg, overrides, seed_shown, steps)
         if not isinstance(seed, int):
             full["seeding"] = "numpy.random.SeedSequence(N, spawn_key=(K1, ...)) of seed N:K1,..."
         if stored is not None:
@@ -82,10 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     windows = list(summary.index)
     rows = [[m, *(console.num(summary.loc[w, m]) for w in windows)] for m in KEY_METRICS]
-    sit = spec.situation
+    sit = scenario.situation
     changed = ", ".join(f"{k}={v}" for k, v in overrides.items())
     text = [
-        f"saca run: scenario {spec.name}, regime {regime_name}, seed {seed_shown}, {steps} "
+        f"saca run: scenario {scenario.name}, regime {regime_name}, seed {seed_shown}, {steps} "
         f"days, {sit.households} households in {sit.communities} communities",
         *([f"run {stored['id']} of {stored['from']}"] if stored else []),
         *([f"overrides: {changed}"] if overrides else []),

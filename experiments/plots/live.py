@@ -31,6 +31,7 @@ from saca.experiments.plots.style import (
     PHASE_SHADE,
     PHASE_TEXT,
     SERIES,
+    label,
 )
 from saca.model import CollaborationModel
 
@@ -142,7 +143,7 @@ def shade_phases(ax: Any, timeline: Sequence[Any]) -> None:
             )
 
 
-PANELS = ("Efficacy (share resolved by deadline)", "Trust", "Burnout (exhaustion)")
+PANELS = (label("efficacy"), "Trust", "Burnout (exhaustion)")
 """Titles of the three time-series panels."""
 
 
