@@ -30,7 +30,9 @@ from mesa.visualization import solara_viz
 from PIL import Image
 
 from saca.experiments.app import assets as app_assets
-from saca.experiments.app.page import (
+from saca.experiments.app.controls import pending_changes, slider_step, tooltip
+from saca.experiments.app.replicates import run_replicates
+from saca.experiments.app.state import (
     INFO,
     REGIME_KEYS,
     AppModel,
@@ -38,16 +40,12 @@ from saca.experiments.app.page import (
     edits,
     metrics_html,
     parse_query,
-    pending_changes,
     regime_values,
     run_command,
     run_json,
-    run_replicates,
     session_model,
-    slider_step,
     state_query,
     timeseries_csv,
-    tooltip,
 )
 from saca.experiments.cli.main import main
 from saca.experiments.plots.live import NetworkPlot, SeriesPlot, network_figure, rolling
@@ -86,15 +84,15 @@ def test_app_model_matches_saca_run_with_the_same_seed():
 
 
 def test_app_model_stops_at_the_end_of_the_timeline():
-    from saca.experiments.app.page import _status
+    from saca.experiments.app.state import status_line
 
     m = AppModel(scenario_name="baseline")
     days = m.situation.days
-    assert not m.finished and not _status(m).startswith("Finished")
+    assert not m.finished and not status_line(m).startswith("Finished")
     m.run_for(days)
     assert m.steps == days and not m.running and m.finished
     assert len(m.timeseries()) == days
-    assert _status(m).startswith(f"Finished · Day {days} of {days}")
+    assert status_line(m).startswith(f"Finished · Day {days} of {days}")
 
 
 def test_inputs_come_from_the_declarations():
@@ -249,7 +247,8 @@ def test_blitted_images_match_full_draws():
 def test_components_render_on_the_server():
     import solara
 
-    from saca.experiments.app.page import Compare, Explore, Export, Page, Replicates
+    from saca.experiments.app.page import Compare, Explore, Export, Page
+    from saca.experiments.app.replicates import Replicates
 
     m = AppModel(scenario_name="baseline")
     m.run_for(2)

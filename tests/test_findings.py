@@ -10,10 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from saca.experiments.reports import findings
+from saca.experiments import stats
+from saca.experiments.reports.findings import policy, sections
+from saca.experiments.reports.findings import report as findings_report
+from saca.experiments.reports.findings import run as findings_run
+from saca.experiments.reports.findings import text as findings_text
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-SUMMARIES = [(a.name, a.summary) for a in findings.ANALYSES] + [("dials", "contrasts.json")]
+SUMMARIES = [(a.name, a.summary) for a in findings_run.ANALYSES] + [("dials", "contrasts.json")]
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def stored(tmp_path: Path) -> Path:
 
 
 def test_the_report_quotes_the_map_tallies_of_its_files(stored: Path) -> None:
-    text = findings.write_report(stored).read_text()
+    text = findings_report.write_report(stored).read_text()
     data = json.loads((stored / "findings" / "map_risk_capacity" / "map.json").read_text())
     wins = data["metrics"]["efficacy"]["wins"]
     n_cells = len(data["cells"]) // len(data["metrics"])
@@ -49,16 +53,16 @@ def test_the_report_quotes_the_map_tallies_of_its_files(stored: Path) -> None:
         if "[findings/map_risk_capacity]" in x and not x.startswith("**Equity**")
     )
     assert f"autonomous wins {wins['autonomous']}" in line and f"of {n_cells} cells" in line
-    for a in findings.ANALYSES:
+    for a in findings_run.ANALYSES:
         assert f"## {a.title}" in text and "Not run yet" not in text
 
 
 def test_the_brief_quotes_the_discovery_and_the_leading_dials(stored: Path) -> None:
     loaded = {n: json.loads((stored / "findings" / n / f).read_text()) for n, f in SUMMARIES}
-    said = " ".join(findings.brief(loaded, stored))
+    said = " ".join(findings_report.brief(loaded, stored))
     diff = pd.read_parquet(stored / "findings" / "discovery" / "points.parquet")["diff"]
     assert f"median {diff.median():.2f}" in said
-    lead = findings.leading_dials(loaded["sensitivity"], "efficacy")
+    lead = sections.leading_dials(loaded["sensitivity"], "efficacy")
     assert lead and all(dial in said for dial in lead)
 
 
@@ -74,13 +78,13 @@ def test_leading_dials_are_those_whose_ci_reaches_the_top() -> None:
             {"output": "efficacy", "parameter": p, "ST": v, "ST_conf": c} for p, v, c in rows
         ],
     }
-    assert findings.leading_dials(data, "efficacy") == ["control", "information"]
-    assert findings.leading_dials(data, "burnout_mean") == []
+    assert sections.leading_dials(data, "efficacy") == ["control", "information"]
+    assert sections.leading_dials(data, "burnout_mean") == []
 
 
 def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
-    text = findings.write_report(tmp_path).read_text()
-    assert text.count("Not run yet") == len(findings.ANALYSES) + 1  # and the dial table
+    text = findings_report.write_report(tmp_path).read_text()
+    assert text.count("Not run yet") == len(findings_run.ANALYSES) + 1  # and the dial table
     assert "saca map experiments/specs/map_risk_capacity.toml" in text
     # the new analyses, each with the sizes and seeds of its committed results
     for command in (
@@ -96,15 +100,15 @@ def test_a_missing_analysis_is_reported_as_not_run(tmp_path: Path) -> None:
 
 def test_every_analysis_command_parses_as_saca_would_run_it(tmp_path: Path) -> None:
     """The options each command lacks (--backend, --resume) are not passed to it."""
-    from saca.experiments.cli.main import build_parser
+    from saca.experiments.cli.parser import build_parser
 
     parser = build_parser()
-    for a in [a for a in findings.ANALYSES if not a.reuses_runs]:
+    for a in [a for a in findings_run.ANALYSES if not a.reuses_runs]:
         args = parser.parse_args(a.argv(tmp_path / a.name, "process", 2))
         assert args.workers == 2
         assert getattr(args, "resume", False) is a.resumable
         assert getattr(args, "force", False) is not a.resumable
-    withdrawal = next(a for a in findings.ANALYSES if a.name == "withdrawal")
+    withdrawal = next(a for a in findings_run.ANALYSES if a.name == "withdrawal")
     args = parser.parse_args(withdrawal.argv(tmp_path, "process", 2))
     stored = json.loads((DOCS / "findings" / "withdrawal" / "withdrawal.json").read_text())
     assert (args.replicates, args.seed) == (stored["replicates"], stored["seed"])
@@ -112,10 +116,10 @@ def test_every_analysis_command_parses_as_saca_would_run_it(tmp_path: Path) -> N
 
 
 def test_the_constants_sections_quote_the_screening_and_the_shares(stored: Path) -> None:
-    text = findings.write_report(stored).read_text()
+    text = findings_report.write_report(stored).read_text()
     folder = stored / "findings"
     morris = json.loads((folder / "constants_morris" / "indices.json").read_text())
-    top = findings._ranked(morris, "efficacy")[0].iloc[0]
+    top = findings_text.ranked_factors(morris, "efficacy")[0].iloc[0]
     assert f"`{top.parameter}` | " in text
     assert f"{top.mu_star:.3f} ± {top.mu_star_conf:.3f}" in text
     rec = morris["convergence"]["per_output"][0]["recommended_samples"]
@@ -134,7 +138,7 @@ def test_the_constants_sections_quote_the_screening_and_the_shares(stored: Path)
 
 
 def test_the_best_mix_section_quotes_each_cell(stored: Path) -> None:
-    text = findings.write_report(stored).read_text()
+    text = findings_report.write_report(stored).read_text()
     data = json.loads((stored / "findings" / "best_mix" / "best_mix.json").read_text())
     for r in data["best"]:
         assert f"{r['efficacy']:.3f} [{r['efficacy_lo']:.3f}, {r['efficacy_hi']:.3f}]" in text
@@ -181,13 +185,13 @@ def test_a_best_mix_shift_beyond_the_resolution_is_named(tmp_path: Path) -> None
     }
     cand = pd.DataFrame({"cell": [0, 0, 1, 1], "autonomy": [0.1, 0.3, 0.7, 0.9]})
     cand.to_parquet(tmp_path / "candidates.parquet")
-    lines, said = findings.best_mix_section(data, "findings/best_mix", tmp_path)
+    lines, said = policy.best_mix_section(data, "findings/best_mix", tmp_path)
     assert "toward autonomy: the top-4 autonomy index changes +0.50" in said[0]
     assert "The best mix differs between cells" in "\n".join(lines)
 
 
 def test_the_withdrawal_section_quotes_the_paired_effects(stored: Path) -> None:
-    text = findings.write_report(stored).read_text()
+    text = findings_report.write_report(stored).read_text()
     data = json.loads((stored / "findings" / "withdrawal" / "withdrawal.json").read_text())
     for regime in data["regimes"]:
         res = data["results"][regime]
@@ -203,7 +207,7 @@ def test_the_withdrawal_section_quotes_the_paired_effects(stored: Path) -> None:
 def test_the_equity_section_names_a_mean_winner_that_loses_the_worst_off(
     tmp_path: Path,
 ) -> None:
-    flag = f"b {findings.stats.WORST_OFF} (against a)"
+    flag = f"b {stats.WORST_OFF} (against a)"
     cells = {
         "metric": ["efficacy"],
         "a_mean": [0.6],
@@ -215,10 +219,10 @@ def test_the_equity_section_names_a_mean_winner_that_loses_the_worst_off(
         "worst_off": [flag],
     }
     loaded = {"map_x": {"cells": pd.DataFrame(cells).to_dict("records"), "regimes": ["a", "b"]}}
-    lines, answer = findings.equity_section(loaded, tmp_path)
+    lines, answer = policy.equity_section(loaded, tmp_path)
     assert flag in answer[0] and "[findings/map_x]" in answer[0]
     old = {"map_x": {"cells": [{"metric": "efficacy", "a_mean": 0.6}], "regimes": ["a"]}}
-    lines, answer = findings.equity_section(old, tmp_path)
+    lines, answer = policy.equity_section(old, tmp_path)
     assert "predate `efficacy_worst_decile`" in "\n".join(lines)
     assert "no stored map or dial contrast records the worst decile" in answer[0]
 
@@ -256,12 +260,12 @@ def test_the_dial_table_lists_what_each_end_buys_and_costs(tmp_path: Path) -> No
     folder = tmp_path / "findings" / "dials"
     folder.mkdir(parents=True)
     (folder / "contrasts.json").write_text(json.dumps(data))
-    lines, said = findings.dials_section(data, "findings/dials", folder)
+    lines, said = sections.dials_section(data, "findings/dials", folder)
     text = "\n".join(lines)
     assert "| `contract` | efficacy (share resolved by deadline) +0.15 [+0.1, +0.2] |" in text
     assert text.count("| yes |") == 1 and text.count("| no |") == 1
     assert "but control" in said[0] and "control makes outcomes only better" in said[0]
-    report = findings.write_report(tmp_path).read_text()
+    report = findings_report.write_report(tmp_path).read_text()
     assert "## Each dial's two sides" in report and "`contract`" in report
 
 
@@ -269,19 +273,19 @@ def test_the_report_says_whether_the_paperwork_constant_decides_control() -> Non
     def frame(verdict: str) -> pd.DataFrame:
         return pd.DataFrame([{"dial": "control", "metric": "efficacy", "verdict": verdict}])
 
-    flips = findings._paperwork_verdict(frame("better"), frame("no clear difference"))
+    flips = sections._paperwork_verdict(frame("better"), frame("no clear difference"))
     assert "decided by that declared constant" in flips
-    same = findings._paperwork_verdict(frame("better"), frame("better"))
+    same = sections._paperwork_verdict(frame("better"), frame("better"))
     assert "does not hinge" in same and "decided by" not in same
 
 
 def test_the_compute_table_names_the_commit_of_each_analysis(stored: Path) -> None:
-    text = findings.write_report(stored).read_text()
+    text = findings_report.write_report(stored).read_text()
     compute = text.split("## Compute")[1].split("## Limits")[0]
     assert "| code |" in compute
     commits = {
         json.loads((stored / "findings" / a.name / a.summary).read_text()).get("git_commit")
-        for a in findings.ANALYSES
+        for a in findings_run.ANALYSES
     }
     for c in commits - {None}:
         assert f"`{c[:7]}`" in compute
@@ -289,7 +293,7 @@ def test_the_compute_table_names_the_commit_of_each_analysis(stored: Path) -> No
 
 def test_map_equity_sits_beside_efficacy_and_names_the_worst_off_trade() -> None:
     """Constructed cells: b wins the mean and loses the worst-off in one of two cells."""
-    flag = f"b {findings.stats.WORST_OFF} (against a)"
+    flag = f"b {stats.WORST_OFF} (against a)"
     cells = pd.DataFrame(
         {
             "metric": ["efficacy", "efficacy", "burnout_mean"],
@@ -302,12 +306,12 @@ def test_map_equity_sits_beside_efficacy_and_names_the_worst_off_trade() -> None
             "worst_off": [flag, None, None],
         }
     )
-    lines, answer = findings.equity_lines(cells, ["a", "b"])
+    lines, answer = sections.equity_lines(cells, ["a", "b"])
     row_b = next(x for x in lines if x.startswith("| b "))
     assert [c.strip() for c in row_b.strip("|").split("|")] == ["b", "0.71", "0.10", "0.45", "1"]
-    assert answer == [f"Equity: in 1 of 2 cells a regime {findings.stats.WORST_OFF} ({flag})"]
+    assert answer == [f"Equity: in 1 of 2 cells a regime {stats.WORST_OFF} ({flag})"]
     # stored before the worst decile existed: said so, no sentence in the answer
-    old_lines, old_answer = findings.equity_lines(
+    old_lines, old_answer = sections.equity_lines(
         cells.drop(columns=["a_worst", "b_worst"]), ["a", "b"]
     )
     assert "not in these stored runs" in old_lines[0] and old_answer == []

@@ -66,7 +66,7 @@ from matplotlib.figure import Figure
 
 from saca.experiments import console
 from saca.experiments.engine import io, outdir, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.axes import save_figure
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 from saca.model.scenario import all_params
@@ -930,7 +930,7 @@ def plot_trajectory(d: Discovery, path: str | Path | None = None) -> Figure:
         f"{d.n_points} design points",
         fontsize=10.5,
     )
-    return plots._save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_boxes(d: Discovery, path: str | Path | None = None) -> Figure:
@@ -980,7 +980,7 @@ def plot_boxes(d: Discovery, path: str | Path | None = None) -> Figure:
         f"Where {d.regime} beats {d.reference} on {d.metric}{by} (red: the box; grey: full range)",
         fontsize=11,
     )
-    return plots._save(fig, path)
+    return save_figure(fig, path)
 
 
 def write(d: Discovery, out: str | Path, extra: Mapping[str, Any] | None = None) -> list[Path]:

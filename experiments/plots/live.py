@@ -30,8 +30,8 @@ from saca.experiments.plots.style import (
     DAILY_COLOUR,
     PHASE_SHADE,
     PHASE_TEXT,
-    PRESET_COLOURS,
     SERIES,
+    label,
 )
 from saca.model import CollaborationModel
 
@@ -39,8 +39,6 @@ TRUST_CMAP = colormaps["RdYlGn"]
 """Colours of trust, 0 (red) to 1 (green)."""
 BURN_CMAP = colormaps["inferno_r"]
 """Colours of exhaustion, 0 (pale) to 1 (black)."""
-REGIME_COLOURS = PRESET_COLOURS
-"""The presets' colours (:mod:`saca.experiments.plots.style`, shared with the static figures)."""
 TRUST_SERIES = {k: SERIES[k] for k in SERIES if k.startswith("trust")}
 BURN_SERIES = {k: SERIES[k] for k in SERIES if k.startswith("burnout")}
 BURN_LIMITS = (0.1, 0.25, 0.5, 1.02)
@@ -145,7 +143,7 @@ def shade_phases(ax: Any, timeline: Sequence[Any]) -> None:
             )
 
 
-PANELS = ("Efficacy (share resolved by deadline)", "Trust", "Burnout (exhaustion)")
+PANELS = (label("efficacy"), "Trust", "Burnout (exhaustion)")
 """Titles of the three time-series panels."""
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments import stats
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.style import KEY_METRICS
 from saca.model.metrics import HIGHER_IS_BETTER
 
-OUTCOMES = tuple(stats.with_equity((*plots.KEY_METRICS, "hours_per_resolved")))
+OUTCOMES = tuple(stats.with_equity((*KEY_METRICS, "hours_per_resolved")))
 """The outcomes of the table: efficacy and its cost, trust, burnout, behaviour, equity."""
 
 

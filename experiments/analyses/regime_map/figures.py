@@ -17,8 +17,9 @@ from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots.axes import suptitle
 from saca.experiments.plots.style import regime_colour
+from saca.experiments.plots.sweeps import EMPTY_CELL, HATCH, NO_WINNER
 from saca.model.metrics import RECORDS
 
 
@@ -90,8 +91,8 @@ def plot_map(
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     colours = [
         *(_light(regime_colour(r, i)) for i, r in enumerate(regimes)),
-        plots.NO_WINNER,
-        plots.EMPTY_CELL,
+        NO_WINNER,
+        EMPTY_CELL,
     ]
     nx, ny = len(x["levels"]), len(y["levels"])
     for ax, m in zip(axes, metrics, strict=True):
@@ -109,7 +110,7 @@ def plot_map(
                         1,
                         fill=False,
                         hatch="///",
-                        edgecolor=plots.HATCH,
+                        edgecolor=HATCH,
                         lw=0,
                     )
                 )
@@ -131,11 +132,7 @@ def plot_map(
     handles = [
         Patch(facecolor=_light(regime_colour(r, i)), edgecolor="#999999", label=f"{r} wins")
         for i, r in enumerate(regimes)
-    ] + [
-        Patch(
-            facecolor=plots.NO_WINNER, edgecolor=plots.HATCH, hatch="///", label="no clear winner"
-        )
-    ]
+    ] + [Patch(facecolor=NO_WINNER, edgecolor=HATCH, hatch="///", label="no clear winner")]
     legend = (
         "wins = best mean, with a paired 95% t CI against every other regime that excludes 0 "
         "(pairs: design point × replicate, which share a seed); text: the best regime and its "
@@ -149,7 +146,7 @@ def plot_map(
         title=textwrap.fill(legend, width=max(60, int(fig.get_figwidth() * 15))),
         title_fontsize=8.5,
     )
-    plots.suptitle(fig, title, fontsize=11)
+    suptitle(fig, title, fontsize=11)
     if path is not None:
         fig.savefig(path, dpi=130)  # as every saca figure
     return fig

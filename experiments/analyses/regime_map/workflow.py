@@ -23,7 +23,7 @@ from saca.experiments.analyses.regime_map.method import (
     pareto_points,
 )
 from saca.experiments.engine import io, sweep
-from saca.experiments.plots import figures as plots
+from saca.experiments.plots import sweeps
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 from saca.model.regime import DIALS
@@ -470,7 +470,7 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
             f"cells; bars: 95% CI over {spec.replicates} replicates"
         )
     panels = [(mini[0] if mini else maxi[1], f"on_front_{n}") for n, (maxi, mini) in FRONTS.items()]
-    plots.plot_pareto(
+    sweeps.plot_pareto(
         shown, regimes, panels, out / "pareto.png", title=f"Pareto fronts ({head})", note=note
     )
     summary = {
