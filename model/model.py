@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -50,6 +50,9 @@ from saca.model.network import TieTable, adjacency, build_graph, build_structure
 from saca.model.regime import Regime
 from saca.model.scenario import Scenario, apply_overrides, load_regime, load_scenario
 from saca.model.situation import PHASES, SUNK_PRESENCE
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class CollaborationModel(mesa.Model):
@@ -120,6 +123,35 @@ class CollaborationModel(mesa.Model):
     def running(self, value: bool) -> None:
         self._running = bool(value)
 
+    @property
+    def graph(self) -> nx.Graph:
+        """The district as a networkx graph: households and their resident ties, cadres,
+        organisations and memberships (see model.network; :meth:`sync_graph` copies the
+        current tie weights onto it).
+
+        Built when first read: no step of the model reads it, and at district size it
+        takes longer to build than the rest of the model.
+        """
+        if self._graph is None:
+            self._graph = g = build_graph(self.structure, self.resident_edges)
+            for cad in self.cadres:
+                g.add_node(
+                    ("cadre", cad.unique_id),
+                    kind="sunk" if cad.is_sunk else "community",
+                    community=cad.community,
+                )
+                if isinstance(cad, SunkCadre):
+                    g.add_edge(("cadre", cad.unique_id), ("org", cad.unit.unique_id), kind="member")
+            for org in [
+                *self.units,
+                *self.street_offices,
+                self.city,
+                *self.social_orgs,
+                *self.firms.values(),
+            ] + ([self.task_force] if self.task_force else []):
+                g.add_node(("org", org.unique_id), kind=org.kind)
+        return self._graph
+
     # ===== setup ======================================================================
     def _build(self) -> None:
         rng = self.rng
@@ -129,7 +161,7 @@ class CollaborationModel(mesa.Model):
         n_h, n_c = st.n_households, st.n_communities
         self.adjacency = adjacency(edges, n_h)
         self.degree = np.bincount(edges.ravel(), minlength=n_h)
-        self.graph = build_graph(st, edges)
+        self._graph: nx.Graph | None = None  # built when first read (see graph)
         self.households = Households(self)
         self.residents = [Resident(self, i) for i in range(n_h)]
         self.ties = TieTable(n_h)
@@ -341,24 +373,6 @@ class CollaborationModel(mesa.Model):
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
-        for cad in self.cadres:
-            self.graph.add_node(
-                ("cadre", cad.unique_id),
-                kind="sunk" if cad.is_sunk else "community",
-                community=cad.community,
-            )
-            if isinstance(cad, SunkCadre):
-                self.graph.add_edge(
-                    ("cadre", cad.unique_id), ("org", cad.unit.unique_id), kind="member"
-                )
-        for org in [
-            *self.units,
-            *self.street_offices,
-            self.city,
-            *self.social_orgs,
-            *self.firms.values(),
-        ] + ([self.task_force] if self.task_force else []):
-            self.graph.add_node(("org", org.unique_id), kind=org.kind)
         # Offloading (seed 001): community cadres push part of their administrative load
         # onto the off-post cadres of their community when there is no duty boundary.
         off_post = np.bincount(
@@ -919,9 +933,9 @@ class CollaborationModel(mesa.Model):
             t: the hour work starts.
         """
         nds = self.needs
-        age = max(0.0, t - float(nds.t_created[nid])) / nd.HOURS_PER_DAY
-        k = self.behaviour.staleness_peer if nds.peer[nid] else 1.0
-        return float(nds.fidelity[nid]) * math.exp(-self.volatility_today * age * k)
+        age = max(0.0, t - nds.t_created.item(nid)) / nd.HOURS_PER_DAY
+        k = self.behaviour.staleness_peer if nds.peer.item(nid) else 1.0
+        return nds.fidelity.item(nid) * math.exp(-self.volatility_today * age * k)
 
     def assign_by_post(self, ids: np.ndarray) -> None:
         """Command allocation (seed 000, 001, 004).
