@@ -413,6 +413,11 @@ class Cadre(mesa.Agent):
         self.queue = q[np.argsort(key, kind="stable")].tolist()
 
     def work(self) -> None:
+        """Work through the queue, deciding each need as its hours are done (see
+        :meth:`walk`)."""
+        self.walk()
+
+    def walk(self, finished: Finished | None = None) -> None:
         """Work through the queue with the hours left, in priority order among the needs
         that have reached the cadre; then the needs that arrive later in the shift, as they
         arrive.
@@ -423,36 +428,47 @@ class Cadre(mesa.Agent):
         it is resolved with :meth:`success_probability`; a failure is a contact that went
         wrong, and the need is either closed on paper (goal displacement, seed 000, 001:
         p = (1 − goals) · ``paper_closure``; perfunctory cadres close more because they fail
-        more) or reworked for
-        ``rework_share`` of its hours.
+        more) or reworked for ``rework_share`` of its hours.
 
         This is the one per-need loop of the day, on a clock, so it runs in Python: the
         shift's running state (hours left, clock, hours worked, counts) is kept in local
         variables and written back to the cadre's row at the end.
+
+        The outcome of an attempt does not change the shift's time (a failed need waits
+        for another turn), so a round of many cadres can leave the attempts to
+        :func:`attempt`, which decides them all together with the same draws in the same
+        order: the walk then draws nothing.
+
+        Args:
+            finished: where to add the needs whose hours are done, to be attempted later;
+                None to attempt each at once.
         """
+        if not self.queue:  # nothing held: the common case, kept cheap
+            self.queue_changed = False
+            return
         self.order_queue()
         m = self.model
         st, i = m.cadre_state, self.idx
-        left = float(st.hours_left[i])
+        left = st.hours_left.item(i)
         if not self.queue or left <= 0:
             return
         nds, b, rng = m.needs, m.behaviour, m.rng
         status, t_ready, hours, comm_of = nds.status, nds.t_ready, nds.hours, nds.comm
         unverified, level, hh_of = nds.unverified, nds.level, nds.hh
         by_comm = m.hours_by_community
-        reach = int(st.reach[i])
-        clock = float(st.clock[i])
-        worked, perf = float(st.hours_worked[i]), float(st.perfunctory_hours[i])
+        reach = st.reach.item(i)
+        clock = st.clock.item(i)
+        worked, perf = st.hours_worked.item(i), st.perfunctory_hours.item(i)
         # Whether each running total is a numpy scalar in a one-by-one run (CadreState).
         np_left, np_clock = bool(st.np_left[i]), bool(st.np_clock[i])
         np_worked, np_perf = bool(st.np_worked[i]), bool(st.np_perf[i])
-        attempts, resolved = int(st.attempts_today[i]), int(st.resolved_today[i])
-        effort = float(st.effort[i])
+        attempts, resolved = st.attempts_today.item(i), st.resolved_today.item(i)
+        effort = st.effort.item(i)
         perfunctory = effort < b.shirk_threshold
         traits = (
-            float(st.experience[i]),
-            max(float(st.resources[i]), m.community_resources[int(st.community[i])]),
-            float(st.knowledge[i]),
+            st.experience.item(i),
+            max(st.resources.item(i), m.community_resources[st.community.item(i)]),
+            st.knowledge.item(i),
             effort,
             perfunctory,
         )
@@ -479,55 +495,61 @@ class Cadre(mesa.Agent):
         def work_on(nid: int) -> bool:
             """Spend hours on one need; return True when it leaves the queue."""
             nonlocal attempts, resolved
-            comm = int(comm_of[nid])
+            comm = comm_of.item(nid)
             if unverified[nid]:
                 spend(b.verify_hours, comm)
                 if left <= 0:
                     return False
                 unverified[nid] = False
-            if level[nid] > reach:
+            if level.item(nid) > reach:
                 spend(b.diagnosis_hours, comm)
                 st.clock[i] = clock  # the need sets off at the cadre's clock
                 m.escalate(nid, self)
                 return True
-            hours[nid] -= spend(float(hours[nid]), comm)
-            if not hours[nid] <= 1e-9:
+            rest = hours.item(nid)
+            rest -= spend(rest, comm)
+            hours[nid] = rest
+            if not rest <= 1e-9:
                 return False
             attempts += 1
+            if finished is not None:
+                finished.add(nid, i, clock)  # leaves the queue when attempt() decides so
+                return False
             if rng.random() < self._success(nid, clock, *traits):
                 resolved += 1
                 st.clock[i] = clock
-                m.settle(nid, self, late=clock > nds.t_deadline[nid])
+                m.settle(nid, self, late=clock > nds.t_deadline.item(nid))
                 return True
-            m.households.contact(int(hh_of[nid]), i, FAIL)
+            m.households.contact(hh_of.item(nid), i, FAIL)
             # No draw when nothing can happen: regimes with resident goals keep their
             # random streams.
             if p_paper > 0 and rng.random() < p_paper:
                 m.close_on_paper(nid)
                 return True
-            hours[nid] = b.rework_share * nds.hours_total[nid]
+            hours[nid] = b.rework_share * nds.hours_total.item(nid)
             return False
 
         done: list[int] = []
         later: list[int] = []
         shift_end = clock + left
+        is_open, ready = nd.OPEN, t_ready.item
         for nid in self.queue:
             if left <= 0:
                 break
-            if status[nid] != nd.OPEN:
+            if status.item(nid) != is_open:
                 done.append(nid)
-            elif t_ready[nid] > clock:
-                if t_ready[nid] < shift_end:
+            elif ready(nid) > clock:
+                if ready(nid) < shift_end:
                     later.append(nid)
             elif work_on(nid):
                 done.append(nid)
-        later.sort(key=lambda n: t_ready[n])
+        later.sort(key=ready)
         for nid in later:
             if left <= 0:
                 break
-            if status[nid] != nd.OPEN:
+            if status.item(nid) != is_open:
                 continue
-            t = float(t_ready[nid])
+            t = ready(nid)
             if t > clock:  # idle until it arrives: the time is lost, not worked
                 gap = left - (t - clock)
                 np_left = gap > 0.0 and (np_left or np_clock)
@@ -567,7 +589,8 @@ class Cadre(mesa.Agent):
         effort: float,
         perfunctory: bool,
     ) -> float:
-        """Chance that finished work resolves the need (seed 000, 002, 004).
+        """Chance that finished work resolves the need (seed 000, 002, 004); for many
+        needs at once, :func:`success_chances` gives the same numbers.
 
         q = w_s skill + w_e experience + w_f familiarity + w_r resources
             + w_i · fidelity · local knowledge            (clipped to [0, 1])
@@ -584,9 +607,9 @@ class Cadre(mesa.Agent):
         """
         m = self.model
         nds, b = m.needs, m.behaviour
-        fam = m.ties.familiarity_of(int(nds.hh[nid]), self.idx)
+        fam = m.ties.familiarity_of(nds.hh.item(nid), self.idx)
         q = (
-            b.skill_weight * self.skills[nds.ntype[nid]]
+            b.skill_weight * self.skills.item(nds.ntype.item(nid))
             + b.experience_weight * experience
             + b.familiarity_weight * fam
             + b.resources_weight * res
@@ -935,6 +958,141 @@ def end_days(m: CollaborationModel, idx: np.ndarray) -> None:
     ended = off_post[m.day - st.start_day[off_post] >= m.population.off_post_term]
     for i in ended.tolist():
         m.rotate(m.cadres[i])
+
+
+class Finished:
+    """Needs whose hours are done, waiting for the draw that decides them: in the order
+    the cadres finished them, with the cadre and its clock at that moment."""
+
+    def __init__(self) -> None:
+        self.nid: list[int] = []
+        self.cadre: list[int] = []
+        self.clock: list[float] = []
+
+    def add(self, nid: int, cadre: int, clock: float) -> None:
+        """Add one finished need.
+
+        Args:
+            nid: the need.
+            cadre: the cadre who finished it.
+            clock: the cadre's clock when it did.
+        """
+        self.nid.append(nid)
+        self.cadre.append(cadre)
+        self.clock.append(clock)
+
+
+def success_chances(
+    m: CollaborationModel, ids: np.ndarray, cadres: np.ndarray, clock: np.ndarray | list
+) -> np.ndarray:
+    """Chance that finished work resolves each need ``ids`` by cadres ``cadres`` at hours
+    ``clock`` (seed 000, 002, 004): :meth:`Cadre._success` for many needs at once.
+
+    q = w_s skill + w_e experience + w_f familiarity + w_r resources
+        + w_i · fidelity · local knowledge            (clipped to [0, 1])
+    p = p₀ + (1 − p₀) √q (1 − w_E + w_E effort), times ρ when perfunctory,
+
+    with the cadre's resources or its community's, the larger, and its effort today.
+    Each term is the same product, added in the same order, as for one need alone.
+
+    Args:
+        m: the model.
+        ids: the needs.
+        cadres: the cadre of each need.
+        clock: the hour of each attempt.
+    """
+    nds, b, st = m.needs, m.behaviour, m.cadre_state
+    ids_l, cad_l = ids.tolist(), cadres.tolist()
+    tie_of, familiarity = m.ties.index.get, m.ties.familiarity.item
+    hh = nds.hh[ids].tolist()
+    fam = np.zeros(len(ids))
+    for k, (h, c) in enumerate(zip(hh, cad_l, strict=True)):
+        tie = tie_of((h, c))
+        if tie is not None:
+            fam[k] = familiarity(tie)
+    skill = np.array(
+        [m.cadres[c].skills.item(t) for c, t in zip(cad_l, nds.ntype[ids].tolist(), strict=True)]
+    )
+    fid = np.array([m.fidelity(n, t) for n, t in zip(ids_l, clock, strict=True)])
+    res = np.maximum(st.resources[cadres], np.asarray(m.community_resources)[st.community[cadres]])
+    effort = st.effort[cadres]
+    q = (
+        b.skill_weight * skill
+        + b.experience_weight * st.experience[cadres]
+        + b.familiarity_weight * fam
+        + b.resources_weight * res
+        + b.information_weight * fid * st.knowledge[cadres]
+    )
+    q = np.minimum(1.0, np.maximum(0.0, q))
+    p = b.success_floor + (1 - b.success_floor) * np.sqrt(q) * (
+        1 - b.effort_weight + b.effort_weight * effort
+    )
+    return np.where(effort < b.shirk_threshold, p * b.perfunctory_success, p)
+
+
+def attempt(m: CollaborationModel, finished: Finished) -> None:
+    """Decide the finished needs, in order: each is resolved with its
+    :func:`success_chances`; a failure is a contact that went wrong, and the need is
+    either closed on paper (goal displacement, seed 000, 001: p = (1 − goals) ·
+    ``paper_closure``; perfunctory cadres close more because they fail more) or reworked
+    for ``rework_share`` of its hours. A resolved need is settled at the cadre's clock
+    when it finished it (late after its deadline).
+
+    The draws are those a need-by-need loop makes: one per need, and after a failure a
+    second one when closing on paper can happen. They are drawn in blocks no larger than
+    the draws still certainly needed, so the stream is consumed exactly as by that loop.
+
+    Args:
+        m: the model.
+        finished: the needs, in the order they were finished.
+    """
+    n = len(finished.nid)
+    if n == 0:
+        return
+    nds, b, st, rng = m.needs, m.behaviour, m.cadre_state, m.rng
+    ids = np.array(finished.nid, dtype=np.int64)
+    cadres = np.array(finished.cadre, dtype=np.int64)
+    clock = np.array(finished.clock)
+    p = success_chances(m, ids, cadres, finished.clock)
+    p_paper = (1 - m.regime.goals) * b.paper_closure
+    if p_paper > 0:
+        chance, won, paper = p.tolist(), [False] * n, [False] * n
+        u, pos = [], 0
+        for j in range(n):
+            if pos == len(u):  # the rest need at least one draw each
+                u, pos = rng.random(n - j).tolist(), 0
+            won[j] = u[pos] < chance[j]
+            pos += 1
+            if won[j]:
+                continue
+            if pos == len(u):  # this closure's draw and one for each need after it
+                u, pos = rng.random(n - j).tolist(), 0
+            paper[j] = u[pos] < p_paper
+            pos += 1
+        won_a, paper_a = np.array(won), np.array(paper)
+    else:
+        # No draw when nothing can happen: regimes with resident goals keep their
+        # random streams.
+        won_a, paper_a = rng.random(n) < p, np.zeros(n, dtype=bool)
+    late = clock > nds.t_deadline[ids]
+    outcome = np.where(won_a, np.where(late, LATE, SUCCESS), FAIL)
+    m.households.contact_many(nds.hh[ids], cadres, outcome)
+    solved = ids[won_a]
+    nds.resolve(solved, clock[won_a])
+    np.add.at(st.resolved_today, cadres[won_a], 1)
+    m.resolved_today += len(solved)
+    m.system_resolved_today += len(solved)
+    m.served_today += len(solved)
+    for nid in ids[paper_a].tolist():
+        m.close_on_paper(nid)
+    rework = ~won_a & ~paper_a
+    nds.hours[ids[rework]] = b.rework_share * nds.hours_total[ids[rework]]
+    gone: dict[int, set[int]] = {}
+    for c, nid in zip(cadres[~rework].tolist(), ids[~rework].tolist(), strict=True):
+        gone.setdefault(c, set()).add(nid)
+    for c, left in gone.items():
+        cad = m.cadres[c]
+        cad.queue = [x for x in cad.queue if x not in left]
 
 
 def order_queues(m: CollaborationModel) -> None:

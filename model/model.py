@@ -39,6 +39,8 @@ from saca.agents.cadre import (
     SUCCESS,
     Cadre,
     CadreState,
+    Finished,
+    attempt,
     begin_days,
     end_days,
     order_queues,
@@ -575,11 +577,29 @@ class CollaborationModel(mesa.Model):
 
     def work_round(self) -> None:
         """Stage 6: the cadres work their queues, sunk cadres first, each kind in random
-        order (the queues are ordered for all at once first)."""
+        order (the queues are ordered for all at once first).
+
+        Each kind's order is Mesa's ``shuffle_do`` order (the same draw of
+        ``model.random``). A cadre's walk through its queue draws nothing and no outcome
+        changes another's walk, so the finished needs of a whole kind are decided
+        together, in that order (:func:`attempt`). Sunk cadres that make mandated visits
+        draw those first, so each of them decides its own needs before the next visits.
+        """
         order_queues(self)
+        visits = self.regime.mandated_visits_per_week / 7.0 * (1 - self.relief) > 0
         for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:  # a population may have none of a kind
-                self.agents_by_type[kind].shuffle_do("work")
+            if kind not in self.agents_by_type:  # a population may have none of a kind
+                continue
+            cadres = list(self.agents_by_type[kind])
+            self.random.shuffle(cadres)
+            if kind is SunkCadre and visits:
+                for cad in cadres:
+                    cad.work()
+                continue
+            finished = Finished()
+            for cad in cadres:
+                cad.walk(finished)
+            attempt(self, finished)
 
     def _reset_counters(self) -> None:
         self.created_today = 0
@@ -1217,7 +1237,7 @@ class CollaborationModel(mesa.Model):
         self.resolved_today += 1
         self.system_resolved_today += 1
         self.served_today += 1
-        self.households.contact(int(self.needs.hh[nid]), cad.idx, LATE if late else SUCCESS)
+        self.households.contact(self.needs.hh.item(nid), cad.idx, LATE if late else SUCCESS)
 
     def settle_above(self, ids: np.ndarray, t: np.ndarray | float) -> None:
         """The street office, city platform or property firm settled needs.
