@@ -913,8 +913,8 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
-        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
-            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+        if nds.passed_by.item(nid) >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, nds.passed_by.item(nid), cad.idx)
             nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
@@ -983,7 +983,7 @@ class CollaborationModel(mesa.Model):
         # Cadres by index, with what the command reads of them as Python lists (one need
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
-        is_away = away.tolist()
+        is_away, is_off_post = away.tolist(), off_post.tolist()
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         reported = self.reported_backlog.tolist()
         meeting = self.meeting.tolist()
@@ -998,7 +998,7 @@ class CollaborationModel(mesa.Model):
             nds.grid[ids].tolist(),
             nds.comm[ids].tolist(),
             nds.hh[ids].tolist(),
-            nds.ntype[ids],
+            nds.ntype[ids].tolist(),
             nds.t_ready[ids].tolist(),
             (nds.level[ids] >= 1).tolist(),
             strict=True,
@@ -1062,8 +1062,10 @@ class CollaborationModel(mesa.Model):
                 and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
-                # The least-loaded sunk cadre of the community, off-post cadres first.
-                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])]
+                # The least-loaded sunk cadre of the community, off-post cadres first (the
+                # first such in index order, as numpy's argmin picks).
+                backlog = self.backlog.item
+                target = cadres[min(sunk.tolist(), key=lambda x: backlog(x) - 100 * is_off_post[x])]
                 self._offloaded(cadres[cad], target)
                 record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
