@@ -460,17 +460,21 @@ class Cadre(mesa.Agent):
         clock = st.clock.item(i)
         worked, perf = st.hours_worked.item(i), st.perfunctory_hours.item(i)
         # Whether each running total is a numpy scalar in a one-by-one run (CadreState).
-        np_left, np_clock = bool(st.np_left[i]), bool(st.np_clock[i])
-        np_worked, np_perf = bool(st.np_worked[i]), bool(st.np_perf[i])
+        np_left, np_clock = st.np_left.item(i), st.np_clock.item(i)
+        np_worked, np_perf = st.np_worked.item(i), st.np_perf.item(i)
         attempts, resolved = st.attempts_today.item(i), st.resolved_today.item(i)
         effort = st.effort.item(i)
         perfunctory = effort < b.shirk_threshold
-        traits = (
-            st.experience.item(i),
-            max(st.resources.item(i), m.community_resources[st.community.item(i)]),
-            st.knowledge.item(i),
-            effort,
-            perfunctory,
+        traits = (  # what _success reads of the cadre, when the walk attempts itself
+            ()
+            if finished is not None
+            else (
+                st.experience.item(i),
+                max(st.resources.item(i), m.community_resources[st.community.item(i)]),
+                st.knowledge.item(i),
+                effort,
+                perfunctory,
+            )
         )
         p_paper = (1 - m.regime.goals) * b.paper_closure
 
