@@ -39,14 +39,12 @@ from saca.agents.cadre import (
     SUCCESS,
     Cadre,
     CadreState,
-    Finished,
-    attempt,
     begin_days,
     end_days,
-    order_queues,
     sanction,
     spend_many,
 )
+from saca.agents.round import Finished, attempt, order_queues
 from saca.model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from saca.model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from saca.model.regime import Regime

@@ -13,12 +13,10 @@ from saca.agents.cadre import (
     FAIL,
     SUCCESS,
     CadreState,
-    Finished,
-    attempt,
     begin_days,
     end_days,
-    success_chances,
 )
+from saca.agents.round import Finished, attempt, success_chances
 
 
 def grid_worker(m) -> CommunityCadre:
