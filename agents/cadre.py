@@ -13,7 +13,8 @@ Every cadre's state is a row of the model's :class:`CadreState` (numpy arrays), 
 :class:`Cadre` agent is a view onto its row. The stages without a clock run for all cadres
 at once (:func:`begin_days`, :func:`end_days`, :func:`overheads`, …); a cadre's one-row
 methods (``cad.begin_day()``) call them on its row. Working the queue on the clock stays
-one cadre at a time (:meth:`Cadre.work`).
+one cadre at a time (:meth:`Cadre.walk`); ordering the queues and deciding the needs a
+round finished run for many cadres at once in :mod:`saca.agents.round`.
 
 Seeds: 000 (effort, perfunctory work, anxiety, burnout, crowding out of motivation),
 001 (paperwork, formalism, inspection), 002 (claiming, recognition), 004 (levels a cadre
@@ -22,7 +23,6 @@ can solve at).
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,6 +32,7 @@ import numpy as np
 from saca.agents import needs as nd
 
 if TYPE_CHECKING:
+    from saca.agents.round import Finished
     from saca.model.model import CollaborationModel
 
 # Outcomes of a contact between a cadre and a household (see Households.apply_contacts).
@@ -413,6 +414,11 @@ class Cadre(mesa.Agent):
         self.queue = q[np.argsort(key, kind="stable")].tolist()
 
     def work(self) -> None:
+        """Work through the queue, deciding each need as its hours are done (see
+        :meth:`walk`)."""
+        self.walk()
+
+    def walk(self, finished: Finished | None = None) -> None:
         """Work through the queue with the hours left, in priority order among the needs
         that have reached the cadre; then the needs that arrive later in the shift, as they
         arrive.
@@ -423,38 +429,53 @@ class Cadre(mesa.Agent):
         it is resolved with :meth:`success_probability`; a failure is a contact that went
         wrong, and the need is either closed on paper (goal displacement, seed 000, 001:
         p = (1 − goals) · ``paper_closure``; perfunctory cadres close more because they fail
-        more) or reworked for
-        ``rework_share`` of its hours.
+        more) or reworked for ``rework_share`` of its hours.
 
         This is the one per-need loop of the day, on a clock, so it runs in Python: the
         shift's running state (hours left, clock, hours worked, counts) is kept in local
         variables and written back to the cadre's row at the end.
+
+        The outcome of an attempt does not change the shift's time (a failed need waits
+        for another turn), so a round of many cadres can leave the attempts to
+        :func:`saca.agents.round.attempt`, which decides them all together with the same
+        draws in the same order: the walk then draws nothing.
+
+        Args:
+            finished: where to add the needs whose hours are done, to be attempted later;
+                None to attempt each at once.
         """
+        if not self.queue:  # nothing held: the common case, kept cheap
+            self.queue_changed = False
+            return
         self.order_queue()
         m = self.model
         st, i = m.cadre_state, self.idx
-        left = float(st.hours_left[i])
+        left = st.hours_left.item(i)
         if not self.queue or left <= 0:
             return
         nds, b, rng = m.needs, m.behaviour, m.rng
         status, t_ready, hours, comm_of = nds.status, nds.t_ready, nds.hours, nds.comm
         unverified, level, hh_of = nds.unverified, nds.level, nds.hh
         by_comm = m.hours_by_community
-        reach = int(st.reach[i])
-        clock = float(st.clock[i])
-        worked, perf = float(st.hours_worked[i]), float(st.perfunctory_hours[i])
+        reach = st.reach.item(i)
+        clock = st.clock.item(i)
+        worked, perf = st.hours_worked.item(i), st.perfunctory_hours.item(i)
         # Whether each running total is a numpy scalar in a one-by-one run (CadreState).
-        np_left, np_clock = bool(st.np_left[i]), bool(st.np_clock[i])
-        np_worked, np_perf = bool(st.np_worked[i]), bool(st.np_perf[i])
-        attempts, resolved = int(st.attempts_today[i]), int(st.resolved_today[i])
-        effort = float(st.effort[i])
+        np_left, np_clock = st.np_left.item(i), st.np_clock.item(i)
+        np_worked, np_perf = st.np_worked.item(i), st.np_perf.item(i)
+        attempts, resolved = st.attempts_today.item(i), st.resolved_today.item(i)
+        effort = st.effort.item(i)
         perfunctory = effort < b.shirk_threshold
-        traits = (
-            float(st.experience[i]),
-            max(float(st.resources[i]), m.community_resources[int(st.community[i])]),
-            float(st.knowledge[i]),
-            effort,
-            perfunctory,
+        traits = (  # what _success reads of the cadre, when the walk attempts itself
+            ()
+            if finished is not None
+            else (
+                st.experience.item(i),
+                max(st.resources.item(i), m.community_resources[st.community.item(i)]),
+                st.knowledge.item(i),
+                effort,
+                perfunctory,
+            )
         )
         p_paper = (1 - m.regime.goals) * b.paper_closure
 
@@ -479,55 +500,61 @@ class Cadre(mesa.Agent):
         def work_on(nid: int) -> bool:
             """Spend hours on one need; return True when it leaves the queue."""
             nonlocal attempts, resolved
-            comm = int(comm_of[nid])
+            comm = comm_of.item(nid)
             if unverified[nid]:
                 spend(b.verify_hours, comm)
                 if left <= 0:
                     return False
                 unverified[nid] = False
-            if level[nid] > reach:
+            if level.item(nid) > reach:
                 spend(b.diagnosis_hours, comm)
                 st.clock[i] = clock  # the need sets off at the cadre's clock
                 m.escalate(nid, self)
                 return True
-            hours[nid] -= spend(float(hours[nid]), comm)
-            if not hours[nid] <= 1e-9:
+            rest = hours.item(nid)
+            rest -= spend(rest, comm)
+            hours[nid] = rest
+            if not rest <= 1e-9:
                 return False
             attempts += 1
+            if finished is not None:
+                finished.add(nid, i, clock)  # leaves the queue when attempt() decides so
+                return False
             if rng.random() < self._success(nid, clock, *traits):
                 resolved += 1
                 st.clock[i] = clock
-                m.settle(nid, self, late=clock > nds.t_deadline[nid])
+                m.settle(nid, self, late=clock > nds.t_deadline.item(nid))
                 return True
-            m.households.contact(int(hh_of[nid]), i, FAIL)
+            m.households.contact(hh_of.item(nid), i, FAIL)
             # No draw when nothing can happen: regimes with resident goals keep their
             # random streams.
             if p_paper > 0 and rng.random() < p_paper:
                 m.close_on_paper(nid)
                 return True
-            hours[nid] = b.rework_share * nds.hours_total[nid]
+            hours[nid] = b.rework_share * nds.hours_total.item(nid)
             return False
 
         done: list[int] = []
         later: list[int] = []
         shift_end = clock + left
+        is_open, ready = nd.OPEN, t_ready.item
         for nid in self.queue:
             if left <= 0:
                 break
-            if status[nid] != nd.OPEN:
+            if status.item(nid) != is_open:
                 done.append(nid)
-            elif t_ready[nid] > clock:
-                if t_ready[nid] < shift_end:
+            elif ready(nid) > clock:
+                if ready(nid) < shift_end:
                     later.append(nid)
             elif work_on(nid):
                 done.append(nid)
-        later.sort(key=lambda n: t_ready[n])
+        later.sort(key=ready)
         for nid in later:
             if left <= 0:
                 break
-            if status[nid] != nd.OPEN:
+            if status.item(nid) != is_open:
                 continue
-            t = float(t_ready[nid])
+            t = ready(nid)
             if t > clock:  # idle until it arrives: the time is lost, not worked
                 gap = left - (t - clock)
                 np_left = gap > 0.0 and (np_left or np_clock)
@@ -567,7 +594,8 @@ class Cadre(mesa.Agent):
         effort: float,
         perfunctory: bool,
     ) -> float:
-        """Chance that finished work resolves the need (seed 000, 002, 004).
+        """Chance that finished work resolves the need (seed 000, 002, 004); for many
+        needs at once, :func:`saca.agents.round.success_chances` gives the same numbers.
 
         q = w_s skill + w_e experience + w_f familiarity + w_r resources
             + w_i · fidelity · local knowledge            (clipped to [0, 1])
@@ -584,9 +612,9 @@ class Cadre(mesa.Agent):
         """
         m = self.model
         nds, b = m.needs, m.behaviour
-        fam = m.ties.familiarity_of(int(nds.hh[nid]), self.idx)
+        fam = m.ties.familiarity_of(nds.hh.item(nid), self.idx)
         q = (
-            b.skill_weight * self.skills[nds.ntype[nid]]
+            b.skill_weight * self.skills.item(nds.ntype.item(nid))
             + b.experience_weight * experience
             + b.familiarity_weight * fam
             + b.resources_weight * res
@@ -935,37 +963,3 @@ def end_days(m: CollaborationModel, idx: np.ndarray) -> None:
     ended = off_post[m.day - st.start_day[off_post] >= m.population.off_post_term]
     for i in ended.tolist():
         m.rotate(m.cadres[i])
-
-
-def order_queues(m: CollaborationModel) -> None:
-    """Order every changed queue at once, before a round of work: as
-    :meth:`Cadre.order_queue` does for one cadre (drop needs no longer held, sort by
-    the goals dial's key, ties in queue order), for all cadres whose queue changed.
-
-    While cadres work in turn, none changes the needs another holds, so ordering the
-    queues first gives each cadre the order it would find at its turn.
-
-    Args:
-        m: the model.
-    """
-    changed = [c for c in m.cadres if c.queue_changed]
-    if not changed:
-        return
-    nds = m.needs
-    lens = [len(c.queue) for c in changed]
-    flat = np.fromiter(itertools.chain.from_iterable(c.queue for c in changed), np.int64)
-    owner = np.repeat(np.arange(len(changed)), lens)
-    holder = np.repeat(np.array([c.idx for c in changed]), lens)
-    keep = (nds.status[flat] == nd.OPEN) & (nds.holder[flat] == holder)
-    flat, owner = flat[keep], owner[keep]
-    g = m.regime.goals
-    now = m.day * nd.HOURS_PER_DAY
-    scale = nd.HOURS_PER_DAY / m.behaviour.need_hours
-    key = g * nds.t_deadline[flat] + (1 - g) * (now + scale * nds.hours[flat])
-    ordered = flat[np.lexsort((key, owner))].tolist()
-    ends = np.cumsum(np.bincount(owner, minlength=len(changed))).tolist()
-    start = 0
-    for cad, end in zip(changed, ends, strict=True):
-        cad.queue = ordered[start:end]
-        cad.queue_changed = False
-        start = end

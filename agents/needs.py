@@ -7,6 +7,7 @@ identity ``created = resolved + open + hidden + dropped``.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -164,7 +165,10 @@ class NeedPool:
         """
         self.status[ids] = RESOLVED
         self.t_resolved[ids] = t
-        self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
+        if isinstance(t, float):  # one need, settled by a cadre: no array to build
+            self.resolved[ids] = math.floor(t / HOURS_PER_DAY)
+        else:
+            self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
         self.holder[ids] = -1
 
     def close_on_paper(self, nid: int) -> None:

@@ -94,11 +94,12 @@ class Households:
             (cadre index or -1, the trust in that channel).
         """
         ties = self.model.ties
-        best, best_trust = -1, float(self.trust_institution[h])
+        trust = ties.trust.item
+        best, best_trust = -1, self.trust_institution.item(h)
         for t in ties.by_household[h]:
-            tr = ties.trust[t]
+            tr = trust(t)
             if tr > best_trust:
-                best, best_trust = int(ties.cadre[t]), float(tr)
+                best, best_trust = ties.cadre.item(t), tr
         return best, best_trust
 
     def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
@@ -120,6 +121,16 @@ class Households:
             outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED or CONSULTED.
         """
         self._contacts.append((h, cadre, outcome))
+
+    def contact_many(self, hh: np.ndarray, cadres: np.ndarray, outcomes: np.ndarray) -> None:
+        """Record contacts in order, as :meth:`contact` one by one.
+
+        Args:
+            hh: household indices.
+            cadres: cadre indices.
+            outcomes: outcome codes.
+        """
+        self._contacts.extend(zip(hh.tolist(), cadres.tolist(), outcomes.tolist(), strict=True))
 
     def visit(self, h: int, cadre: Cadre) -> None:
         """A door-knocking visit: reveals a hidden need if there is one, else it is unwanted.

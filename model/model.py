@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -41,15 +41,18 @@ from saca.agents.cadre import (
     CadreState,
     begin_days,
     end_days,
-    order_queues,
     sanction,
     spend_many,
 )
+from saca.agents.round import Finished, attempt, order_queues
 from saca.model.metrics import METRICS, daily_metrics, new_totals, record_handoff, summarise
 from saca.model.network import TieTable, adjacency, build_graph, build_structure, resident_ties
 from saca.model.regime import Regime
 from saca.model.scenario import Scenario, apply_overrides, load_regime, load_scenario
 from saca.model.situation import PHASES, SUNK_PRESENCE
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class CollaborationModel(mesa.Model):
@@ -120,6 +123,35 @@ class CollaborationModel(mesa.Model):
     def running(self, value: bool) -> None:
         self._running = bool(value)
 
+    @property
+    def graph(self) -> nx.Graph:
+        """The district as a networkx graph: households and their resident ties, cadres,
+        organisations and memberships (see model.network; :meth:`sync_graph` copies the
+        current tie weights onto it).
+
+        Built when first read: no step of the model reads it, and at district size it
+        takes longer to build than the rest of the model.
+        """
+        if self._graph is None:
+            self._graph = g = build_graph(self.structure, self.resident_edges)
+            for cad in self.cadres:
+                g.add_node(
+                    ("cadre", cad.unique_id),
+                    kind="sunk" if cad.is_sunk else "community",
+                    community=cad.community,
+                )
+                if isinstance(cad, SunkCadre):
+                    g.add_edge(("cadre", cad.unique_id), ("org", cad.unit.unique_id), kind="member")
+            for org in [
+                *self.units,
+                *self.street_offices,
+                self.city,
+                *self.social_orgs,
+                *self.firms.values(),
+            ] + ([self.task_force] if self.task_force else []):
+                g.add_node(("org", org.unique_id), kind=org.kind)
+        return self._graph
+
     # ===== setup ======================================================================
     def _build(self) -> None:
         rng = self.rng
@@ -129,7 +161,7 @@ class CollaborationModel(mesa.Model):
         n_h, n_c = st.n_households, st.n_communities
         self.adjacency = adjacency(edges, n_h)
         self.degree = np.bincount(edges.ravel(), minlength=n_h)
-        self.graph = build_graph(st, edges)
+        self._graph: nx.Graph | None = None  # built when first read (see graph)
         self.households = Households(self)
         self.residents = [Resident(self, i) for i in range(n_h)]
         self.ties = TieTable(n_h)
@@ -341,24 +373,6 @@ class CollaborationModel(mesa.Model):
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
-        for cad in self.cadres:
-            self.graph.add_node(
-                ("cadre", cad.unique_id),
-                kind="sunk" if cad.is_sunk else "community",
-                community=cad.community,
-            )
-            if isinstance(cad, SunkCadre):
-                self.graph.add_edge(
-                    ("cadre", cad.unique_id), ("org", cad.unit.unique_id), kind="member"
-                )
-        for org in [
-            *self.units,
-            *self.street_offices,
-            self.city,
-            *self.social_orgs,
-            *self.firms.values(),
-        ] + ([self.task_force] if self.task_force else []):
-            self.graph.add_node(("org", org.unique_id), kind=org.kind)
         # Offloading (seed 001): community cadres push part of their administrative load
         # onto the off-post cadres of their community when there is no duty boundary.
         off_post = np.bincount(
@@ -561,11 +575,29 @@ class CollaborationModel(mesa.Model):
 
     def work_round(self) -> None:
         """Stage 6: the cadres work their queues, sunk cadres first, each kind in random
-        order (the queues are ordered for all at once first)."""
+        order (the queues are ordered for all at once first).
+
+        Each kind's order is Mesa's ``shuffle_do`` order (the same draw of
+        ``model.random``). A cadre's walk through its queue draws nothing and no outcome
+        changes another's walk, so the finished needs of a whole kind are decided
+        together, in that order (:func:`attempt`). Sunk cadres that make mandated visits
+        draw those first, so each of them decides its own needs before the next visits.
+        """
         order_queues(self)
+        visits = self.regime.mandated_visits_per_week / 7.0 * (1 - self.relief) > 0
         for kind in (SunkCadre, CommunityCadre):
-            if kind in self.agents_by_type:  # a population may have none of a kind
-                self.agents_by_type[kind].shuffle_do("work")
+            if kind not in self.agents_by_type:  # a population may have none of a kind
+                continue
+            cadres = list(self.agents_by_type[kind])
+            self.random.shuffle(cadres)
+            if kind is SunkCadre and visits:
+                for cad in cadres:
+                    cad.work()
+                continue
+            finished = Finished()
+            for cad in cadres:
+                cad.walk(finished)
+            attempt(self, finished)
 
     def _reset_counters(self) -> None:
         self.created_today = 0
@@ -879,8 +911,8 @@ class CollaborationModel(mesa.Model):
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
         nds = self.needs
-        if nds.passed_by[nid] >= 0:  # escalated by one cadre, now with another
-            record_handoff(self, int(nds.passed_by[nid]), cad.idx)
+        if nds.passed_by.item(nid) >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, nds.passed_by.item(nid), cad.idx)
             nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = cad.idx
@@ -919,9 +951,9 @@ class CollaborationModel(mesa.Model):
             t: the hour work starts.
         """
         nds = self.needs
-        age = max(0.0, t - float(nds.t_created[nid])) / nd.HOURS_PER_DAY
-        k = self.behaviour.staleness_peer if nds.peer[nid] else 1.0
-        return float(nds.fidelity[nid]) * math.exp(-self.volatility_today * age * k)
+        age = max(0.0, t - nds.t_created.item(nid)) / nd.HOURS_PER_DAY
+        k = self.behaviour.staleness_peer if nds.peer.item(nid) else 1.0
+        return nds.fidelity.item(nid) * math.exp(-self.volatility_today * age * k)
 
     def assign_by_post(self, ids: np.ndarray) -> None:
         """Command allocation (seed 000, 001, 004).
@@ -949,7 +981,7 @@ class CollaborationModel(mesa.Model):
         # Cadres by index, with what the command reads of them as Python lists (one need
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
-        is_away = away.tolist()
+        is_away, is_off_post = away.tolist(), off_post.tolist()
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         reported = self.reported_backlog.tolist()
         meeting = self.meeting.tolist()
@@ -964,7 +996,7 @@ class CollaborationModel(mesa.Model):
             nds.grid[ids].tolist(),
             nds.comm[ids].tolist(),
             nds.hh[ids].tolist(),
-            nds.ntype[ids],
+            nds.ntype[ids].tolist(),
             nds.t_ready[ids].tolist(),
             (nds.level[ids] >= 1).tolist(),
             strict=True,
@@ -1028,8 +1060,10 @@ class CollaborationModel(mesa.Model):
                 and len(sunk)
                 and rng.random() < b.offload_propensity
             ):
-                # The least-loaded sunk cadre of the community, off-post cadres first.
-                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - 100 * off_post[sunk])])]
+                # The least-loaded sunk cadre of the community, off-post cadres first (the
+                # first such in index order, as numpy's argmin picks).
+                backlog = self.backlog.item
+                target = cadres[min(sunk.tolist(), key=lambda x: backlog(x) - 100 * is_off_post[x])]
                 self._offloaded(cadres[cad], target)
                 record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
@@ -1203,7 +1237,7 @@ class CollaborationModel(mesa.Model):
         self.resolved_today += 1
         self.system_resolved_today += 1
         self.served_today += 1
-        self.households.contact(int(self.needs.hh[nid]), cad.idx, LATE if late else SUCCESS)
+        self.households.contact(self.needs.hh.item(nid), cad.idx, LATE if late else SUCCESS)
 
     def settle_above(self, ids: np.ndarray, t: np.ndarray | float) -> None:
         """The street office, city platform or property firm settled needs.

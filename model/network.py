@@ -244,7 +244,7 @@ class TieTable:
             c: cadre index.
         """
         idx = self.index.get((h, c))
-        return 0.0 if idx is None else float(self.familiarity[idx])
+        return 0.0 if idx is None else self.familiarity.item(idx)
 
     def decay(self, rate: float) -> None:
         """Let every familiarity decay by one day without contact.

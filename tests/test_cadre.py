@@ -9,7 +9,14 @@ import pytest
 
 from saca.agents import CommunityCadre
 from saca.agents import needs as nd
-from saca.agents.cadre import FAIL, SUCCESS, CadreState, begin_days, end_days
+from saca.agents.cadre import (
+    FAIL,
+    SUCCESS,
+    CadreState,
+    begin_days,
+    end_days,
+)
+from saca.agents.round import Finished, attempt, success_chances
 
 
 def grid_worker(m) -> CommunityCadre:
@@ -475,3 +482,57 @@ def test_a_day_for_all_cadres_equals_one_cadre_at_a_time(small_model, stage):
     for name in CadreState.FIELDS:
         np.testing.assert_array_equal(getattr(a, name)[: a.n], getattr(b, name)[: b.n], name)
     assert together.rng.random() == one_by_one.rng.random()
+
+
+def test_success_chances_of_many_needs_are_each_cadres_own_numbers(small_model):
+    m = small_model(days=5)
+    pairs = [(n, c) for c in m.cadres for n in c.queue][:40]
+    assert pairs
+    ids = np.array([n for n, _ in pairs])
+    cads = np.array([c.idx for _, c in pairs])
+    clock = [c.clock + 0.5 * k for k, (_, c) in enumerate(pairs)]
+    many = success_chances(m, ids, cads, clock)
+    for k, (n, c) in enumerate(pairs):
+        res = max(c.resources, m.community_resources[c.community])
+        one = c._success(
+            n,
+            clock[k],
+            c.experience,
+            res,
+            c.knowledge,
+            c.effort,
+            c.effort < m.behaviour.shirk_threshold,
+        )
+        assert many[k] == one  # the same number, not only close
+
+
+@pytest.mark.parametrize("goals", [0.0, 1.0])
+def test_deciding_a_walk_later_gives_what_deciding_each_need_at_once_gives(
+    small_model, add_need, goals
+):
+    outcomes = []
+    for later in (False, True):
+        m = small_model(seed=3)
+        set_regime(m, goals=goals)
+        cad = grid_worker(m)
+        h = m.random_household(cad.community, cad.grid)
+        ids = [add_need(m, h, hours=0.5) for _ in range(12)]
+        cad.queue = list(ids)
+        fresh_day(cad)
+        if later:
+            finished = Finished()
+            cad.walk(finished)
+            attempt(m, finished)
+        else:
+            cad.work()
+        outcomes.append(
+            (
+                m.needs.status[ids].tolist(),
+                m.needs.hours[ids].tolist(),
+                list(m.households._contacts),
+                cad.queue,
+                cad.resolved_today,
+                m.rng.random(),
+            )
+        )
+    assert outcomes[0] == outcomes[1]

@@ -1,0 +1,191 @@
+"""The work round across cadres: every changed queue ordered at once before the round,
+and the needs the round's walks finished decided together (success chances and draws).
+
+A cadre's walk through its queue (:meth:`Cadre.walk <saca.agents.cadre.Cadre.walk>`)
+runs on its own clock, one cadre at a time; what does not depend on that clock runs here
+for many cadres at once, giving the numbers and the draws a cadre-by-cadre loop gives.
+
+Seeds: 000 (goal displacement, paper closure), 002, 004 (success).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from saca.agents import needs as nd
+from saca.agents.cadre import FAIL, LATE, SUCCESS
+
+if TYPE_CHECKING:
+    from saca.model.model import CollaborationModel
+
+
+class Finished:
+    """Needs whose hours are done, waiting for the draw that decides them: in the order
+    the cadres finished them, with the cadre and its clock at that moment."""
+
+    def __init__(self) -> None:
+        self.nid: list[int] = []
+        self.cadre: list[int] = []
+        self.clock: list[float] = []
+
+    def add(self, nid: int, cadre: int, clock: float) -> None:
+        """Add one finished need.
+
+        Args:
+            nid: the need.
+            cadre: the cadre who finished it.
+            clock: the cadre's clock when it did.
+        """
+        self.nid.append(nid)
+        self.cadre.append(cadre)
+        self.clock.append(clock)
+
+
+def success_chances(
+    m: CollaborationModel, ids: np.ndarray, cadres: np.ndarray, clock: np.ndarray | list
+) -> np.ndarray:
+    """Chance that finished work resolves each need ``ids`` by cadres ``cadres`` at hours
+    ``clock`` (seed 000, 002, 004): :meth:`Cadre._success` for many needs at once.
+
+    q = w_s skill + w_e experience + w_f familiarity + w_r resources
+        + w_i · fidelity · local knowledge            (clipped to [0, 1])
+    p = p₀ + (1 − p₀) √q (1 − w_E + w_E effort), times ρ when perfunctory,
+
+    with the cadre's resources or its community's, the larger, and its effort today.
+    Each term is the same product, added in the same order, as for one need alone.
+
+    Args:
+        m: the model.
+        ids: the needs.
+        cadres: the cadre of each need.
+        clock: the hour of each attempt.
+    """
+    nds, b, st = m.needs, m.behaviour, m.cadre_state
+    ids_l, cad_l = ids.tolist(), cadres.tolist()
+    tie_of, familiarity = m.ties.index.get, m.ties.familiarity.item
+    hh = nds.hh[ids].tolist()
+    fam = np.zeros(len(ids))
+    for k, (h, c) in enumerate(zip(hh, cad_l, strict=True)):
+        tie = tie_of((h, c))
+        if tie is not None:
+            fam[k] = familiarity(tie)
+    skill = np.array(
+        [m.cadres[c].skills.item(t) for c, t in zip(cad_l, nds.ntype[ids].tolist(), strict=True)]
+    )
+    fid = np.array([m.fidelity(n, t) for n, t in zip(ids_l, clock, strict=True)])
+    res = np.maximum(st.resources[cadres], np.asarray(m.community_resources)[st.community[cadres]])
+    effort = st.effort[cadres]
+    q = (
+        b.skill_weight * skill
+        + b.experience_weight * st.experience[cadres]
+        + b.familiarity_weight * fam
+        + b.resources_weight * res
+        + b.information_weight * fid * st.knowledge[cadres]
+    )
+    q = np.minimum(1.0, np.maximum(0.0, q))
+    p = b.success_floor + (1 - b.success_floor) * np.sqrt(q) * (
+        1 - b.effort_weight + b.effort_weight * effort
+    )
+    return np.where(effort < b.shirk_threshold, p * b.perfunctory_success, p)
+
+
+def attempt(m: CollaborationModel, finished: Finished) -> None:
+    """Decide the finished needs, in order: each is resolved with its
+    :func:`success_chances`; a failure is a contact that went wrong, and the need is
+    either closed on paper (goal displacement, seed 000, 001: p = (1 − goals) ·
+    ``paper_closure``; perfunctory cadres close more because they fail more) or reworked
+    for ``rework_share`` of its hours. A resolved need is settled at the cadre's clock
+    when it finished it (late after its deadline).
+
+    The draws are those a need-by-need loop makes: one per need, and after a failure a
+    second one when closing on paper can happen. They are drawn in blocks no larger than
+    the draws still certainly needed, so the stream is consumed exactly as by that loop.
+
+    Args:
+        m: the model.
+        finished: the needs, in the order they were finished.
+    """
+    n = len(finished.nid)
+    if n == 0:
+        return
+    nds, b, st, rng = m.needs, m.behaviour, m.cadre_state, m.rng
+    ids = np.array(finished.nid, dtype=np.int64)
+    cadres = np.array(finished.cadre, dtype=np.int64)
+    clock = np.array(finished.clock)
+    p = success_chances(m, ids, cadres, finished.clock)
+    p_paper = (1 - m.regime.goals) * b.paper_closure
+    if p_paper > 0:
+        chance, won, paper = p.tolist(), [False] * n, [False] * n
+        u, pos = [], 0
+        for j in range(n):
+            if pos == len(u):  # the rest need at least one draw each
+                u, pos = rng.random(n - j).tolist(), 0
+            won[j] = u[pos] < chance[j]
+            pos += 1
+            if won[j]:
+                continue
+            if pos == len(u):  # this closure's draw and one for each need after it
+                u, pos = rng.random(n - j).tolist(), 0
+            paper[j] = u[pos] < p_paper
+            pos += 1
+        won_a, paper_a = np.array(won), np.array(paper)
+    else:
+        # No draw when nothing can happen: regimes with resident goals keep their
+        # random streams.
+        won_a, paper_a = rng.random(n) < p, np.zeros(n, dtype=bool)
+    late = clock > nds.t_deadline[ids]
+    outcome = np.where(won_a, np.where(late, LATE, SUCCESS), FAIL)
+    m.households.contact_many(nds.hh[ids], cadres, outcome)
+    solved = ids[won_a]
+    nds.resolve(solved, clock[won_a])
+    np.add.at(st.resolved_today, cadres[won_a], 1)
+    m.resolved_today += len(solved)
+    m.system_resolved_today += len(solved)
+    m.served_today += len(solved)
+    for nid in ids[paper_a].tolist():
+        m.close_on_paper(nid)
+    rework = ~won_a & ~paper_a
+    nds.hours[ids[rework]] = b.rework_share * nds.hours_total[ids[rework]]
+    gone: dict[int, set[int]] = {}
+    for c, nid in zip(cadres[~rework].tolist(), ids[~rework].tolist(), strict=True):
+        gone.setdefault(c, set()).add(nid)
+    for c, left in gone.items():
+        cad = m.cadres[c]
+        cad.queue = [x for x in cad.queue if x not in left]
+
+
+def order_queues(m: CollaborationModel) -> None:
+    """Order every changed queue at once, before a round of work: as
+    :meth:`Cadre.order_queue` does for one cadre (drop needs no longer held, sort by
+    the goals dial's key, ties in queue order), for all cadres whose queue changed.
+
+    While cadres work in turn, none changes the needs another holds, so ordering the
+    queues first gives each cadre the order it would find at its turn.
+
+    Args:
+        m: the model.
+    """
+    changed = [c for c in m.cadres if c.queue_changed]
+    if not changed:
+        return
+    nds = m.needs
+    lens = [len(c.queue) for c in changed]
+    flat = np.fromiter(itertools.chain.from_iterable(c.queue for c in changed), np.int64)
+    owner = np.repeat(np.arange(len(changed)), lens)
+    holder = np.repeat(np.array([c.idx for c in changed]), lens)
+    keep = (nds.status[flat] == nd.OPEN) & (nds.holder[flat] == holder)
+    flat, owner = flat[keep], owner[keep]
+    g = m.regime.goals
+    now = m.day * nd.HOURS_PER_DAY
+    scale = nd.HOURS_PER_DAY / m.behaviour.need_hours
+    key = g * nds.t_deadline[flat] + (1 - g) * (now + scale * nds.hours[flat])
+    ordered = flat[np.lexsort((key, owner))].tolist()
+    ends = np.cumsum(np.bincount(owner, minlength=len(changed))).tolist()
+    start = 0
+    for cad, end in zip(changed, ends, strict=True):
+        cad.queue = ordered[start:end]
+        cad.queue_changed = False
+        start = end
