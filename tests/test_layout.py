@@ -149,6 +149,17 @@ def test_docs_name_only_real_modules_and_functions() -> None:
     assert not stale, f"update these names in README/docs/notebooks: {stale}"
 
 
+def test_docs_name_only_real_files() -> None:
+    """Same for source files and folders named by path (``experiments/engine/outdir.py``)."""
+    paths = set()
+    for path in DOCS:
+        paths.update(
+            re.findall(r"\b(?:model|agents|experiments)/[\w/]+(?:\.py|\.toml|/)", path.read_text())
+        )
+    missing = sorted(p for p in paths if "*" not in p and not (ROOT / p).exists())
+    assert not missing, f"update these paths in README/docs/notebooks: {missing}"
+
+
 TINY = ["--scenario", "emergency", "--steps", "3", "--set", "situation.households=300"]
 
 
