@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from saca.agents.cadre import ACCOUNTABILITY, ASSESSMENT_HOURS, RECOGNITION, Cadre, _Field
+from saca.agents.cadre import Cadre
+from saca.agents.cadre_state import ACCOUNTABILITY, ASSESSMENT_HOURS, RECOGNITION, _Field
 
 if TYPE_CHECKING:
     from saca.model.model import CollaborationModel
 
-# The evaluation tables live with the cadres' daily submodels (agents.cadre), which run
+# The evaluation tables live with the cadres' daily submodels (agents.cadre_state), which run
 # every cadre's day at once; they are named here too, where they belong.
 __all__ = ["ACCOUNTABILITY", "ASSESSMENT_HOURS", "RECOGNITION", "SunkCadre"]
 

@@ -9,13 +9,8 @@ import pytest
 
 from saca.agents import CommunityCadre
 from saca.agents import needs as nd
-from saca.agents.cadre import (
-    FAIL,
-    SUCCESS,
-    CadreState,
-    begin_days,
-    end_days,
-)
+from saca.agents.cadre import FAIL, SUCCESS
+from saca.agents.cadre_state import CadreState, begin_days, end_days
 from saca.agents.round import Finished, attempt, success_chances
 
 

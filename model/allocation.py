@@ -1,0 +1,423 @@
+"""Moving needs between holders: allocation by post or by claiming, escalation, settling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from saca.agents import needs as nd
+from saca.agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
+from saca.agents.cadre_state import spend_many
+from saca.model.metrics import record_handoff
+
+
+class Allocation:
+    """Stage 5 of the day and the hand-offs of every later stage (ODD §7.7–7.10, 7.12),
+    mixed into :class:`~saca.model.model.CollaborationModel`: the command's allocation by
+    post, claiming from the shared list, peer reports, moves, escalation and settling."""
+
+    # ----- stage 5: allocation ------------------------------------------------------
+    def move(
+        self,
+        ids: np.ndarray,
+        where: int,
+        *,
+        hops: float,
+        leaves_grid: bool = True,
+        peer: bool = False,
+        start: np.ndarray | float | None = None,
+    ) -> None:
+        """Send needs to a place, after the channel's delay and detail loss (seed 000).
+
+        Through the command's channel a need waits ``hop_hours`` per level and keeps
+        (1 − detail_loss)^hops of its detail, and it is verified. Peer to peer it is on the
+        shared list after ``list_lag_hours`` with its detail intact, but a share
+        ``unverified_share`` of such reports are duplicated, stale or unchecked, and cost
+        the cadre who takes one ``verify_hours`` before any work.
+
+        Args:
+            ids: the needs.
+            where: the destination (needs.AT_*).
+            hops: hierarchy levels crossed (command channel).
+            leaves_grid: whether this counts as leaving the grid (escalation).
+            peer: whether the need travels peer to peer (the shared list).
+            start: hour it sets off (default: when it reached its current place).
+        """
+        if len(ids) == 0:
+            return
+        nds, b = self.needs, self.behaviour
+        t0 = nds.t_ready[ids] if start is None else start
+        nds.where[ids] = where
+        nds.holder[ids] = -1
+        if peer:
+            nds.t_ready[ids] = t0 + b.list_lag_hours
+            nds.peer[ids] = True
+            nds.unverified[ids] = self.rng.random(len(ids)) < b.unverified_share
+        else:
+            nds.t_ready[ids] = t0 + hops * b.hop_hours
+            nds.fidelity[ids] *= (1 - b.detail_loss) ** hops
+        if leaves_grid:
+            self._mark_left_grid(ids)
+
+    def _mark_left_grid(self, ids: np.ndarray) -> None:
+        """Count needs handled above the grid (community, street or city) once each."""
+        nds = self.needs
+        fresh = ids[~nds.left_grid[ids]]
+        nds.left_grid[fresh] = True
+
+    def send_to_command(
+        self, ids: np.ndarray, extra_hops: int = 0, start: np.ndarray | None = None
+    ) -> None:
+        """Route needs through the command: up to the community and back down to a post.
+
+        Args:
+            ids: the needs.
+            extra_hops: further levels already climbed (e.g. back down from the street).
+            start: hour each sets off (default: when it reached its current place).
+        """
+        self.move(ids, nd.AT_COMMAND, hops=2 + extra_hops, leaves_grid=False, start=start)
+
+    def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
+        nds = self.needs
+        if nds.passed_by.item(nid) >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, nds.passed_by.item(nid), cad.idx)
+            nds.passed_by[nid] = -1
+        nds.where[nid] = nd.AT_CADRE
+        nds.holder[nid] = cad.idx
+        nds.chosen[nid] = chosen
+        cad.queue.append(nid)
+        cad.queue_changed = True
+        # cad.received(chosen=...), on its row directly: this runs once per allocation.
+        if chosen:
+            self.cadre_state.chosen_today[cad.idx] += 1
+        else:
+            self.cadre_state.imposed_today[cad.idx] += 1
+        self.backlog[cad.idx] += nds.hours[nid]
+
+    def refresh_backlog(self) -> None:
+        """Recount every cadre's backlog (hours of open needs it holds) from the needs.
+
+        Cadres read it through :meth:`Cadre.backlog`; allocation keeps it current as it
+        assigns, and the model recounts it before each stage that reads it.
+        """
+        nds = self.needs
+        live = nds.live
+        held = live[(nds.status[live] == nd.OPEN) & (nds.where[live] == nd.AT_CADRE)]
+        self.backlog = np.bincount(
+            nds.holder[held], weights=nds.hours[held], minlength=len(self.cadres)
+        )
+
+    def fidelity(self, nid: int, t: float) -> float:
+        """Information fidelity when work starts: routing losses, and staleness as the
+        situation changes while the need waits; live peer updates keep it fresher (P4).
+
+        fidelity = route fidelity · exp(−volatility · age in days · k),
+        k = behaviour.staleness_peer for a need that travelled peer to peer, else 1.
+
+        Args:
+            nid: the need.
+            t: the hour work starts.
+        """
+        nds = self.needs
+        age = max(0.0, t - nds.t_created.item(nid)) / nd.HOURS_PER_DAY
+        k = self.behaviour.staleness_peer if nds.peer.item(nid) else 1.0
+        return nds.fidelity.item(nid) * math.exp(-self.volatility_today * age * k)
+
+    def assign_by_post(self, ids: np.ndarray) -> None:
+        """Command allocation (seed 000, 001, 004).
+
+        Community-level needs go to the committee; the rest to the cadres posted to the
+        need's grid. In a community that negotiates today, a decision waits for the
+        meeting (the next day's if it comes after today's meeting). With probability =
+        the decision dial the command consults: the best-skilled cadre of the pool takes
+        the need after ``consult_delay_hours``, the household is consulted, and a
+        consulted sunk cadre learns and gains working trust. Otherwise the command decides
+        alone, at once: the post by building (or the best-matched, as far as correction
+        has fixed misallocation), redeployed to the least-loaded full-time cadre of the
+        street when the post reports more than ``pool_backlog`` days of work; a sunk
+        cadre given work without being asked loses working trust (marginalisation). A
+        community cadre may offload onto a sunk cadre when allowed (P6).
+        """
+        if len(ids) == 0:
+            return
+        nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
+        self.refresh_backlog()
+        cs, cadres = self.cadre_state, self.cadres
+        active = cs.active[: cs.n].copy()
+        off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
+        away = cs.away[: cs.n].copy()
+        # Cadres by index, with what the command reads of them as Python lists (one need
+        # at a time is inherently sequential: each decision sees the backlogs so far).
+        is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
+        is_away, is_off_post = away.tolist(), off_post.tolist()
+        hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
+        reported = self.reported_backlog.tolist()
+        meeting = self.meeting.tolist()
+        # Where an overloaded post's need is redeployed: the street's least-loaded active
+        # full-time cadre by reported load, which stays the same all through the call.
+        redeploy: dict[int, int] = {}
+        # Each community's sunk cadres present (recalled cadres cannot be pushed work).
+        sunk_present: dict[int, np.ndarray] = {}
+        next_meeting = self.day_end + b.workday_start + b.meeting_hours
+        fields = zip(
+            ids.tolist(),
+            nds.grid[ids].tolist(),
+            nds.comm[ids].tolist(),
+            nds.hh[ids].tolist(),
+            nds.ntype[ids].tolist(),
+            nds.t_ready[ids].tolist(),
+            (nds.level[ids] >= 1).tolist(),
+            strict=True,
+        )
+        for nid, g, c, h, ntype, t0, above_grid in fields:
+            if meeting[c]:
+                end = self.meeting_end(c)
+                t0 = end if t0 <= end else max(t0, next_meeting)
+                if t0 >= self.day_end:
+                    nds.t_ready[nid] = t0  # decided at tomorrow's meeting
+                    continue
+            if above_grid and self._committee_idx[c]:
+                pool = self._committee_idx[c]
+                nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
+            else:
+                posted = self._post_idx[g]
+                pool = (
+                    [p for p in posted if is_active[p]]
+                    or [p for p in posted if not is_away[p]]
+                    or self._committee_idx[c]
+                )
+            if not pool:
+                pool = [x for x in self._community_idx[c] if not is_away[x]] or [
+                    x for x in range(len(cadres)) if not is_away[x]
+                ]
+            consulted = rng.random() < r.decision
+            if consulted:
+                cad = max(pool, key=lambda x: cadres[x].skills[ntype])
+                t0 += b.consult_delay_hours
+                nds.hours[nid] += b.consult_hours
+                self.households.contact(h, cad, CONSULTED)
+                if is_sunk[cad]:
+                    cadres[cad].learn()
+                    self._cadre_trust_event(cad, b.meeting_trust_gain)
+            else:
+                if rng.random() < self.relief:
+                    cad = max(pool, key=lambda x: cadres[x].skills[ntype])
+                else:
+                    cad = pool[h % len(pool)]
+                if reported[cad] > b.pool_backlog * hours_of[cad]:
+                    s = int(self.structure.comm_street[c])
+                    if s not in redeploy:
+                        cands = self.street_cadres[s]
+                        cands = cands[active[cands]]
+                        load = self.reported_backlog[cands] / self.cadre_hours[cands]
+                        redeploy[s] = int(cands[np.argmin(load)]) if len(cands) else -1
+                    if redeploy[s] >= 0:
+                        post, cad = cad, redeploy[s]
+                        record_handoff(self, post, cad)  # redeployed away
+                        if comm_of[cad] != c:
+                            t0 += b.hop_hours  # the order crosses to another community
+                if is_sunk[cad]:
+                    self._cadre_trust_event(cad, -b.order_trust_loss)
+            nds.t_ready[nid] = t0
+            sunk = sunk_present.get(c)
+            if sunk is None:
+                sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
+            if (
+                not is_sunk[cad]
+                and r.offloading_allowed
+                and len(sunk)
+                and rng.random() < b.offload_propensity
+            ):
+                # The least-loaded sunk cadre of the community, off-post cadres first (the
+                # first such in index order, as numpy's argmin picks).
+                backlog = self.backlog.item
+                target = cadres[min(sunk.tolist(), key=lambda x: backlog(x) - 100 * is_off_post[x])]
+                self._offloaded(cadres[cad], target)
+                record_handoff(self, cad, target.idx)
+                self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
+                continue
+            self._to_cadre(nid, cadres[cad], chosen=consulted)
+
+    def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
+        """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
+        gap to 1 (change > 0) or a loss as a fraction of the trust (change < 0)."""
+        sel = self._cc_of_sunk.get(sunk_idx)
+        if sel is None:
+            return
+        t = self.cc_trust
+        t[sel] += change * (1 - t[sel]) if change > 0 else change * t[sel]
+
+    def _offloaded(self, frm: Cadre, to: Cadre) -> None:
+        """Offloading strains the working tie between the two cadres (seed 001)."""
+        self.offloads_today += 1
+        i = self._cc_index.get((to.idx, frm.idx))
+        if i is not None:
+            self.cc_trust[i] *= 1 - self.behaviour.offload_trust_loss
+
+    def claim_tasks(self) -> None:
+        """Allocation by self-claiming from the community task list (seed 002).
+
+        Each active cadre with hours left sees the listed tasks within its reach (its
+        grid; the whole community for committee members and off-post cadres), estimates
+        each one's hours with a log-normal error, and responds with the response-threshold rule
+        P = s² / (s² + θ²), stimulus s = skill · (g · urgency + (1 − g) · ease) ·
+        (1 − aversion · unattractiveness), threshold θ = θ₀ (1 + backlog / hours +
+        exhaustion) / (1 + motivation). Each responder answers after an exponential delay
+        with mean θ / s and the first answer wins (first come), if the estimated hours fit
+        what the cadre thinks it has left.
+        Tasks unclaimed for ``claim_wait_hours`` go to the command.
+        """
+        nds, b = self.needs, self.behaviour
+        tasks = nds.waiting(nd.AT_LIST, self.day_end)
+        if len(tasks) == 0:
+            return
+        cs = self.cadre_state
+        avail = np.flatnonzero(cs.active[: cs.n] & (cs.hours_left[: cs.n] > 0))
+        if len(avail):
+            self._claim(tasks, avail)
+        waited = nds.t_ready[tasks] + b.claim_wait_hours
+        stale = tasks[(nds.where[tasks] == nd.AT_LIST) & (waited < self.day_end)]
+        self.send_to_command(stale, start=nds.t_ready[stale] + b.claim_wait_hours)
+
+    def read_peer_reports(self) -> None:
+        """Peer information costs attention (seed 000): every active cadre reads the peer
+        reports of the day within its reach (its grid; the whole community for committee
+        members and off-post cadres), ``list_read_hours`` each and at most
+        ``list_read_cap`` a day, whether or not it acts on any of them."""
+        nds, b = self.needs, self.behaviour
+        if b.list_read_hours <= 0:
+            return
+        lo = int(np.searchsorted(nds.created[: nds.n], self.day))
+        today = np.arange(lo, nds.n)
+        today = today[nds.peer[today]]
+        if len(today) == 0:
+            return
+        n_c = self.structure.n_communities
+        by_comm = np.bincount(nds.comm[today], minlength=n_c)
+        by_grid = np.bincount(nds.grid[today], minlength=len(self.structure.grid_comm))
+        cs = self.cadre_state
+        n = cs.n
+        grid = cs.grid[:n]
+        wide = (cs.reach[:n] >= 1) | (grid < 0)
+        seen = np.where(wide, by_comm[cs.community[:n]], by_grid[np.maximum(grid, 0)])
+        reading = np.flatnonzero(cs.active[:n] & (cs.hours_left[:n] > 0) & (seen > 0))
+        wanted = b.list_read_hours * seen[reading]
+        capped = wanted < b.list_read_cap
+        # An uncapped amount is counted from np.bincount: a numpy scalar per cadre.
+        spend_many(self, reading, np.where(capped, wanted, b.list_read_cap), hours_np=capped)
+
+    def _claim(self, tasks: np.ndarray, avail: np.ndarray) -> None:
+        nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
+        cs = self.cadre_state
+        a_idx = avail
+        a_comm = self.cadre_comm[a_idx]
+        order = np.argsort(a_comm, kind="stable")
+        a_idx, a_comm = a_idx[order], a_comm[order]
+        a_grid = cs.grid[a_idx]
+        a_wide = (cs.reach[a_idx] >= 1) | (a_grid < 0)
+        self.refresh_backlog()
+        backlog = self.backlog[a_idx]
+        cap = cs.hours[a_idx] + cs.overtime[a_idx]
+        exh = cs.exhaustion[a_idx]
+        mot = cs.motivation[a_idx]
+        theta = b.claim_threshold * (1 + backlog / np.maximum(cap, 1e-9) + exh) / (1 + mot)
+        n_c = self.structure.n_communities
+        start = np.searchsorted(a_comm, np.arange(n_c))
+        count = np.bincount(a_comm, minlength=n_c)
+        t_comm = nds.comm[tasks]
+        per = count[t_comm]
+        task_rep = np.repeat(np.arange(len(tasks)), per)
+        offs = np.arange(len(task_rep)) - np.repeat(np.cumsum(per) - per, per)
+        cad_pos = start[t_comm][task_rep] + offs
+        tid = tasks[task_rep]
+        seen = a_wide[cad_pos] | (a_grid[cad_pos] == nds.grid[tid])
+        task_rep, cad_pos, tid = task_rep[seen], cad_pos[seen], tid[seen]
+        left = cs.hours_left[a_idx]
+        ntype = nds.ntype[tid]
+        estimate = nds.hours[tid] * np.exp(rng.normal(0.0, b.estimate_error, len(tid)))
+        ease = np.clip(b.need_hours / np.maximum(estimate, 1e-9), 0, 1)
+        unattractive = np.where(
+            (ntype == nd.DISPUTE) | (nds.level[tid] > 0),
+            1.0,
+            np.where(ntype == nd.EMERGENCY, self.risk, 0.0),
+        )
+        s = (
+            self.skill_matrix[a_idx[cad_pos], ntype]
+            * (r.goals * nd.URGENCY[ntype] + (1 - r.goals) * ease)
+            * (1 - b.task_aversion * unattractive)
+        )
+        th = theta[cad_pos]
+        respond = rng.random(len(s)) < s * s / np.maximum(s * s + th * th, 1e-12)
+        # First come: each responder answers after an exponential delay with mean θ / s in
+        # arbitrary units (the more a task stimulates a cadre, the sooner it claims); the
+        # delay only orders the responders, it takes no hours: the first answer wins.
+        delay = rng.exponential(1.0, len(s)) * th / np.maximum(s, 1e-12)
+        score = np.where(respond, 1.0 / (1.0 + delay), -1.0)
+        best = np.full(len(tasks), -1.0)
+        np.maximum.at(best, task_rep, score)
+        win = respond & (score == best[task_rep]) & (best[task_rep] >= 0)
+        w_task, first = np.unique(task_rep[win], return_index=True)
+        w_cad = cad_pos[win][first]
+        w_est = estimate[win][first]
+        # A cadre takes its tasks in random order while their estimated hours fit.
+        prio = np.lexsort((rng.random(len(w_cad)), w_cad))
+        w_task, w_cad, w_est = w_task[prio], w_cad[prio], w_est[prio]
+        cum = np.cumsum(w_est)
+        grp_start = np.searchsorted(w_cad, w_cad)
+        before = cum - w_est - np.where(grp_start > 0, cum[grp_start - 1], 0.0)
+        fits = before + w_est <= np.maximum(left[w_cad] - backlog[w_cad], 0.0)
+        for t, cp in zip(w_task[fits].tolist(), w_cad[fits].tolist(), strict=True):
+            self._to_cadre(int(tasks[t]), self.cadres[int(a_idx[cp])], chosen=True)
+
+    def escalate(self, nid: int, cad: Cadre) -> None:
+        """Pass a need beyond the cadre's reach up the hierarchy (seed 004, P14).
+
+        Community-level needs go to a committee member; higher ones to the street office,
+        or straight to the city platform when escalation is central or when a grid
+        instructor carries it up across levels. The need sets off when the cadre passes it
+        on.
+
+        Args:
+            nid: the need.
+            cad: the cadre who diagnosed it.
+        """
+        nds, r = self.needs, self.regime
+        arr = np.array([nid])
+        c = int(nds.comm[nid])
+        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
+        if nds.level[nid] == 1 and self.committee[c]:
+            self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
+        elif r.escalation == "central" or getattr(cad, "instructor", False):
+            self.move(arr, nd.AT_CITY, hops=1, start=cad.clock)
+        else:
+            self.move(arr, nd.AT_STREET, hops=1, start=cad.clock)
+
+    # ----- settling -----------------------------------------------------------------
+    def settle(self, nid: int, cad: Cadre, *, late: bool) -> None:
+        """A cadre resolved a need, at the cadre's clock.
+
+        Args:
+            nid: the need.
+            cad: the cadre.
+            late: resolved after its deadline.
+        """
+        self.needs.resolve(nid, cad.clock)
+        self.resolved_today += 1
+        self.system_resolved_today += 1
+        self.served_today += 1
+        self.households.contact(self.needs.hh.item(nid), cad.idx, LATE if late else SUCCESS)
+
+    def settle_above(self, ids: np.ndarray, t: np.ndarray | float) -> None:
+        """The street office, city platform or property firm settled needs.
+
+        Args:
+            ids: the needs.
+            t: the hour (or hours) each was settled.
+        """
+        if len(ids) == 0:
+            return
+        self.needs.resolve(ids, t)
+        self.resolved_today += len(ids)
+        self.system_resolved_today += len(ids)
+        self.households.settled_above(self.needs.hh[ids])
