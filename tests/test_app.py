@@ -50,6 +50,7 @@ from saca.experiments.app.page import (
     tooltip,
 )
 from saca.experiments.cli.main import main
+from saca.experiments.engine.seeds import run_seed
 from saca.experiments.plots.live import NetworkPlot, SeriesPlot, network_figure, rolling
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +153,6 @@ def test_the_shown_command_reproduces_the_run(tmp_path):
 
 
 def test_replicates_run_on_the_sweep_engine_paired():
-    from saca.experiments.engine import sweep
 
     settings = AppModel(scenario_name="baseline", preset="hybrid", seed=3, contract=1.0).settings
     seen = []
@@ -165,7 +165,7 @@ def test_replicates_run_on_the_sweep_engine_paired():
     # the plain preset with that seed gives the same series
     from saca.experiments.engine import runner
 
-    _, plain = runner.run_one("baseline", "hybrid", sweep.run_seed(3, (0, 1)))
+    _, plain = runner.run_one("baseline", "hybrid", run_seed(3, (0, 1)))
     got = ts[(ts["regime"] == "hybrid") & (ts["replicate"] == 1)]
     np.testing.assert_allclose(got["efficacy"].to_numpy(), plain["efficacy"].to_numpy())
     d = res["stats"]["differences"]["hybrid (modified)"]["efficacy"]

@@ -57,9 +57,13 @@ from saca.experiments import console, stats
 from saca.experiments.analyses import regime_map
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine.backends import check_backend
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import SweepSpec, load_spec, parse_spec, same_spec
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
-from saca.model.parameters import coerce
+from saca.model.parameters import coerce, did_you_mean
 from saca.model.regime import DIALS
 from saca.model.scenario import all_params
 
@@ -183,11 +187,11 @@ class MixPlan:
         index: sweep name → (cell index, combination index).
     """
 
-    spec: sweep.SweepSpec
+    spec: SweepSpec
     settings: Settings
     cells: list[dict[str, Any]]
     combos: list[dict[str, Any]]
-    sweeps: dict[str, sweep.Plan] = field(default_factory=dict)
+    sweeps: dict[str, SweepPlan] = field(default_factory=dict)
     index: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
@@ -199,7 +203,7 @@ class MixPlan:
 def _values(key: str, raw: Any, where: str, fail: Callable[[str], SacaInputError]) -> tuple:
     infos = {p.key: p for p in all_params()}
     if key not in infos:
-        raise fail(f"{where}: unknown parameter {key!r}; {sweep.did_you_mean(key, list(infos))}")
+        raise fail(f"{where}: unknown parameter {key!r}; {did_you_mean(key, list(infos))}")
     if not isinstance(raw, list) or len(raw) < 1:
         raise fail(f"{where}: {key} needs a list of values, got {raw!r}")
     try:
@@ -211,7 +215,7 @@ def _values(key: str, raw: Any, where: str, fail: Callable[[str], SacaInputError
     return vals
 
 
-def read_settings(spec: sweep.SweepSpec) -> Settings:
+def read_settings(spec: SweepSpec) -> Settings:
     """Check that a sweep spec can be searched and read its ``[best_mix]`` table.
 
     Args:
@@ -245,14 +249,14 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
     for key in table:
         if key not in KEYS:
             raise fail(
-                f"unknown key {key!r} in [best_mix]; {sweep.did_you_mean(key, KEYS)}"
+                f"unknown key {key!r} in [best_mix]; {did_you_mean(key, KEYS)}"
                 f"known keys: {', '.join(KEYS)}"
             )
     if ("axes" in table) == ("map" in table):
         raise fail('[best_mix] needs either axes = { ... } or map = "<map spec>", not both')
     if "map" in table:
         path = Path(spec.base_dir) / str(table["map"])
-        mspec = sweep.load_spec(path, extra_tables=("map",))
+        mspec = load_spec(path, extra_tables=("map",))
         regime_map.read_settings(mspec)
         axes = {f.key: tuple(f.levels or ()) for f in mspec.factors}
     else:
@@ -285,7 +289,7 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
         if not isinstance(val, str) or name not in METRICS:
             raise fail(
                 f"[best_mix] {key}: unknown metric {val!r}; "
-                f"{sweep.did_you_mean(str(name), METRICS)}choose one of {', '.join(METRICS)}"
+                f"{did_you_mean(str(name), METRICS)}choose one of {', '.join(METRICS)}"
             )
         if key != "objective" and val.startswith("-"):
             raise fail(f"[best_mix] {key} is minimised; give the metric without '-'")
@@ -307,7 +311,7 @@ def _label(values: Mapping[str, Any]) -> str:
     return "-".join(parts) or "base"
 
 
-def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> MixPlan:
+def plan_best_mix(spec: SweepSpec | str | Path) -> MixPlan:
     """Read a best-mix spec and prepare one sweep per cell and switch combination,
     validating every run before any starts.
 
@@ -317,8 +321,8 @@ def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> MixPlan:
     Raises:
         SacaInputError: anything wrong, in one line.
     """
-    if not isinstance(spec, sweep.SweepSpec):
-        spec = sweep.load_spec(spec, extra_tables=("best_mix",))
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec, extra_tables=("best_mix",))
     st = read_settings(spec)
     cells = [dict(zip(st.axes, v, strict=True)) for v in itertools.product(*st.axes.values())]
     combos = [
@@ -343,10 +347,10 @@ def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> MixPlan:
                 "fixed": {**fixed, **cell, **combo},
             }
             text = regime_map.to_toml(data, f"Written by saca best-mix from {spec.label}")
-            derived = sweep.parse_spec(
+            derived = parse_spec(
                 data, label=f"{spec.label} [{name}]", base_dir=spec.base_dir, text=text, stem=name
             )
-            mp.sweeps[name] = sweep.prepare(derived)
+            mp.sweeps[name] = prepare(derived)
             mp.index[name] = (i, j)
     first = next(iter(mp.sweeps.values()))
     if st.window not in first.windows:
@@ -393,8 +397,8 @@ def check_out(out: str | Path, mp: MixPlan, resume: bool) -> Path:
     Raises:
         SacaInputError: ``out`` holds something else, or a search without ``resume``.
     """
-    out = io.prepare_out(out)
-    if not io.holds_files(out):
+    out = outdir.prepare_out(out)
+    if not outdir.holds_files(out):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(
@@ -407,7 +411,7 @@ def check_out(out: str | Path, mp: MixPlan, resume: bool) -> Path:
         )
     for name, plan in mp.sweeps.items():
         d = out / CELLS / name
-        if (d / "meta.json").is_file() and not sweep.same_spec(sweep.read_meta(d), plan.spec):
+        if (d / "meta.json").is_file() and not same_spec(read_meta(d), plan.spec):
             raise SacaInputError(
                 f"{d} holds runs of a different spec; resume with the same spec, or give "
                 "another --out"
@@ -434,9 +438,9 @@ def run_best_mix(
         resume: continue a search stored in ``out``: stored runs are not redone.
         progress: progress on stderr (None: a bar on a terminal, lines otherwise).
     """
-    backend, workers = sweep.check_backend(backend, workers, None)
+    backend, workers = check_backend(backend, workers, None)
     out = check_out(out, mp, resume)
-    io.make_out(out)
+    outdir.make_out(out)
     (out / SPEC_COPY).write_text(mp.spec.text or regime_map.to_toml(mp.spec.data), "utf-8")
     reports = {}
     for name, plan in mp.sweeps.items():
@@ -469,7 +473,7 @@ def candidates_of(mp: MixPlan, out: str | Path) -> pd.DataFrame:
         d = Path(out) / CELLS / name
         if not (d / "meta.json").is_file():
             continue
-        res = sweep.load_results(d, st.window)
+        res = load_results(d, st.window)
         res = res[res["status"] == "ok"]
         i, j = mp.index[name]
         for point, g in res.groupby("point", sort=True):
@@ -573,7 +577,7 @@ def _paired(out: Path, a: pd.Series, b: pd.Series, metric: str, window: str) -> 
 
 
 def _replicates(out: Path, c: pd.Series, metric: str, window: str) -> np.ndarray:
-    res = sweep.load_results(out / CELLS / str(c["sweep"]), window)
+    res = load_results(out / CELLS / str(c["sweep"]), window)
     sel = res[(res["point"] == c["point"]) & (res["status"] == "ok")].sort_values("replicate")
     return sel[metric].to_numpy(float)
 
@@ -775,11 +779,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         res = run_best_mix(mp, args.out, backend=backend, workers=args.workers, resume=args.resume)
     except KeyboardInterrupt:
-        print(
-            f"saca best-mix: interrupted; the finished runs are stored in {args.out}; continue "
-            f"with: saca best-mix {args.spec} --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca best-mix {args.spec} --out {args.out} --resume"
+        print(sweep.interrupted("best-mix", again, args.out), file=sys.stderr)
         return 130
     if args.json:
         console.emit(io.dumps({"best": res.best.to_dict("records"), "trends": res.trends}))

@@ -27,6 +27,7 @@ import pandas as pd
 
 from saca.experiments import stats
 from saca.experiments.engine import io, runner
+from saca.experiments.engine.replicates import run_replicates
 from saca.experiments.plots import figures as plots
 from saca.model.metrics import HIGHER_IS_BETTER
 from saca.model.regime import DIALS
@@ -86,7 +87,7 @@ def run_contrasts(
     }
     t0 = time.process_time()
     wall = time.perf_counter()
-    comparison = runner.run_replicates(spec, arms, replicates, seed, steps, workers, progress)
+    comparison = run_replicates(spec, arms, replicates, seed, steps, workers, progress)
     summary = stats.compare_stats(comparison.runs, list(arms), OUTCOMES)
     rows = []
     worst_off: dict[str, list[str]] = {}

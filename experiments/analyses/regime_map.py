@@ -57,9 +57,15 @@ import pandas as pd
 
 from saca.experiments import console, stats
 from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
+from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.plan import SweepPlan, plan_line, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import SweepSpec, load_spec, parse_spec, same_spec
 from saca.experiments.plots import figures as plots
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
+from saca.model.parameters import did_you_mean
 from saca.model.regime import DIALS
 
 DEFAULT_METRICS = ("efficacy", "trust_institution", "burnout_mean")
@@ -116,14 +122,14 @@ class MapPlan:
         presets: the spec's regimes at the scenario's own situation, or None.
     """
 
-    spec: sweep.SweepSpec
+    spec: SweepSpec
     settings: MapSettings
-    runs: sweep.Plan
-    pareto: sweep.Plan | None = None
-    presets: sweep.Plan | None = None
+    runs: SweepPlan
+    pareto: SweepPlan | None = None
+    presets: SweepPlan | None = None
 
     @property
-    def sweeps(self) -> dict[str, sweep.Plan]:
+    def sweeps(self) -> dict[str, SweepPlan]:
         """Subdirectory → plan, in the order they run."""
         out = {RUNS: self.runs}
         if self.pareto is not None and self.presets is not None:
@@ -143,7 +149,7 @@ class MapPlan:
         return fx.describe(), fy.describe()
 
 
-def read_settings(spec: sweep.SweepSpec) -> MapSettings:
+def read_settings(spec: SweepSpec) -> MapSettings:
     """Check that a sweep spec can be mapped and read its ``[map]`` table.
 
     Args:
@@ -201,7 +207,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for key in table:
         if key not in MAP_KEYS:
             raise fail(
-                f"unknown key {key!r} in [map]; {sweep.did_you_mean(key, MAP_KEYS)}"
+                f"unknown key {key!r} in [map]; {did_you_mean(key, MAP_KEYS)}"
                 f"known keys: {', '.join(MAP_KEYS)}"
             )
     metrics = table.get("metrics", list(DEFAULT_METRICS))
@@ -213,7 +219,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for m in metrics:
         if not isinstance(m, str) or m not in METRICS:
             raise fail(
-                f"[map] metrics: unknown metric {m!r}; {sweep.did_you_mean(str(m), METRICS)}"
+                f"[map] metrics: unknown metric {m!r}; {did_you_mean(str(m), METRICS)}"
                 f"choose from {', '.join(directed)}"
             )
         if m not in plots.BETTER:
@@ -235,7 +241,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     return MapSettings(tuple(metrics), window, samples)
 
 
-def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
+def plan_map(spec: SweepSpec | str | Path) -> MapPlan:
     """Read a map spec and prepare its sweeps, validating every run before any starts.
 
     Args:
@@ -243,18 +249,18 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
 
     Raises:
         SacaInputError: anything wrong, in one line (see :func:`read_settings` and
-            :func:`saca.experiments.engine.sweep.prepare`), or a window the runs do not have.
+            :func:`saca.experiments.engine.plan.prepare`), or a window the runs do not have.
     """
-    if not isinstance(spec, sweep.SweepSpec):
-        spec = sweep.load_spec(spec, extra_tables=("map",))
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec, extra_tables=("map",))
     settings = read_settings(spec)
     data = {k: v for k, v in spec.data.items() if k != "map"}
-    runs = sweep.prepare(_derived(spec, data, spec.label, spec.name, "the map's sweep"))
+    runs = prepare(_derived(spec, data, spec.label, spec.name, "the map's sweep"))
     windows = runs.windows
     if settings.window not in windows:
         raise SacaInputError(
             f"{spec.label}: [map] window {settings.window!r} is not a window of these "
-            f"{runs.steps}-day runs; {sweep.did_you_mean(settings.window, windows)}"
+            f"{runs.steps}-day runs; {did_you_mean(settings.window, windows)}"
             f"choose one of {', '.join(windows)}"
         )
     if not settings.pareto_samples:
@@ -294,20 +300,18 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
         spec,
         settings,
         runs,
-        sweep.prepare(_derived(spec, dials, f"{spec.label} [pareto]", f"{spec.name}-pareto")),
-        sweep.prepare(
-            _derived(spec, presets, f"{spec.label} [pareto presets]", f"{spec.name}-presets")
-        ),
+        prepare(_derived(spec, dials, f"{spec.label} [pareto]", f"{spec.name}-pareto")),
+        prepare(_derived(spec, presets, f"{spec.label} [pareto presets]", f"{spec.name}-presets")),
     )
 
 
 def _derived(
-    spec: sweep.SweepSpec, data: dict[str, Any], label: str, stem: str, what: str = ""
-) -> sweep.SweepSpec:
+    spec: SweepSpec, data: dict[str, Any], label: str, stem: str, what: str = ""
+) -> SweepSpec:
     """A sweep spec built from a map spec, with a TOML text that reads back to ``data``."""
     header = f"Written by saca map from {spec.label}" + (f": {what}" if what else "")
     text = to_toml(data, header)
-    return sweep.parse_spec(data, label=label, base_dir=spec.base_dir, text=text, stem=stem)
+    return parse_spec(data, label=label, base_dir=spec.base_dir, text=text, stem=stem)
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -372,7 +376,7 @@ def map_cells(
     :func:`saca.experiments.plots.figures.winner_grid` and :func:`saca.experiments.stats.winner`.
 
     Args:
-        results: one row per run (:func:`saca.experiments.engine.sweep.load_results`): ``point``,
+        results: one row per run (:func:`saca.experiments.engine.results.load_results`): ``point``,
             ``regime``, ``replicate``, ``status``, the two parameters and the metrics.
         x: the x parameter's key (its levels are the values found), or its meta.json form
             (``key``, ``kind``, ``levels``).
@@ -765,8 +769,8 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
         SacaInputError: ``out`` holds something else, a map without ``resume``, or the
             sweeps of another spec.
     """
-    out = io.prepare_out(out)
-    if not io.holds_files(out) or sweep.unborn(out, *mp.sweeps):
+    out = outdir.prepare_out(out)
+    if not outdir.holds_files(out) or sweep.unborn(out, *mp.sweeps):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(
@@ -781,8 +785,8 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
     for name, plan in mp.sweeps.items():
         if not (out / name / "meta.json").is_file():
             continue
-        meta = sweep.read_meta(out / name)
-        if not sweep.same_spec(meta, plan.spec):
+        meta = read_meta(out / name)
+        if not same_spec(meta, plan.spec):
             what = "dial settings" if name == PARETO else "runs"
             raise SacaInputError(
                 f"{out / name} holds {what} of a different spec (its [sweep], [parameters], "
@@ -793,7 +797,7 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
 
 
 def run_map(
-    spec: MapPlan | sweep.SweepSpec | str | Path,
+    spec: MapPlan | SweepSpec | str | Path,
     out: str | Path,
     *,
     backend: str | None = "serial",
@@ -809,7 +813,7 @@ def run_map(
         spec: a :class:`MapPlan`, a spec read with ``extra_tables=("map",)``, or its path.
         out: the output directory (new or empty, or a map to resume).
         backend: ``serial``, ``process`` or ``dask``
-            (:func:`saca.experiments.engine.sweep.check_backend`).
+            (:func:`saca.experiments.engine.backends.check_backend`).
         workers: worker processes for ``process`` and a dask LocalCluster.
         scheduler: address of a running dask scheduler.
         resume: continue the map stored in ``out``: stored runs are not redone.
@@ -824,9 +828,9 @@ def run_map(
         KeyboardInterrupt: after storing every finished run.
     """
     mp = spec if isinstance(spec, MapPlan) else plan_map(spec)
-    backend, workers = sweep.check_backend(backend, workers, scheduler)
+    backend, workers = check_backend(backend, workers, scheduler)
     out = check_out(out, mp, resume)
-    io.make_out(out)
+    outdir.make_out(out)
     (out / SPEC_COPY).write_text(mp.spec.text or to_toml(mp.spec.data), encoding="utf-8")
     reports = {
         name: sweep.run_sweep(
@@ -860,7 +864,7 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     st = mp.settings
     regimes = list(mp.runs.regimes)
     fx, fy = mp.axes
-    results = sweep.load_results(out / RUNS, window=st.window)
+    results = load_results(out / RUNS, window=st.window)
     if not (results["status"] == "ok").any():
         raise SacaInputError(
             f"{out / RUNS} has no successful runs to map; see saca results {out / RUNS}"
@@ -869,8 +873,8 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     dials = {r: {d: getattr(reg, d) for d in DIALS} for r, reg in mp.runs.regimes.items()}
     samples = presets = None
     if mp.pareto is not None:
-        samples = sweep.load_results(out / PARETO, window=st.window)
-        presets = sweep.load_results(out / PRESETS, window=st.window)
+        samples = load_results(out / PARETO, window=st.window)
+        presets = load_results(out / PRESETS, window=st.window)
     points = pareto_points(results, dials, samples, presets)
     spec = mp.spec
     head = (
@@ -987,7 +991,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the map spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    sweep.add_backend_options(p)
+    add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",
@@ -1013,15 +1017,15 @@ def _dry_run(
     for name, plan in mp.sweeps.items():
         pending = None
         if out is not None and (Path(out) / name / "meta.json").is_file():
-            meta = sweep.read_meta(Path(out) / name)
-            if sweep.same_spec(meta, plan.spec):
-                pending = sweep.pending_runs(plan, Path(out) / name)
+            meta = read_meta(Path(out) / name)
+            if same_spec(meta, plan.spec):
+                pending = pending_runs(plan, Path(out) / name)
         n = plan.n_runs if pending is None else pending
         if name == PRESETS and per_run is not None:
             # the same situation as the dial settings: time its runs once, not twice
             sec = per_run
         else:
-            est = sweep.estimate(plan, k, pending, backend)
+            est = estimate(plan, k, pending, backend)
             sec = per_run = est["seconds_per_run"]
             startup = est["startup_seconds"]
             basis = basis or f"{name}/: {est['method']}"
@@ -1029,7 +1033,7 @@ def _dry_run(
         # each sweep starts its own workers, and shares its runs out whole
         parallel += (startup + sec * math.ceil(n / k)) if k > 1 else sec * n
         stored = f"; {plan.n_runs - n} already stored" if pending is not None else ""
-        lines.append(f"{name}/: {sweep.plan_line(plan)}{stored}; about {sec:.2f} s per run")
+        lines.append(f"{name}/: {plan_line(plan)}{stored}; about {sec:.2f} s per run")
     where = f", about {console.duration(parallel)} on {k} {backend} workers" if k > 1 else ""
     lines.append(
         f"estimate: {mp.n_runs} runs take about {console.duration(total)} serially{where} ({basis})"
@@ -1050,13 +1054,13 @@ def command(args: argparse.Namespace) -> int:
     if not args.out and not args.dry_run:
         raise SacaInputError("--out DIR is required: where the map and its runs are stored")
     mp = plan_map(args.spec)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    backend, workers = check_backend(args.backend, args.workers, args.scheduler)
     if args.dry_run:
         if args.out is not None:
-            io.prepare_out(args.out)
+            outdir.prepare_out(args.out)
         console.emit(_dry_run(mp, args.out, backend, workers, args.scheduler))
         return 0
-    sweep.check_timeout(args.run_timeout)
+    check_timeout(args.run_timeout)
     outdir.claim(
         args.out,
         "map",
@@ -1080,11 +1084,8 @@ def command(args: argparse.Namespace) -> int:
             run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
-        print(
-            f"saca map: interrupted; the finished runs are stored in {args.out}; continue "
-            f"with: saca map {args.spec} --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca map {args.spec} --out {args.out} --resume"
+        print(sweep.interrupted("map", again, args.out), file=sys.stderr)
         return 130
     st, spec = mp.settings, mp.spec
     fx, fy = mp.axes

@@ -84,9 +84,16 @@ from matplotlib.figure import Figure
 from saca.experiments import console
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine.backends import add_backend_options, check_backend
+from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.plan import SweepPlan
+from saca.experiments.engine.plan import prepare as prepare_sweep
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import SweepSpec, parse_spec, same_spec
 from saca.experiments.plots import figures as plots
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
+from saca.model.parameters import did_you_mean, read_toml
 
 METHODS = ("sobol", "morris")
 SENSITIVITY_KEYS = ("outputs", "window", "resamples", "tolerance")
@@ -146,25 +153,13 @@ class Setup:
         settings: the analysis settings.
     """
 
-    plan: sweep.Plan
+    plan: SweepPlan
     settings: Settings
 
     @property
-    def spec(self) -> sweep.SweepSpec:
+    def spec(self) -> SweepSpec:
         """The sweep spec."""
         return self.plan.spec
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    if not path.is_file():
-        raise SacaInputError(f"sensitivity spec {path} does not exist or is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-        return tomllib.loads(text), text
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SacaInputError(f"cannot read {path}: {exc}") from None
-    except ValueError as exc:
-        raise SacaInputError(f"cannot read {path}: {exc}; fix the TOML syntax") from None
 
 
 def _with_design(text: str, data: Mapping[str, Any], method: str) -> str:
@@ -208,7 +203,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
             raise fail(f"{key} belongs in the [sweep] table")
         if key not in SENSITIVITY_KEYS:
             raise fail(
-                f"unknown key {key!r}; {sweep.did_you_mean(key, SENSITIVITY_KEYS)}"
+                f"unknown key {key!r}; {did_you_mean(key, SENSITIVITY_KEYS)}"
                 f"known keys: {', '.join(SENSITIVITY_KEYS)}"
             )
     outputs = table.get("outputs", list(DEFAULT_OUTPUTS))
@@ -219,7 +214,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
     for name in outputs:
         if not isinstance(name, str) or name not in METRICS:
             raise fail(
-                f"unknown output metric {name!r}; {sweep.did_you_mean(str(name), METRICS)}"
+                f"unknown output metric {name!r}; {did_you_mean(str(name), METRICS)}"
                 "see the metrics in `saca list`"
             )
     dup = sorted({o for o in outputs if outputs.count(o) > 1})
@@ -249,12 +244,11 @@ def prepare(path: str | Path, method: str | None = None) -> Setup:
     """
     p = Path(path)
     label = str(path)
-    data, text = _read_toml(p)
+    data, text = read_toml(p, "sensitivity spec")
     sw = data.get("sweep")
     if method is not None and method not in METHODS:
         raise SacaInputError(
-            f"unknown method {method!r}; {sweep.did_you_mean(method, METHODS)}"
-            "choose sobol or morris"
+            f"unknown method {method!r}; {did_you_mean(method, METHODS)}choose sobol or morris"
         )
     if isinstance(sw, dict):
         given = sw.get("design")
@@ -273,7 +267,7 @@ def prepare(path: str | Path, method: str | None = None) -> Setup:
                 f'{label}: [sweep] design = "{given}" contradicts --method {method}; write '
                 f'design = "{method}" or leave design out (--method sets it)'
             )
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         data,
         label=label,
         base_dir=p.resolve().parent,
@@ -287,12 +281,12 @@ def prepare(path: str | Path, method: str | None = None) -> Setup:
             f"{label}: a Morris analysis needs samples >= 2 trajectories, got {spec.samples}"
         )
     settings = parse_settings(spec.data.get("sensitivity", {}), method, label)
-    plan = sweep.prepare(spec)
+    plan = prepare_sweep(spec)
     known = plan.windows
     if settings.window not in known:
         raise SacaInputError(
             f"{label}: [sensitivity] window {settings.window!r} is not a window of these "
-            f"{plan.steps}-day runs; {sweep.did_you_mean(settings.window, known)}"
+            f"{plan.steps}-day runs; {did_you_mean(settings.window, known)}"
             f"choose one of {', '.join(known)}"
         )
     return Setup(plan, settings)
@@ -303,7 +297,7 @@ def average(results: pd.DataFrame, outputs: Sequence[str]) -> tuple[pd.DataFrame
     """Average the outputs over the successful replicates of each (regime, design point).
 
     Args:
-        results: one row per run, as from :func:`saca.experiments.engine.sweep.load_results`
+        results: one row per run, as from :func:`saca.experiments.engine.results.load_results`
             (``regime``, ``point``, ``status`` and the outputs).
         outputs: the metric names.
 
@@ -730,14 +724,14 @@ def check_out(out: str | Path, resume: bool) -> Path:
         SacaInputError: a file, a directory holding something else, or a stored analysis
             without ``resume``.
     """
-    path = io.prepare_out(out)
+    path = outdir.prepare_out(out)
     if (path / RUNS / "meta.json").is_file():
         if not resume:
             raise SacaInputError(
                 f"--out {out} already holds a sensitivity analysis; add --resume to continue "
                 "it (stored runs are not redone), or give another directory"
             )
-    elif io.holds_files(path) and not sweep.unborn(path, RUNS):
+    elif outdir.holds_files(path) and not sweep.unborn(path, RUNS):
         raise SacaInputError(
             f"--out {out} is not empty and holds no sensitivity analysis; give a new or empty "
             "directory, or add --force to move its contents aside"
@@ -753,7 +747,7 @@ def analyse_runs(setup: Setup, runs: str | Path) -> Analysis:
         runs: the sweep directory (``DIR/runs``).
     """
     st, spec = setup.settings, setup.spec
-    results = sweep.load_results(runs, window=st.window)
+    results = load_results(runs, window=st.window)
     means, noise = average(results, st.outputs)
     return analyse(
         setup.plan.design,
@@ -788,7 +782,7 @@ def run_sensitivity(
         out: the results directory.
         method: ``sobol`` or ``morris`` (for a path); None takes the spec's design.
         backend: ``serial``, ``process`` or ``dask``
-        (:func:`saca.experiments.engine.sweep.check_backend`). workers: worker processes for
+        (:func:`saca.experiments.engine.backends.check_backend`). workers: worker processes for
         ``process`` and a dask LocalCluster. scheduler: address of a running dask scheduler.
         resume: continue the analysis stored in ``out``: stored runs are not redone.
         rerun_failed: like ``resume``, and redo the runs recorded as failed.
@@ -803,11 +797,11 @@ def run_sensitivity(
         KeyboardInterrupt: interrupted; the finished runs are stored (``resume=True``).
     """
     setup = spec if isinstance(spec, Setup) else prepare(spec, method)
-    backend, n_workers = sweep.check_backend(backend, workers, scheduler)
+    backend, n_workers = check_backend(backend, workers, scheduler)
     path = check_out(out, resume or rerun_failed)
     runs = path / RUNS
     plan = setup.plan
-    if (runs / "meta.json").is_file() and not sweep.pending_runs(plan, runs, rerun_failed):
+    if (runs / "meta.json").is_file() and not pending_runs(plan, runs, rerun_failed):
         # nothing to run: skip starting workers (the sweep still checks the spec's hash)
         backend, workers, scheduler = "serial", None, None
     report = sweep.run_sweep(
@@ -1116,7 +1110,7 @@ def add_parser(sub: Any) -> None:
         "spec's design)",
     )
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    sweep.add_backend_options(p)
+    add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",
@@ -1141,9 +1135,9 @@ def _dry_run(setup: Setup, out: str | None, backend: str, workers: int, args: An
     pending = None
     runs = Path(out) / RUNS if out else None
     stored = runs is not None and (runs / "meta.json").is_file()
-    if stored and sweep.same_spec(sweep.read_meta(runs), setup.spec):
-        pending = sweep.pending_runs(plan, runs, args.rerun_failed)
-    est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
+    if stored and same_spec(read_meta(runs), setup.spec):
+        pending = pending_runs(plan, runs, args.rerun_failed)
+    est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
     lines = [plan_line(setup)]
     if pending is not None:
         lines.append(f"{plan.n_runs - pending} runs already stored in {runs}; {pending} to do")
@@ -1177,12 +1171,12 @@ def command(args: argparse.Namespace) -> int:
     """
 
     setup = prepare(args.spec, args.method)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    backend, workers = check_backend(args.backend, args.workers, args.scheduler)
     if not args.out and not args.dry_run:
         raise SacaInputError("--out DIR is required: where the runs and indices are stored")
     if args.dry_run:
         if args.out:
-            io.prepare_out(args.out)
+            outdir.prepare_out(args.out)
         return _dry_run(setup, args.out, backend, workers, args)
     resume = args.resume or args.rerun_failed
     outdir.claim(
@@ -1210,12 +1204,7 @@ def command(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         runs = Path(args.out) / RUNS
-        stored = setup.plan.n_runs - sweep.pending_runs(setup.plan, runs)
-        print(
-            f"saca sensitivity: interrupted; {stored} of {setup.plan.n_runs} runs are stored "
-            f"in {runs}; continue with: {again}",
-            file=sys.stderr,
-        )
+        print(sweep.interrupted("sensitivity", again, runs, setup.plan), file=sys.stderr)
         return 130
     rep, an = res.report, res.analysis
     skipped = f", {rep.stored_before} already stored" if rep.stored_before else ""

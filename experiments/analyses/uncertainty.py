@@ -40,8 +40,12 @@ import pandas as pd
 from saca.experiments import console, stats
 from saca.experiments.analyses import discovery
 from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import load_spec
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
+from saca.model.parameters import did_you_mean
 
 METRICS_DEFAULT = ("efficacy", "burnout_mean", "trust_institution")
 RUNS = "runs"
@@ -71,7 +75,7 @@ def win_shares(
     Args:
         results: one row per run (``point``, ``regime``, ``replicate``, the metric;
             ``status`` other than ``ok`` is left out), as from
-            :func:`saca.experiments.engine.sweep.load_results`.
+            :func:`saca.experiments.engine.results.load_results`.
         a: the first regime.
         b: the second regime.
         metric: the metric compared.
@@ -170,8 +174,8 @@ def analyse(
         b: the second regime (None: the sweep's second).
         metrics: the metrics compared.
     """
-    meta = sweep.read_meta(runs)
-    results = sweep.load_results(runs, "all")
+    meta = read_meta(runs)
+    results = load_results(runs, "all")
     order = list(dict.fromkeys(results["regime"]))
     if a is None or b is None:
         if len(order) < 2:
@@ -289,7 +293,7 @@ def command(args: argparse.Namespace) -> int:
     if bad or not metrics:
         raise SacaInputError(
             f"--metrics: unknown metric {bad[0] if bad else ''!r}; "
-            f"{sweep.did_you_mean(bad[0] if bad else '', METRICS)}choose from {', '.join(METRICS)}"
+            f"{did_you_mean(bad[0] if bad else '', METRICS)}choose from {', '.join(METRICS)}"
         )
     a = b = None
     if args.contrast is not None:
@@ -307,7 +311,7 @@ def command(args: argparse.Namespace) -> int:
         runs = src
         outdir.claim(out, "uncertainty", force=args.force)
     else:
-        plan = sweep.prepare(sweep.load_spec(src, extra_tables=("discover", "sensitivity")))
+        plan = prepare(load_spec(src, extra_tables=("discover", "sensitivity")))
         names = list(plan.regimes)
         for r in (a, b):
             if r is not None and r not in names:
@@ -333,11 +337,8 @@ def command(args: argparse.Namespace) -> int:
                 resume=args.resume,
             )
         except KeyboardInterrupt:
-            print(
-                f"saca uncertainty: interrupted; continue with: saca uncertainty {src} --out "
-                f"{out} --resume",
-                file=sys.stderr,
-            )
+            again = f"saca uncertainty {src} --out {out} --resume"
+            print(sweep.interrupted("uncertainty", again), file=sys.stderr)
             return 130
     doc = analyse(runs, out, a, b, metrics)
     console.emit(format_text(doc) + f"\nwrote {out / 'shares.json'}, {out / 'shares.png'}, prim_*/")

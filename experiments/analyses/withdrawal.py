@@ -46,6 +46,8 @@ import pandas as pd
 from saca.agents import needs as nd
 from saca.experiments import console, stats
 from saca.experiments.engine import io, outdir, runner
+from saca.experiments.engine.backends import run_tasks
+from saca.experiments.engine.seeds import check_seed, replicate_seeds, seed_sequence
 from saca.model import SacaInputError
 from saca.model.regime import Regime
 from saca.model.scenario import Scenario
@@ -233,7 +235,7 @@ def run_task(task: Task) -> pd.DataFrame:
     """
     from saca.model.model import CollaborationModel  # Mesa loads when the first run starts
 
-    seed = runner.seed_sequence(task.seed)
+    seed = seed_sequence(task.seed)
     model = CollaborationModel(scenario=task.scenario, regime=task.settings, rng=seed)
     sunk = [c for c in model.cadres if c.is_sunk]
     present = []
@@ -261,7 +263,7 @@ def run_all(tasks: Sequence[Task], workers: int = 1, progress: bool | None = Non
         workers: processes to use; 1 runs here.
         progress: as in :class:`saca.experiments.engine.progress.Progress`.
     """
-    results = runner.run_tasks(tasks, workers, progress, "withdrawal", run=run_task)
+    results = run_tasks(tasks, run_task, workers, progress, "withdrawal")
     return pd.concat(results, ignore_index=True)
 
 
@@ -523,7 +525,7 @@ def plan(
         replicates: replicates per regime and arm.
         seed: root seed; replicate r uses ``SeedSequence(seed).spawn(replicates)[r]``.
     """
-    seeds = runner.replicate_seeds(seed, replicates)
+    seeds = replicate_seeds(seed, replicates)
     arms = {"withdrawal": scenario, "control": control_of(scenario)}
     return [
         Task(label, a, r, seeds[r], arms[a], reg)
@@ -679,7 +681,7 @@ def command(args: argparse.Namespace) -> int:
         problems.append(f"--tail must be at least 1 day, got {args.tail}")
     if args.workers < 1:
         problems.append(f"--workers must be at least 1, got {args.workers}")
-    runner.check_seed(args.seed)
+    check_seed(args.seed)
     names = [t.strip() for t in args.regimes.split(",")]
     if len(names) >= 2:
         names = console.regime_list(args.regimes)
@@ -722,6 +724,6 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _many(problems: Sequence[str]) -> SacaInputError:
-    from saca.experiments.engine.sweep import many
+    from saca.experiments.engine.spec import many
 
     return many(problems)

@@ -42,7 +42,11 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from saca.experiments import stats
-from saca.experiments.engine import io, runner, sweep
+from saca.experiments.engine import io, runner
+from saca.experiments.engine.backends.base import execute
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.seeds import MAX_SEED, check_seed, seed_sequence
+from saca.experiments.engine.spec import parse_spec
 from saca.experiments.plots.figures import KEY_METRICS, label
 from saca.experiments.plots.live import (
     EFFICACY_WINDOW,
@@ -127,7 +131,7 @@ class AppModel(CollaborationModel):
         super().__init__(
             scenario=scenario_name,
             regime=preset,
-            rng=runner.seed_sequence(seed),
+            rng=seed_sequence(seed),
             overrides=overrides,
         )
         self.scenario_name, self.preset, self.seed = scenario_name, preset, seed
@@ -320,9 +324,9 @@ def parse_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
     if "seed" in q:
         text = q.pop("seed")
         try:
-            out["seed"] = runner.check_seed(int(text))
+            out["seed"] = check_seed(int(text))
         except (ValueError, SacaInputError):
-            problems.append(f"seed must be a whole number from 0 to {runner.MAX_SEED}")
+            problems.append(f"seed must be a whole number from 0 to {MAX_SEED}")
     out.update(regime_values(out["preset"]))
     for k, text in q.items():
         if k not in INFO:
@@ -738,7 +742,7 @@ def Compare(model: AppModel, reference: solara.Reactive[str]) -> None:
 # ----- replicates -----------------------------------------------------------------------
 def replicate_plan(
     settings: Mapping[str, Any], regime: str, fixed: Mapping[str, Any], replicates: int
-) -> sweep.Plan:
+) -> SweepPlan:
     """A sweep plan of one regime replicated: root seed the sidebar's, so replicate ``r``
     has ``SeedSequence(seed, spawn_key=(0, r))`` under every regime (paired).
 
@@ -748,7 +752,7 @@ def replicate_plan(
         fixed: regime values replacing the preset's (dotted keys).
         replicates: seeds.
     """
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         {
             "sweep": {
                 "name": "app",
@@ -761,7 +765,7 @@ def replicate_plan(
         },
         label="app replicates",
     )
-    return sweep.prepare(spec)
+    return prepare(spec)
 
 
 def run_replicates(
@@ -799,7 +803,7 @@ def run_replicates(
     series_parts, runs = [], []
     for lab, plan in plans:
         for task in plan.tasks(timeseries=True):
-            out = sweep.execute(task)
+            out = execute(task)
             if out.status != "ok":
                 raise RuntimeError(f"run {task.id} failed: {out.error}")
             series_parts.append(out.timeseries.assign(regime=lab))

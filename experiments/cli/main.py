@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from saca.experiments import console
 from saca.experiments.engine import advice, outdir, sizes
 from saca.model import SacaInputError
+from saca.model.parameters import did_you_mean
 from saca.model.scenario import all_params, load_scenario, preset_names
 from saca.model.scenario import regime_description as _regime_description
 
@@ -56,15 +57,22 @@ def _lazy(name: str) -> ModuleType:
     return module
 
 
+backends = _lazy("saca.experiments.engine.backends")
 best_mix = _lazy("saca.experiments.analyses.best_mix")
 discovery = _lazy("saca.experiments.analyses.discovery")
+estimate = _lazy("saca.experiments.engine.estimate")
 io = _lazy("saca.experiments.engine.io")
 plots = _lazy("saca.experiments.plots.figures")
 regime_map = _lazy("saca.experiments.analyses.regime_map")
+replicates = _lazy("saca.experiments.engine.replicates")
+results = _lazy("saca.experiments.engine.results")
 runner = _lazy("saca.experiments.engine.runner")
+seeds = _lazy("saca.experiments.engine.seeds")
 sensitivity = _lazy("saca.experiments.analyses.sensitivity")
 stats = _lazy("saca.experiments.stats")
 sweep = _lazy("saca.experiments.engine.sweep")
+sweep_plan = _lazy("saca.experiments.engine.plan")
+sweep_spec = _lazy("saca.experiments.engine.spec")
 validate = _lazy("saca.experiments.analyses.validation")
 uncertainty = _lazy("saca.experiments.analyses.uncertainty")
 withdrawal = _lazy("saca.experiments.analyses.withdrawal")
@@ -244,7 +252,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
     outdir.add_force_option(p)
     if full("sweep"):
-        sweep.add_backend_options(p)
+        backends.add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -271,7 +279,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="a stored sweep as one table",
         description="Load a sweep directory (complete, running or killed) as one table, "
         "one row per stored run; print a summary, or write it all with --csv / --json. "
-        "Python: experiments.sweep.load_results(DIR).",
+        "Python: saca.experiments.engine.results.load_results(DIR).",
     )
     p.add_argument("dir", metavar="DIR", help="a directory written by saca sweep --out")
     p.add_argument(
@@ -516,11 +524,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             args.scenario or "baseline", args.regime or "hybrid", overrides
         )
         steps = runner.check_steps(args.steps, spec)
-        seed = runner.parse_seed(args.seed if args.seed is not None else 0)
+        seed = seeds.parse_seed(args.seed if args.seed is not None else 0)
     for warning in advice.noop_overrides(spec, overrides, steps):
         print(f"saca run: warning: {warning}", file=sys.stderr)
     seed_shown = (
-        runner.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
+        seeds.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
     )
     out = _claim(args, "run")
     # ---- all input checked: simulate
@@ -634,33 +642,33 @@ def _stored_run(
     src = Path(args.source)
     if not (src / "meta.json").is_file() and (src / "runs" / "meta.json").is_file():
         src = src / "runs"  # the runs of saca sensitivity, map or discover
-    spec = sweep.stored_spec(src)
-    plan = sweep.prepare(spec)
+    spec = results.stored_spec(src)
+    plan = sweep_plan.prepare(spec)
     task = next(iter(plan.tasks(only=[args.id])), None)
     if task is None:
         ids = list(itertools.islice(plan.ids(), 100_000))
         raise SacaInputError(
-            f"--id {args.id!r} is not a run of {src}; {sweep.did_you_mean(args.id, ids)}"
+            f"--id {args.id!r} is not a run of {src}; {did_you_mean(args.id, ids)}"
             f"ids look like {ids[0]} (saca results {src} --csv FILE lists them)"
         )
     overrides = {**task.overrides, **extra}
     scenario, _, reg = runner.resolve(task.scenario, task.settings, overrides)
     row = None
-    table = sweep.load_results(src)
+    table = results.load_results(src)
     hit = table[(table["id"] == args.id) & (table["status"] == "ok")]
     if len(hit) and not extra:
         row = hit.iloc[0].to_dict()
-    seed = sweep.run_seed(task.root_seed, task.seed_key)
+    seed = seeds.run_seed(task.root_seed, task.seed_key)
     stored = {"from": str(src), "id": task.id, "steps": task.steps, "row": row}
     return scenario, task.regime, reg, seed, overrides, stored
 
 
 # ----- compare --------------------------------------------------------------------------
-def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[str, Any]:
+def compare_result(comparison: replicates.Comparison, meta: dict[str, Any]) -> dict[str, Any]:
     """The statistics of a comparison as printed by ``--json`` and saved as compare.json.
 
     Args:
-        comparison: the runs of :func:`saca.experiments.engine.runner.run_replicates`.
+        comparison: the runs of :func:`saca.experiments.engine.replicates.run_replicates`.
         meta: the ``meta`` entry (scenario, regimes, replicates, seed, steps, ...).
 
     Returns:
@@ -769,7 +777,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         regimes[label] = reg
     assert spec is not None
     steps = runner.check_steps(args.steps, spec)
-    seed = runner.check_seed(args.seed)
+    seed = seeds.check_seed(args.seed)
     if args.replicates < 2:
         raise SacaInputError(
             f"--replicates must be at least 2 for confidence intervals, got {args.replicates}"
@@ -781,7 +789,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = _claim(args, "compare")
     # ---- all input checked: simulate
-    comp = runner.run_replicates(
+    comp = replicates.run_replicates(
         spec, regimes, args.replicates, seed, steps, workers=workers, progress=None
     )
     meta = {
@@ -838,27 +846,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "--rerun-failed DIR reads the spec from DIR; give no SPEC, --out or --resume"
             )
         out: str | None = args.rerun_failed
-        spec = sweep.stored_spec(args.rerun_failed)
+        spec = results.stored_spec(args.rerun_failed)
     else:
         if not args.spec:
             raise SacaInputError("give a sweep spec: saca sweep SPEC.toml --out DIR")
         if not args.out and not args.dry_run:
             raise SacaInputError("--out DIR is required: where the results are stored")
         out = args.out
-        spec = sweep.load_spec(args.spec)
-    plan = sweep.prepare(spec)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
-    sweep.check_timeout(args.run_timeout)
+        spec = sweep_spec.load_spec(args.spec)
+    plan = sweep_plan.prepare(spec)
+    backend, workers = backends.check_backend(args.backend, args.workers, args.scheduler)
+    backends.check_timeout(args.run_timeout)
     if out is not None:
-        io.prepare_out(out)
+        outdir.prepare_out(out)
     if args.dry_run:
         pending = None
         if out is not None and (Path(out) / "meta.json").is_file():
-            meta = sweep.read_meta(out)
+            meta = results.read_meta(out)
             if meta.get("spec_hash") == plan.spec.hash:
-                pending = sweep.pending_runs(plan, out, args.rerun_failed is not None)
-        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
-        lines = [sweep.plan_line(plan)]
+                pending = estimate.pending_runs(plan, out, args.rerun_failed is not None)
+        est = estimate.estimate(plan, 1 if args.scheduler else workers, pending, backend)
+        lines = [sweep_plan.plan_line(plan)]
         if pending is not None:
             lines.append(f"{plan.n_runs - pending} runs already stored in {out}; {pending} to do")
         n = est["pending"]
@@ -882,7 +890,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for warning in advice.noop_overrides(plan.scenario, keys, plan.steps):
         print(f"saca sweep: warning: {warning}", file=sys.stderr)
     assert out is not None
-    console.emit(sweep.plan_line(plan))  # first, before any work: a log shows what is coming
+    console.emit(sweep_plan.plan_line(plan))  # first, before any work: a log shows what is coming
     sys.stdout.flush()
     try:
         report = sweep.run_sweep(
@@ -899,18 +907,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except KeyboardInterrupt:
-        stored = plan.n_runs - sweep.pending_runs(plan, out)
         again = (
             f"saca sweep --rerun-failed {out}"
             if args.rerun_failed
             else f"saca sweep {args.spec} --out {out} --resume"
             + (sizes.current() or sizes.Sizes()).argv()
         )
-        print(
-            f"saca sweep: interrupted; {stored} of {plan.n_runs} runs are stored in {out}; "
-            f"continue with: {again}",
-            file=sys.stderr,
-        )
+        print(sweep.interrupted("sweep", again, out, plan), file=sys.stderr)
         return 130
     skipped = f", {report.stored_before} already stored" if report.stored_before else ""
     if report.damaged:
@@ -920,7 +923,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             [
                 f"ran {report.ran} runs ({report.ok} ok, {report.failed} failed{skipped}) in "
                 f"{console.duration(report.seconds)}; wrote {report.out}",
-                f"table: saca results {report.out} (or experiments.sweep.load_results); "
+                f"table: saca results {report.out} (or "
+                "saca.experiments.engine.results.load_results); "
                 f"figures: saca plot {report.out}",
             ]
         )
@@ -943,7 +947,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     Args:
         args: parsed arguments (``dir``, ``window``, ``csv``, ``json``).
     """
-    meta = sweep.read_meta(args.dir)
+    meta = results.read_meta(args.dir)
     if args.csv is not None:
         csv = Path(args.csv)
         if csv.is_dir() or not csv.parent.is_dir():
@@ -956,11 +960,11 @@ def cmd_results(args: argparse.Namespace) -> int:
         )
     if not busy:  # a writer renames files as it goes: its folder is verified when it ends
         # every read is verified: damaged data is refused, never shown as complete
-        check = sweep.verify(args.dir, deep=args.verify)
+        check = results.verify(args.dir, deep=args.verify)
         if args.verify:
             console.emit(f"saca results {args.dir}: verified: {check}")
             return 0
-    df = sweep.load_results(args.dir, window=args.window)
+    df = results.load_results(args.dir, window=args.window)
     if args.csv is not None:
         df.to_csv(args.csv, index=False)
     if args.json:
@@ -1006,7 +1010,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     lines += [
         "",
         f"one row per run, {len(df.columns)} columns: --csv FILE, --json, or "
-        "saca.experiments.engine.sweep.load_results(DIR)",
+        "saca.experiments.engine.results.load_results(DIR)",
     ]
     if args.csv is not None:
         lines.append(f"wrote {args.csv}")
@@ -1022,8 +1026,8 @@ def _overrides_text(overrides: Any) -> str:
 
 
 def _sweep_figures(d: Path) -> list[Path]:
-    meta = sweep.read_meta(d)
-    df = sweep.load_results(d)
+    meta = results.read_meta(d)
+    df = results.load_results(d)
     if not (df["status"] == "ok").any():
         raise SacaInputError(f"{d} has no successful runs to plot")
     regs = list(meta["regimes"])
@@ -1042,7 +1046,7 @@ def _sweep_figures(d: Path) -> list[Path]:
     if meta.get("timeseries"):
         paths.append(d / "sweep_timeseries.png")
         plots.plot_sweep_timeseries(
-            sweep.load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
+            results.load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
         )
     return paths
 
@@ -1236,12 +1240,12 @@ def _sizes(args: argparse.Namespace) -> sizes.Sizes | None:
         if spec is not None and Path(spec).is_file():  # the spec's mistakes too, at once
             try:
                 with sizes.applied(None):
-                    sweep.prepare(
-                        sweep.load_spec(spec, extra_tables=("sensitivity", "map", "discover"))
+                    sweep_plan.prepare(
+                        sweep_spec.load_spec(spec, extra_tables=("sensitivity", "map", "discover"))
                     )
             except SacaInputError as exc:
                 problems += getattr(exc, "problems", None) or [str(exc)]
-        raise sweep.many(problems)
+        raise sweep_spec.many(problems)
     return given
 
 

@@ -418,7 +418,7 @@ def plot_sweep_params(
     in equal-width bins with a 95% band.
 
     Args:
-        results: one row per run (:func:`saca.experiments.engine.sweep.load_results`), failed runs
+        results: one row per run (:func:`saca.experiments.engine.results.load_results`), failed runs
             included or not.
         factors: the swept parameters, as in the sweep's meta.json.
         regimes: regime labels in order (colours).
@@ -875,7 +875,7 @@ def plot_sweep_timeseries(
     runs lie across the design, not the uncertainty of one design point).
 
     Args:
-        timeseries: :func:`saca.experiments.engine.sweep.load_timeseries` output.
+        timeseries: :func:`saca.experiments.engine.results.load_timeseries` output.
         regimes: regime labels in order.
         path: where to save the PNG, or None.
         title: figure title.

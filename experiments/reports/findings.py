@@ -56,7 +56,8 @@ import pandas as pd
 
 from saca.experiments import stats
 from saca.experiments.analyses import dials as dial_contrasts
-from saca.experiments.engine import io, sweep
+from saca.experiments.engine import io
+from saca.experiments.engine.results import load_results
 from saca.experiments.plots import figures as plots
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -355,7 +356,7 @@ def compute_seconds(folder: Path) -> dict[str, float]:
     """
     runs = seconds = 0.0
     for meta in sorted(folder.glob("*/meta.json")):
-        df = sweep.load_results(meta.parent)
+        df = load_results(meta.parent)
         runs += len(df)
         seconds += float(df["duration_s"].sum())
     return {"runs": int(runs), "run_seconds": round(seconds, 1)}
