@@ -67,7 +67,7 @@ from matplotlib.figure import Figure
 from saca.experiments import console
 from saca.experiments.engine import io, outdir, sweep
 from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
-from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.estimate import estimate, stored_pending
 from saca.experiments.engine.plan import SweepPlan, plan_line, prepare
 from saca.experiments.engine.results import load_results, read_meta
 from saca.experiments.engine.spec import load_spec, same_spec
@@ -1523,9 +1523,7 @@ def command(args: argparse.Namespace) -> int:
     if args.dry_run:
         assert job.plan is not None
         plan = job.plan
-        pending = None
-        if args.out is not None and (job.runs / "meta.json").is_file():
-            pending = pending_runs(plan, job.runs)
+        pending = stored_pending(plan, job.runs if args.out is not None else None)
         est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
         lines = [plan_line(plan).replace("saca sweep", "saca discover", 1)]
         if pending is not None:

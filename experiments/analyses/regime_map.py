@@ -58,7 +58,7 @@ import pandas as pd
 from saca.experiments import console, stats
 from saca.experiments.engine import io, outdir, sweep
 from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
-from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.estimate import estimate, stored_pending
 from saca.experiments.engine.plan import SweepPlan, plan_line, prepare
 from saca.experiments.engine.results import load_results, read_meta
 from saca.experiments.engine.spec import SweepSpec, load_spec, parse_spec, same_spec
@@ -1015,11 +1015,7 @@ def _dry_run(
     per_run: float | None = None
     basis = ""
     for name, plan in mp.sweeps.items():
-        pending = None
-        if out is not None and (Path(out) / name / "meta.json").is_file():
-            meta = read_meta(Path(out) / name)
-            if same_spec(meta, plan.spec):
-                pending = pending_runs(plan, Path(out) / name)
+        pending = stored_pending(plan, Path(out) / name if out is not None else None)
         n = plan.n_runs if pending is None else pending
         if name == PRESETS and per_run is not None:
             # the same situation as the dial settings: time its runs once, not twice

@@ -85,11 +85,11 @@ from saca.experiments import console
 from saca.experiments.engine import design as dsg
 from saca.experiments.engine import io, outdir, sweep
 from saca.experiments.engine.backends import add_backend_options, check_backend
-from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.estimate import estimate, pending_runs, stored_pending
 from saca.experiments.engine.plan import SweepPlan
 from saca.experiments.engine.plan import prepare as prepare_sweep
-from saca.experiments.engine.results import load_results, read_meta
-from saca.experiments.engine.spec import SweepSpec, parse_spec, same_spec
+from saca.experiments.engine.results import load_results
+from saca.experiments.engine.spec import SweepSpec, parse_spec
 from saca.experiments.plots import figures as plots
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
@@ -1132,11 +1132,8 @@ def add_parser(sub: Any) -> None:
 def _dry_run(setup: Setup, out: str | None, backend: str, workers: int, args: Any) -> int:
 
     plan = setup.plan
-    pending = None
     runs = Path(out) / RUNS if out else None
-    stored = runs is not None and (runs / "meta.json").is_file()
-    if stored and same_spec(read_meta(runs), setup.spec):
-        pending = pending_runs(plan, runs, args.rerun_failed)
+    pending = stored_pending(plan, runs, args.rerun_failed)
     est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
     lines = [plan_line(setup)]
     if pending is not None:

@@ -860,11 +860,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is not None:
         outdir.prepare_out(out)
     if args.dry_run:
-        pending = None
-        if out is not None and (Path(out) / "meta.json").is_file():
-            meta = results.read_meta(out)
-            if meta.get("spec_hash") == plan.spec.hash:
-                pending = estimate.pending_runs(plan, out, args.rerun_failed is not None)
+        pending = estimate.stored_pending(plan, out, args.rerun_failed is not None)
         est = estimate.estimate(plan, 1 if args.scheduler else workers, pending, backend)
         lines = [sweep_plan.plan_line(plan)]
         if pending is not None:

@@ -14,6 +14,8 @@ import pandas as pd
 
 from saca.experiments.engine import runner, seeds
 from saca.experiments.engine.plan import RunTask, SweepPlan, run_id
+from saca.experiments.engine.results import read_meta
+from saca.experiments.engine.spec import same_spec
 from saca.experiments.engine.store import SweepStore
 
 SAMPLE_RUNS = 5
@@ -165,3 +167,22 @@ def pending_runs(plan: SweepPlan, out: str | Path, rerun_failed: bool = False) -
         manifest["id"] if not rerun_failed else manifest.loc[manifest["status"] == "ok", "id"]
     )
     return sum(1 for rid in plan.ids() if rid not in stored)
+
+
+def stored_pending(
+    plan: SweepPlan, out: str | Path | None, rerun_failed: bool = False
+) -> int | None:
+    """Runs still to do when ``out`` holds a sweep of this plan's spec, else None (all).
+
+    What every ``--dry-run`` passes to :func:`estimate` as ``pending``.
+
+    Args:
+        plan: the prepared sweep.
+        out: the sweep folder, or None.
+        rerun_failed: count failed runs as pending.
+    """
+    if out is None or not (Path(out) / "meta.json").is_file():
+        return None
+    if not same_spec(read_meta(out), plan.spec):
+        return None
+    return pending_runs(plan, out, rerun_failed)
