@@ -37,24 +37,30 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _lazy(name: str) -> ModuleType:
-    """``name``, imported on first use of one of its attributes.
+class _Lazy(ModuleType):
+    """A module imported on first use of one of its attributes.
 
     ``saca --help`` must answer at once: pandas, matplotlib, Mesa and the analyses are
-    loaded only when a command uses them.
+    loaded only when a command uses them. The stand-in stays out of ``sys.modules``: a
+    lazy module there is loaded by whatever walks ``sys.modules`` (importing Mesa calls
+    ``inspect.stack()``, which does), in the middle of another import, where its own
+    imports of half-made modules fail.
+
+    Args:
+        name: the module's dotted name.
     """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.loader is not None
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
-    return module
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _lazy(name: str) -> ModuleType:
+    """``name``, imported on first use of one of its attributes (see :class:`_Lazy`).
+
+    Args:
+        name: the module's dotted name.
+    """
+    return sys.modules.get(name) or _Lazy(name)
 
 
 backends = _lazy("saca.experiments.engine.backends")
