@@ -37,6 +37,8 @@ from pathlib import Path
 import psutil
 
 from saca.experiments.engine import sweep
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results
 from saca.experiments.engine.store import MANIFEST
 from saca.model.metrics import METRICS
 
@@ -83,7 +85,7 @@ def _run(spec: Path, out: Path, backend: str, workers: int) -> dict:
     watcher.join()
     last = max((s for s, _ in samples), default=0)
     streaming = [rss for s, rss in samples if 1 <= s < last] or [samples[-1][1]]
-    results = sweep.load_results(out)
+    results = load_results(out)
     busy = float(results["duration_s"].sum())
     return {
         "backend": backend,
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         spec = Path(tmp) / "bench.toml"
         spec.write_text(SPEC.format(replicates=max(1, args.runs // 4), steps=args.steps))
-        plan = sweep.prepare(spec)
+        plan = prepare(spec)
         print(
             f"bench_sweep: {plan.n_runs} runs of {plan.steps} days, "
             f"{plan.scenario.situation.households} households; {os.cpu_count()} cores; "

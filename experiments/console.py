@@ -82,7 +82,8 @@ def set_overrides(items: list[str], scenario: str, regimes: Sequence[str]) -> di
     does not hide a typo in another; errors come one line each.
     """
     # imported here: the engine loads pandas and Mesa, and `saca --help` must stay light
-    from saca.experiments.engine import runner, sweep
+    from saca.experiments.engine import runner
+    from saca.experiments.engine.spec import many
 
     problems: list[str] = []
     overrides: dict[str, Any] = {}
@@ -118,7 +119,7 @@ def set_overrides(items: list[str], scenario: str, regimes: Sequence[str]) -> di
         runner.resolve(*base, overrides)
     problems = list(dict.fromkeys(problems))
     if len(problems) > 1:
-        raise sweep.many(problems)
+        raise many(problems)
     if problems:
         raise SacaInputError(problems[0])
     return overrides

@@ -15,6 +15,7 @@ import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_type_hints
 
 
@@ -174,6 +175,67 @@ def parse_value(text: str) -> Any:
         return text.strip()
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` closest to ``word`` (difflib, cutoff 0.6), or None.
+
+    Every "did you mean" in saca comes from here.
+
+    Args:
+        word: what the user wrote.
+        choices: the valid words.
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``choices`` to ``word``, or ``""``.
+
+    Args:
+        word: what the user wrote.
+        choices: the valid words.
+    """
+    close = closest(word, choices)
+    return f"did you mean {close!r}? " if close else ""
+
+
+def parse_toml(raw: str | bytes, source: str) -> dict[str, Any]:
+    """Parse TOML text (bytes are read as UTF-8); a mistake is one line naming ``source``.
+
+    Args:
+        raw: the file's content.
+        source: how the message names it, e.g. its path.
+
+    Raises:
+        SacaInputError: bad syntax or encoding.
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return tomllib.loads(text)
+    except ValueError as exc:  # bad syntax or encoding, or an integer too long to convert
+        raise SacaInputError(f"cannot read {source}: {exc}; fix the TOML syntax") from None
+
+
+def read_toml(path: str | Path, what: str = "file") -> tuple[dict[str, Any], str]:
+    """Read a TOML file: its data and its text. Every TOML file saca reads comes here.
+
+    Args:
+        path: the file.
+        what: what the file is, for the message when it is missing (``sweep spec``).
+
+    Raises:
+        SacaInputError: a missing or unreadable file or bad TOML, in one line.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SacaInputError(f"{what} {path} does not exist or is not a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SacaInputError(f"cannot read {path}: {exc}") from None
+    return parse_toml(text, str(path)), text
+
+
 def unknown_key_error(key: str, known: Iterable[str]) -> SacaInputError:
     """Build the error for an unknown key, with a "did you mean" when one is close.
 
@@ -186,7 +248,8 @@ def unknown_key_error(key: str, known: Iterable[str]) -> SacaInputError:
     tail = key.rsplit(".", 1)[-1]
     close = [k for k in known if k.rsplit(".", 1)[-1] == tail][:1]
     if not close:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        near = closest(key, known)
+        close = [near] if near else []
     hint = f"; did you mean {close[0]}?" if close else "; run `saca list` for the keys"
     return SacaInputError(f"unknown parameter {key!r}{hint}")
 

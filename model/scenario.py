@@ -8,7 +8,6 @@ constants). A *regime* is a set of collaboration settings. Both ship as TOML fil
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,7 +19,9 @@ from saca.model.parameters import (
     ParamInfo,
     SacaInputError,
     apply_values,
+    closest,
     describe,
+    parse_toml,
     parse_value,
     unknown_key_error,
 )
@@ -107,20 +108,14 @@ def _read_toml(name_or_path: str | Path, kind: str) -> tuple[str, dict[str, Any]
         entry = _preset_dir(kind) / f"{text_path}.toml"
         if not entry.is_file():
             names = preset_names(kind)
-            import difflib
-
-            close = difflib.get_close_matches(text_path, names, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = closest(text_path, names)
+            hint = f"did you mean {close}? " if close else ""
             raise SacaInputError(
                 f"unknown {kind[:-1]} {text_path!r}; {hint}choose one of {', '.join(names)} "
                 "or give a .toml file"
             )
         source, stem, raw = f"{kind[:-1]} {text_path}", text_path, entry.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except ValueError as exc:  # bad syntax or encoding, or an integer too long to convert
-        raise SacaInputError(f"cannot read {source}: {exc}; fix the TOML syntax") from None
-    return stem, data
+    return stem, parse_toml(raw, source)
 
 
 def _timeline(raw: Any) -> tuple[Phase, ...]:

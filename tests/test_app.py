@@ -48,6 +48,7 @@ from saca.experiments.app.state import (
     timeseries_csv,
 )
 from saca.experiments.cli.main import main
+from saca.experiments.engine.seeds import run_seed
 from saca.experiments.plots.live import NetworkPlot, SeriesPlot, network_figure, rolling
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +151,6 @@ def test_the_shown_command_reproduces_the_run(tmp_path):
 
 
 def test_replicates_run_on_the_sweep_engine_paired():
-    from saca.experiments.engine import sweep
 
     settings = AppModel(scenario_name="baseline", preset="hybrid", seed=3, contract=1.0).settings
     seen = []
@@ -163,7 +163,7 @@ def test_replicates_run_on_the_sweep_engine_paired():
     # the plain preset with that seed gives the same series
     from saca.experiments.engine import runner
 
-    _, plain = runner.run_one("baseline", "hybrid", sweep.run_seed(3, (0, 1)))
+    _, plain = runner.run_one("baseline", "hybrid", run_seed(3, (0, 1)))
     got = ts[(ts["regime"] == "hybrid") & (ts["replicate"] == 1)]
     np.testing.assert_allclose(got["efficacy"].to_numpy(), plain["efficacy"].to_numpy())
     d = res["stats"]["differences"]["hybrid (modified)"]["efficacy"]
@@ -365,7 +365,7 @@ def app_url():
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "experiments", "app", "--port", str(port)],
+            [sys.executable, "-m", "saca.experiments", "app", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -410,7 +410,7 @@ def test_saca_app_becomes_the_server():
     _need(shutil.which("npm") is not None, "npm is needed to unpack the app's front end")
     app_assets.ensure_assets()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments", "app", "--port", str(_free_port())],
+        [sys.executable, "-m", "saca.experiments", "app", "--port", str(_free_port())],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,

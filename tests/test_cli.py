@@ -470,7 +470,7 @@ def test_bad_steps_rejected(steps):
 # ----- the installed command ------------------------------------------------------------
 def test_console_script_subprocess(tmp_path):
     script = Path(sys.executable).with_name("saca")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "experiments"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "saca.experiments"]
     env = {**os.environ, "COLUMNS": "100"}
     ok = subprocess.run(
         [*cmd, "run", *SHORT, "--json"], capture_output=True, text=True, env=env, timeout=120
@@ -478,7 +478,7 @@ def test_console_script_subprocess(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert set(METRICS) <= set(json.loads(ok.stdout))
     bad = subprocess.run(
-        [sys.executable, "-m", "experiments", "run", "--set", "regime.information=7"],
+        [sys.executable, "-m", "saca.experiments", "run", "--set", "regime.information=7"],
         capture_output=True,
         text=True,
         env=env,

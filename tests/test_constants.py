@@ -10,7 +10,7 @@ import pytest
 
 from saca.experiments.cli.main import main
 from saca.experiments.engine import constants as cst
-from saca.experiments.engine import sweep
+from saca.experiments.engine.spec import load_spec
 
 HEAD = """
 [sweep]
@@ -76,11 +76,11 @@ def test_spec_without_constants_is_untouched():
 def test_stored_copy_reads_back_to_the_same_sweep(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(HEAD + '[constants]\ninclude = ["behaviour.hop_hours"]\nnarrow = 0.1\n')
-    spec = sweep.load_spec(path)
+    spec = load_spec(path)
     again = tmp_path / "copy.toml"
     again.write_text(spec.text)
     assert "[constants]" not in tomllib.loads(spec.text)
-    assert sweep.load_spec(again).hash == spec.hash
+    assert load_spec(again).hash == spec.hash
     assert {f.key for f in spec.factors} == {"regime.contract", "behaviour.hop_hours"}
 
 
@@ -108,7 +108,7 @@ def test_mistakes_are_one_line_exit_2(tmp_path, table, words):
     "name", ["constants_morris.toml", "constants_sobol.toml", "constants_situation.toml"]
 )
 def test_shipped_specs_plan(name):
-    spec = sweep.load_spec(f"experiments/specs/{name}", extra_tables=("sensitivity", "discover"))
+    spec = load_spec(f"experiments/specs/{name}", extra_tables=("sensitivity", "discover"))
     keys = {f.key for f in spec.factors}
     assert any(k.startswith("behaviour.") for k in keys)
     if name != "constants_situation.toml":

@@ -13,7 +13,9 @@ from SALib.sample import sobol as salib_sobol
 
 from saca.experiments.cli.main import main
 from saca.experiments.engine import design as dsg
-from saca.experiments.engine import sweep
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results
+from saca.experiments.engine.spec import SPEC_TABLES, parse_spec
 from saca.model import SacaInputError
 
 SPECS = Path(__file__).resolve().parents[1] / "experiments" / "specs"
@@ -149,7 +151,7 @@ def spec_with(sweep_extra=None, parameters=None, fixed=None, **tables):
 
 
 def test_a_good_spec_parses_and_keeps_scalars_as_fixed():
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         spec_with(
             {"design": "factorial", "replicates": 2, "seed": 9},
             parameters={
@@ -168,19 +170,19 @@ def test_a_good_spec_parses_and_keeps_scalars_as_fixed():
 
 
 def test_spec_hash_ignores_layout_and_description():
-    a = sweep.parse_spec(spec_with({"seed": 1}))
-    b = sweep.parse_spec(spec_with({"seed": 1, "description": "words"}))
-    c = sweep.parse_spec(spec_with({"seed": 2}))
+    a = parse_spec(spec_with({"seed": 1}))
+    b = parse_spec(spec_with({"seed": 1, "description": "words"}))
+    c = parse_spec(spec_with({"seed": 2}))
     assert a.hash == b.hash != c.hash
 
 
 def test_extra_tables_are_allowed_only_when_asked_for_and_count_in_the_hash() -> None:
     data = spec_with(map={"metrics": ["efficacy"]})
     with pytest.raises(SacaInputError, match=r"unknown table \[map\]"):
-        sweep.parse_spec(data)
-    spec = sweep.parse_spec(data, extra_tables=("map",))
+        parse_spec(data)
+    spec = parse_spec(data, extra_tables=("map",))
     assert spec.data["map"] == {"metrics": ["efficacy"]}
-    other = sweep.parse_spec(spec_with(map={"metrics": ["trust"]}), extra_tables=("map",))
+    other = parse_spec(spec_with(map={"metrics": ["trust"]}), extra_tables=("map",))
     assert spec.hash != other.hash
 
 
@@ -188,24 +190,22 @@ RANGE = {"min": 0.0, "max": 1.0}
 
 
 def test_a_morris_spec_runs_trajectories_on_its_grid():
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         spec_with(
             {"design": "morris", "samples": 3}, {"regime.goals": RANGE, "regime.control": RANGE}
         )
     )
     assert (spec.design, spec.samples, spec.levels) == ("morris", 3, 4)  # SALib's 4 levels
-    plan = sweep.prepare(spec)
+    plan = prepare(spec)
     assert plan.design.kind == "morris" and len(plan.design) == 3 * 3
-    six = sweep.prepare(
-        sweep.parse_spec(
+    six = prepare(
+        parse_spec(
             spec_with({"design": "morris", "samples": 3, "levels": 6}, {"regime.goals": RANGE})
         )
     )
     assert set(np.round(six.design.points["regime.goals"], 9)) <= {0, 0.2, 0.4, 0.6, 0.8, 1}
     assert (
-        sweep.parse_spec(
-            spec_with({"design": "sobol", "samples": 4}, {"regime.goals": RANGE})
-        ).levels
+        parse_spec(spec_with({"design": "sobol", "samples": 4}, {"regime.goals": RANGE})).levels
         is None
     )
 
@@ -221,7 +221,7 @@ def test_saca_sweep_runs_a_morris_spec(tmp_path):
     code, stdout, stderr = call(["sweep", spec, "--out", tmp_path / "out", "--backend", "serial"])
     assert code == 0, stderr
     assert "Morris (elementary effects) design, 4 points" in stdout + stderr
-    assert len(sweep.load_results(tmp_path / "out")) == 4
+    assert len(load_results(tmp_path / "out")) == 4
 
 
 BAD_SPECS = [
@@ -318,7 +318,7 @@ BAD_SPECS = [
 @pytest.mark.parametrize(("data", "message"), BAD_SPECS)
 def test_bad_spec_is_one_clear_error(data, message):
     with pytest.raises(SacaInputError) as err:
-        sweep.parse_spec(data, label="s.toml")
+        parse_spec(data, label="s.toml")
     text = str(err.value)
     assert text.startswith("s.toml: ")
     assert message in text
@@ -344,7 +344,7 @@ def test_bad_spec_is_one_clear_error(data, message):
 )
 def test_resolution_errors_name_the_spec_and_point(data, message):
     with pytest.raises(SacaInputError) as err:
-        sweep.prepare(sweep.parse_spec(data, label="s.toml"))
+        prepare(parse_spec(data, label="s.toml"))
     assert str(err.value).startswith("s.toml: ") and message in str(err.value)
 
 
@@ -402,11 +402,11 @@ def test_example_specs_are_valid_and_small():
     names = {p.stem for p in specs}
     assert {"emergency_compare", "information_control", "situation_lhs"} <= names
     for p in specs:
-        if set(tomllib.loads(p.read_text(encoding="utf-8"))) - set(sweep.SPEC_TABLES):
+        if set(tomllib.loads(p.read_text(encoding="utf-8"))) - set(SPEC_TABLES):
             continue  # the spec of an analysis (saca sensitivity, ...): its own tests check it
-        plan = sweep.prepare(p)
+        plan = prepare(p)
         assert plan.n_runs <= 80, p.name
-    lhs = sweep.prepare(SPECS / "situation_lhs.toml")
+    lhs = prepare(SPECS / "situation_lhs.toml")
     assert lhs.design.kind == "lhs"
     assert set(lhs.param_kinds) == {
         "situation.risk",

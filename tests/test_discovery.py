@@ -12,7 +12,7 @@ import pytest
 
 from saca.experiments.analyses import discovery
 from saca.experiments.cli.main import main
-from saca.experiments.engine import sweep
+from saca.experiments.engine.results import load_results as load_sweep_results
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
 
@@ -256,7 +256,7 @@ def test_discover_writes_boxes_and_figures(ran):
     assert data["versions"]["ema_workbench"]
     points = pd.read_parquet(out / "points.parquet")
     assert len(points) == 10 and points["case"].sum() == data["cases"]
-    results = sweep.load_results(out / "runs")
+    results = load_sweep_results(out / "runs")
     assert len(results) == 20 and (results["status"] == "ok").all()
     boxes = pd.read_parquet(out / "boxes.parquet")
     accepted = [b for b in data["boxes"] if b["accepted"]]
@@ -315,7 +315,7 @@ def test_ema_export_round_trips(ran):
     assert ran["ema"].is_file()
     with discovery._quiet():
         experiments, outcomes = load_results(str(ran["ema"]))
-    results = sweep.load_results(ran["out"] / "runs")
+    results = load_sweep_results(ran["out"] / "runs")
     params = ["situation.risk", "situation.capacity_mean"]
     assert list(experiments.columns) == [*params, "scenario", "policy", "model"]
     assert experiments.shape == (20, 5)

@@ -16,7 +16,8 @@ from saca.experiments.analyses.regime_map import command as map_command
 from saca.experiments.analyses.regime_map import method as map_method
 from saca.experiments.analyses.regime_map import workflow as map_workflow
 from saca.experiments.cli.main import main
-from saca.experiments.engine import runner, sweep
+from saca.experiments.engine import runner
+from saca.experiments.engine.results import load_results, read_meta, stored_spec
 from saca.model.regime import DIALS
 from saca.model.scenario import load_regime
 
@@ -229,7 +230,7 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
         assert col in cells
     assert {"constructive_mean", "autonomous_lo", "autonomous_hi"} <= set(cells.columns)
     # the map agrees with the stored runs
-    runs = sweep.load_results(out / "runs")
+    runs = load_results(out / "runs")
     assert len(runs) == 16 and (runs["status"] == "ok").all()
     c = cells[(cells["metric"] == "efficacy") & (cells["x"] == 0.9) & (cells["y"] == 0.8)].iloc[0]
     sel = runs[(runs[X] == 0.9) & (runs[Y] == 0.8) & (runs["regime"] == "autonomous")]
@@ -251,7 +252,7 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
     assert samples[[f"regime.{d}" for d in DIALS]].stack().between(0, 1).all()
     # the derived sweeps are ordinary sweeps: their stored spec reads back with its hash
     for name in ("runs", "pareto", "pareto_presets"):
-        assert sweep.stored_spec(out / name).hash == sweep.read_meta(out / name)["spec_hash"]
+        assert stored_spec(out / name).hash == read_meta(out / name)["spec_hash"]
     assert call(["results", out / "runs"])[0] == 0
 
     before = (out / "map.parquet").read_bytes()
@@ -259,7 +260,7 @@ def test_saca_map_end_to_end_and_resume(tmp_path):
     assert code == 0, err
     assert "ran 0 runs (0 failed, 24 already stored)" in stdout
     for name in ("runs", "pareto", "pareto_presets"):
-        assert (sweep.load_results(out / name)["session"] == 0).all()
+        assert (load_results(out / name)["session"] == 0).all()
     pd.testing.assert_frame_equal(pd.read_parquet(out / "map.parquet"), cells)
     assert before == (out / "map.parquet").read_bytes()
 
@@ -292,7 +293,7 @@ def test_a_failed_run_is_left_out_reported_and_redone(tmp_path, monkeypatch):
     assert f"saca sweep --rerun-failed {out / 'runs'}" in err and "--resume" in err
     cells = pd.read_parquet(out / "map.parquet")
     c = cells[(cells["x"] == 0.9) & (cells["y"] == 0.8)].iloc[0]
-    runs = sweep.load_results(out / "runs")
+    runs = load_results(out / "runs")
     alone = runs.loc[runs["id"] == "p00003-autonomous-r000", "efficacy"].item()
     # one pair left: the mean is that run's, and no CI can make a clear winner
     assert c["autonomous_mean"] == pytest.approx(alone) and not c["clear"]

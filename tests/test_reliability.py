@@ -27,11 +27,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saca.experiments.cli.main import main
+from saca.experiments.engine import estimate as dry_run
 from saca.experiments.engine import outdir, runner, store, sweep
+from saca.experiments.engine.backends import base
+from saca.experiments.engine.backends.base import execute
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results
 from saca.model.metrics import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
-SAC = [sys.executable, "-m", "experiments"]
+SAC = [sys.executable, "-m", "saca.experiments"]
 pytestmark = pytest.mark.timeout(300)
 TINY = (
     '[fixed]\n"situation.households" = 120\n"situation.grids" = 2\n'
@@ -86,7 +91,7 @@ def ref(tmp_path_factory):
     d = tmp_path_factory.mktemp("ref")
     spec = write_spec(d / "s.toml")
     sweep.run_sweep(spec, d / "out", backend="serial", progress=False)
-    return spec, d / "out", sweep.load_results(d / "out")
+    return spec, d / "out", load_results(d / "out")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +99,7 @@ def partial(ref, tmp_path_factory):
     """The same sweep stopped after 5 runs, one shard per run (not yet compacted)."""
     spec = ref[0]
     out = tmp_path_factory.mktemp("partial") / "out"
-    real, n = sweep.execute, [0]
+    real, n = execute, [0]
 
     def stop_after_five(task):
         n[0] += 1
@@ -103,7 +108,7 @@ def partial(ref, tmp_path_factory):
         return real(task)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sweep, "execute", stop_after_five)
+        mp.setattr(base, "execute", stop_after_five)
         with pytest.raises(KeyboardInterrupt):
             sweep.run_sweep(spec, out, backend="serial", progress=False, flush_seconds=0)
     assert len(list((out / "manifest").glob("0*.parquet"))) == 5
@@ -136,7 +141,7 @@ def test_two_specs_started_together_never_mix(tmp_path):
         meta = json.loads((out / "meta.json").read_text())
         winner = "alpha" if meta["name"] == "alpha" else "beta"
         assert winner in line  # the refusal names the sweep that writes the folder
-        got = sweep.load_results(out)
+        got = load_results(out)
         seed = 5 if winner == "alpha" else 9
         assert len(got) == 12 and got["seed"].str.startswith(f"{seed}:").all()
 
@@ -145,7 +150,7 @@ def test_second_writer_is_refused_naming_the_running_one(tmp_path):
     spec = write_spec(tmp_path / "s.toml", name="first")
     other = write_spec(tmp_path / "o.toml", seed=8, name="second")
     out = tmp_path / "out"
-    held = sweep.prepare(spec)
+    held = prepare(spec)
     who = {"command": "saca sweep", "name": "first", "spec": str(spec)}
     with outdir.locked(out, {**who, "spec_hash": held.spec.hash}):
         code, _, err = call(["sweep", other, "--out", out, "--backend", "serial"])
@@ -215,12 +220,12 @@ def test_run_and_compare_never_overwrite_a_sweep(ref, tmp_path):
         code, _, err = call(argv)
         assert code == 2 and "--force" in one_line(err)
     assert sorted(p.name for p in out.iterdir()) == before
-    pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref_df))
+    pd.testing.assert_frame_equal(values(load_results(out)), values(ref_df))
     # --force moves the sweep aside, whole, and writes the run
     code, _, err = call(["run", "--steps", "3", "--out", out, "--force"])
     assert code == 0, err and "moved the old contents" in err
     (old,) = tmp_path.glob("sweep.old-*")
-    pd.testing.assert_frame_equal(values(sweep.load_results(old)), values(ref_df))
+    pd.testing.assert_frame_equal(values(load_results(old)), values(ref_df))
     assert json.loads((out / "meta.json").read_text())["kind"] == "run"
     # and a second run into the run folder is refused too (no stale figure beside new data)
     code, _, err = call(["run", "--steps", "3", "--out", out])
@@ -237,7 +242,7 @@ def test_a_folder_half_born_is_completed_by_a_start_or_resume(ref, tmp_path):
         (out / ".design.parquet.tmp").write_bytes(b"PAR1 half written")
         code, _, err = call(["sweep", spec, "--out", out, "--backend", "serial", *flag])
         assert code == 0, err
-        pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref_df))
+        pd.testing.assert_frame_equal(values(load_results(out)), values(ref_df))
 
 
 def test_kills_at_random_points_including_start_up_resume_exactly(ref, tmp_path):
@@ -265,7 +270,7 @@ def test_kills_at_random_points_including_start_up_resume_exactly(ref, tmp_path)
         proc.wait()
         code, _, err = call(["sweep", spec, "--out", out, "--backend", "serial", "--resume"])
         assert code == 0, err
-        pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref_df))
+        pd.testing.assert_frame_equal(values(load_results(out)), values(ref_df))
 
 
 # ----- damaged stores -------------------------------------------------------------------
@@ -307,7 +312,7 @@ def test_each_corruption_is_found_then_repaired_by_resume(ref, partial, tmp_path
     assert re.search(r"saca sweep: (\d+ runs? damaged|the runs of damaged files), re-running", err)
     assert "Traceback" not in err
     assert (out / "damaged").is_dir()  # the damaged files are kept, not deleted
-    pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref_df))
+    pd.testing.assert_frame_equal(values(load_results(out)), values(ref_df))
     code, stdout, err = call(["results", "--verify", out])
     assert code == 0 and "verified" in stdout, err
     code, stdout, _ = call(["results", out])
@@ -322,7 +327,7 @@ def test_disk_full_at_each_write_is_one_line_then_resume_completes(tmp_path):
     # the final merge), fewer times over; the writes, not the runs, are under test
     spec = write_spec(tmp_path / "small.toml", levels="[0.0]", replicates=1, steps=2)
     sweep.run_sweep(spec, tmp_path / "ref", backend="serial", progress=False)
-    ref_df = sweep.load_results(tmp_path / "ref")
+    ref_df = load_results(tmp_path / "ref")
     real = os.replace
     calls = [0]
 
@@ -352,7 +357,7 @@ def test_disk_full_at_each_write_is_one_line_then_resume_completes(tmp_path):
                 sweep.run_sweep(spec, out, backend="serial", progress=False, flush_seconds=0)
         report = sweep.run_sweep(spec, out, backend="serial", progress=False, resume=True)
         assert report.complete, k
-        pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref_df))
+        pd.testing.assert_frame_equal(values(load_results(out)), values(ref_df))
 
 
 def test_disk_full_on_the_command_line_exits_3(ref, tmp_path, monkeypatch):
@@ -393,7 +398,7 @@ def test_run_timeout_records_a_slow_run_failed_and_goes_on(tmp_path, backend):
         ["sweep", spec, "--out", out, "--backend", backend, *workers, "--run-timeout", limit]
     )
     assert code == 1, (stdout, err)
-    df = sweep.load_results(out).set_index("point")
+    df = load_results(out).set_index("point")
     assert df.loc[0, "status"] == "ok", df.loc[0, "error"]
     # stopped at the limit, not waited for
     assert df.loc[1, "status"] == "failed" and f"--run-timeout {limit} s" in df.loc[1, "error"]
@@ -544,7 +549,7 @@ def test_fuzzed_specs_and_options_get_one_line_never_a_traceback(
     )
     with pytest.MonkeyPatch.context() as mp:
         # the estimate times real runs; its input was checked before, which is what is fuzzed
-        mp.setattr(sweep, "estimate", lambda plan, *args, **kwargs: _fake(plan))
+        mp.setattr(dry_run, "estimate", lambda plan, *args, **kwargs: _fake(plan))
         t0 = time.monotonic()
         code, _, err = call(["sweep", spec, "--dry-run", *options])
         assert time.monotonic() - t0 < 10

@@ -15,7 +15,8 @@ from saca.experiments.analyses.sensitivity import method as sa
 from saca.experiments.analyses.sensitivity import workflow as sa_workflow
 from saca.experiments.cli.main import main
 from saca.experiments.engine import design as dsg
-from saca.experiments.engine import runner, sweep
+from saca.experiments.engine import runner
+from saca.experiments.engine.results import stored_spec
 
 PI = math.pi
 ISHIGAMI = [dsg.Factor(f"x{i}", "float", lo=-PI, hi=PI) for i in (1, 2, 3)]
@@ -215,7 +216,7 @@ def test_cli_morris_end_to_end_writes_indices_and_resume_recomputes_nothing(tmp_
     assert any("have not converged" in w for w in meta["warnings"])
     # the runs are an ordinary sweep: saca results reads them, its spec names the method
     assert call(["results", out / "runs"])[0] == 0
-    stored = sweep.stored_spec(out / "runs")
+    stored = stored_spec(out / "runs")
     assert stored.design == "morris" and stored.hash == sp.spec.hash
     # again without --resume: refused before any run
     code, _, stderr = call(argv)

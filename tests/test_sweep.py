@@ -19,7 +19,15 @@ import pytest
 
 from saca.experiments import stats
 from saca.experiments.cli.main import main
+from saca.experiments.engine import estimate as dry_run
 from saca.experiments.engine import runner, sweep
+from saca.experiments.engine.backends import DaskBackend, ProcessBackend
+from saca.experiments.engine.backends import dask as dask_backend
+from saca.experiments.engine.backends.base import execute
+from saca.experiments.engine.estimate import estimate, sample_tasks
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results, load_timeseries, stored_spec
+from saca.experiments.engine.spec import load_spec
 from saca.experiments.engine.store import MANIFEST, SUMMARY, SweepStore
 from saca.model.metrics import METRICS
 from saca.model.scenario import load_regime
@@ -29,7 +37,7 @@ TINY = (
     '[fixed]\n"situation.households" = 240\n"situation.grids" = 4\n'
     '"situation.communities" = 2\n"situation.streets" = 1\n'
 )
-SWEEP = [sys.executable, "-m", "experiments", "sweep"]
+SWEEP = [sys.executable, "-m", "saca.experiments", "sweep"]
 # These tests start processes (pools, dask, the CLI): a hang fails instead of blocking CI.
 pytestmark = pytest.mark.timeout(300)
 KEYS = ["id", "point", "regime", "replicate", "seed", "regime.information", "situation.risk"]
@@ -68,7 +76,7 @@ def reference(tmp_path_factory):
     out = d / "out"
     report = sweep.run_sweep(spec, out, backend="serial", progress=False)
     assert report.ok == report.total == 48 and report.complete
-    return spec, out, sweep.load_results(out)
+    return spec, out, load_results(out)
 
 
 # ----- identity across backends, ids and seeds ------------------------------------------
@@ -77,7 +85,7 @@ def test_backends_give_identical_results(reference, tmp_path, backend):
     spec, _, ref = reference
     report = sweep.run_sweep(spec, tmp_path / backend, backend=backend, workers=2)
     assert report.ok == 48 and report.failed == 0
-    got = sweep.load_results(tmp_path / backend)
+    got = load_results(tmp_path / backend)
     pd.testing.assert_frame_equal(values(got), values(ref))
     assert set(got["session"]) == {0}
 
@@ -109,7 +117,7 @@ def test_run_ids_seeds_and_common_random_numbers(reference):
     for m in METRICS:
         assert summary.loc["all", m] == pytest.approx(row[m], rel=0, abs=0, nan_ok=True)
     # runs go replicate by replicate, so a sweep stopped early covers the whole design
-    order = list(sweep.prepare(spec).ids())
+    order = list(prepare(spec).ids())
     assert order[:8] == [
         f"p{p:05d}-{r}-r000" for p in range(4) for r in ("constructive", "autonomous")
     ]
@@ -117,7 +125,7 @@ def test_run_ids_seeds_and_common_random_numbers(reference):
 
 def test_without_common_random_numbers_every_run_has_its_own_seed(tmp_path):
     spec = write_spec(tmp_path / "s.toml", replicates=1, extra="common_random_numbers = false")
-    plan = sweep.prepare(spec)
+    plan = prepare(spec)
     seeds = [t.seed_text for t in plan.tasks()]
     assert len(set(seeds)) == len(seeds) == 8
     assert seeds[1] == "5:0,0,1"
@@ -127,7 +135,7 @@ def test_meta_and_files(reference):
     spec, out, _ = reference
     meta = json.loads((out / "meta.json").read_text())
     assert meta["kind"] == "sweep" and meta["complete"] is True
-    assert meta["spec_hash"] == sweep.load_spec(spec).hash
+    assert meta["spec_hash"] == load_spec(spec).hash
     assert meta["runs"] == 48 and meta["regimes"] == ["constructive", "autonomous"]
     assert meta["design"]["factors"][0] == {
         "key": "regime.information",
@@ -178,14 +186,14 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(refe
     assert meta["complete"] is False  # killed mid-way, before the end
     stored = len(SweepStore(out, {}).shards(MANIFEST))
     assert stored >= 1
-    partial = sweep.load_results(out)
+    partial = load_results(out)
     assert 0 < len(partial) < 48 and partial["id"].is_unique
 
     report = sweep.run_sweep(spec, out, backend="serial", resume=True)
     assert report.stored_before == len(partial)
     assert report.ran == 48 - len(partial)  # nothing stored is recomputed
     assert report.complete
-    got = sweep.load_results(out)
+    got = load_results(out)
     pd.testing.assert_frame_equal(values(got), values(ref))
     # the files themselves hold every run once
     man = pd.read_parquet(out / "manifest.parquet")
@@ -208,7 +216,7 @@ def test_sigterm_stores_finished_runs_and_exits_130(reference, tmp_path):
     assert "interrupted" in err and "--resume" in err
     meta = json.loads((out / "meta.json").read_text())
     assert meta["sessions"][0]["interrupted"] is True
-    assert meta["sessions"][0]["ran"] == len(sweep.load_results(out))
+    assert meta["sessions"][0]["ran"] == len(load_results(out))
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
@@ -227,7 +235,7 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     assert code == 1
     assert "ran 8 runs (7 ok, 1 failed)" in stdout
     assert "1 of 8 runs failed" in stderr and "--rerun-failed" in stderr
-    df = sweep.load_results(out)
+    df = load_results(out)
     assert len(df) == 8 and df["id"].is_unique
     bad = df[df["status"] == "failed"]
     assert bad["id"].tolist() == ["p00002-autonomous-r000"]
@@ -242,11 +250,11 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     code, stdout, stderr = call(["sweep", "--rerun-failed", out, "--backend", "serial"])
     assert code == 0, stderr
     assert "ran 1 runs (1 ok, 0 failed, 7 already stored)" in stdout
-    again = sweep.load_results(out)
+    again = load_results(out)
     assert len(again) == 8 and again["id"].is_unique and (again["status"] == "ok").all()
     clean = sweep.run_sweep(spec, tmp_path / "clean", backend="serial")
     assert clean.ok == 8
-    pd.testing.assert_frame_equal(values(again), values(sweep.load_results(tmp_path / "clean")))
+    pd.testing.assert_frame_equal(values(again), values(load_results(tmp_path / "clean")))
 
 
 class _KillsItsWorker:
@@ -257,10 +265,10 @@ class _KillsItsWorker:
 
 
 def test_a_run_that_kills_its_worker_process_fails_alone(tmp_path):
-    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
+    plan = prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
     tasks = list(plan.tasks())[:3]
     bomb = dataclasses.replace(tasks[1], overrides={**tasks[1].overrides, "x": _KillsItsWorker()})
-    with sweep._Process(2) as pool:
+    with ProcessBackend(2) as pool:
         done = {t.id: r for t, r in (x for x in pool.run(iter([tasks[0], bomb, tasks[2]])) if x)}
     assert done[bomb.id].status == "failed"
     assert "its worker process died" in done[bomb.id].error
@@ -316,14 +324,14 @@ def test_killed_compaction_and_orphans_never_duplicate(reference, tmp_path):
     # an orphan summary shard (killed between renames) and a temporary file
     (out / SUMMARY / "000099.parquet").write_bytes((out / SUMMARY / "000001.parquet").read_bytes())
     (out / MANIFEST / ".000100.parquet.tmp").write_text("half written")
-    got = sweep.load_results(out)
+    got = load_results(out)
     pd.testing.assert_frame_equal(values(got), values(ref))
-    spec = sweep.stored_spec(out)
+    spec = stored_spec(out)
     report = sweep.run_sweep(spec, out, backend="serial", resume=True)
     assert report.ran == 0 and report.complete
     assert not (out / SUMMARY).exists() and not (out / MANIFEST).exists()
     assert len(pd.read_parquet(out / "summary.parquet")) == 96
-    pd.testing.assert_frame_equal(values(sweep.load_results(out)), values(ref))
+    pd.testing.assert_frame_equal(values(load_results(out)), values(ref))
 
 
 # ----- results, plots, dry run, time series ---------------------------------------------
@@ -346,7 +354,7 @@ def test_results_cli(reference, tmp_path):
     assert code == 2 and "no window 'emergency'" in err and "all, normal" in err
     code, _, err = call(["results", tmp_path])
     assert code == 2 and "no meta.json" in err
-    long = sweep.load_results(out, window=None)
+    long = load_results(out, window=None)
     assert len(long) == 96 and set(long["window"]) == {"all", "normal"}
 
 
@@ -365,9 +373,9 @@ def test_timeseries_and_their_figure(tmp_path):
     out = tmp_path / "o"
     code, _, err = call(["sweep", spec, "--out", out, "--backend", "serial", "--timeseries"])
     assert code == 0, err
-    ts = sweep.load_timeseries(out)
+    ts = load_timeseries(out)
     assert len(ts) == 8 * 6 and not ts.duplicated(["id", "day"]).any()
-    res = sweep.load_results(out)
+    res = load_results(out)
     last = ts[ts["day"] == 5].set_index("id")["needs_open"]
     assert last.to_dict() == res.set_index("id")["needs_open"].to_dict()
     code, _, _ = call(["plot", out])
@@ -388,8 +396,8 @@ def test_dry_run_counts_and_estimates_without_writing(reference, tmp_path):
 
 
 def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, monkeypatch):
-    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=6, steps=20))
-    samples = sweep.sample_tasks(plan)
+    plan = prepare(write_spec(tmp_path / "s.toml", replicates=6, steps=20))
+    samples = sample_tasks(plan)
     # the low corner, the high corner and between, the regimes in turn; with fewer points
     # than samples, another regime of the first point
     assert [t.point for t in samples] == [0, 1, 2, 3, 0]
@@ -404,22 +412,22 @@ def test_estimate_samples_the_design_and_scales_with_runs_and_workers(tmp_path, 
         timed.append((task.point, days))
         return (0.5 + 0.1 * days) * (1 if task.point == 0 else 2)
 
-    monkeypatch.setattr(sweep, "_timed_run", fake)
-    monkeypatch.setattr(sweep, "_startup_seconds", lambda backend: 3.0)
-    one = sweep.estimate(plan)
+    monkeypatch.setattr(dry_run, "_timed_run", fake)
+    monkeypatch.setattr(dry_run, "_startup_seconds", lambda backend: 3.0)
+    one = estimate(plan)
     assert {p for p, _ in timed} == {0, 1, 2, 3}  # every sample timed, not one point
     assert one["seconds_per_run"] == pytest.approx((2 * 2.5 + 3 * 5.0) / 5)
     assert one["serial_seconds"] == pytest.approx(48 * one["seconds_per_run"])
     assert one["parallel_seconds"] == one["serial_seconds"]
     assert "estimate from 5 timed sample runs" in one["method"] and "±" in one["method"]
-    two = sweep.estimate(plan, workers=2)
+    two = estimate(plan, workers=2)
     assert two["parallel_seconds"] == pytest.approx(3.0 + 24 * one["seconds_per_run"])
-    half = sweep.estimate(plan, workers=2, pending=24)
+    half = estimate(plan, workers=2, pending=24)
     assert half["serial_seconds"] == pytest.approx(one["serial_seconds"] / 2)
     assert "3.0 s worker start-up" in two["method"]
     # a slow build and no measurable time per day (noise on a busy machine): no calibration
-    monkeypatch.setattr(sweep, "_timed_run", lambda task, days: 6.0)
-    assert sweep.estimate(plan)["seconds_per_run"] == pytest.approx(6.0)
+    monkeypatch.setattr(dry_run, "_timed_run", lambda task, days: 6.0)
+    assert estimate(plan)["seconds_per_run"] == pytest.approx(6.0)
 
 
 # ----- dask with a real scheduler -------------------------------------------------------
@@ -457,9 +465,9 @@ def test_dask_scheduler_and_worker_processes(reference, tmp_path):
         again = tmp_path / "dask_file"
         code, _, err = call(["sweep", spec, "--out", again, "--scheduler", sched_file])
         assert code == 0, err
-        got = sweep.load_results(out)
-        pd.testing.assert_frame_equal(values(got), values(sweep.load_results(tmp_path / "serial")))
-        pd.testing.assert_frame_equal(values(sweep.load_results(again)), values(got))
+        got = load_results(out)
+        pd.testing.assert_frame_equal(values(got), values(load_results(tmp_path / "serial")))
+        pd.testing.assert_frame_equal(values(load_results(again)), values(got))
         meta = json.loads((out / "meta.json").read_text())
         assert meta["sessions"][0]["backend"] == "dask"
         assert meta["sessions"][0]["scheduler"] == address
@@ -475,7 +483,7 @@ def test_dask_scheduler_and_worker_processes(reference, tmp_path):
 
 
 def test_unreachable_scheduler_is_an_input_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", "1s")
     spec = write_spec(tmp_path / "s.toml", replicates=1)
     code, _, err = call(
         ["sweep", spec, "--out", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9"]
@@ -558,7 +566,7 @@ class _Trap(float):
 def test_dask_batches_keep_a_failing_run_to_itself_and_redo_a_lost_worker_s_runs(tmp_path):
     import dask
 
-    plan = sweep.prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
+    plan = prepare(write_spec(tmp_path / "s.toml", replicates=1, steps=2))
     t = list(plan.tasks())[:6]
     raises = dataclasses.replace(t[1], overrides={**t[1].overrides, "situation.households": -5})
     kills = dataclasses.replace(t[4], overrides={**t[4].overrides, "situation.risk": _Trap()})
@@ -569,7 +577,7 @@ def test_dask_batches_keep_a_failing_run_to_itself_and_redo_a_lost_worker_s_runs
         "distributed.scheduler.allowed-failures": 0,
         "distributed.scheduler.worker-saturation": 1.0,
     }
-    with dask.config.set(cfg), sweep._Dask(2, None, "t") as pool:
+    with dask.config.set(cfg), DaskBackend(2, None, "t") as pool:
         pool._batch_size = lambda seconds, runs: 3  # batches of three from the first
         done = {t.id: r for t, r in (x for x in pool.run(iter(todo)) if x)}
     assert sorted(done) == sorted(x.id for x in todo)
@@ -579,4 +587,4 @@ def test_dask_batches_keep_a_failing_run_to_itself_and_redo_a_lost_worker_s_runs
     assert done[kills.id].status == "failed" and "KilledWorker" in done[kills.id].error
     for x in (t[0], t[2], t[3], t[5]):
         assert done[x.id].status == "ok", done[x.id].error
-        pd.testing.assert_frame_equal(done[x.id].summary, sweep.execute(x).summary)
+        pd.testing.assert_frame_equal(done[x.id].summary, execute(x).summary)

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from saca.experiments.cli.main import main
-from saca.experiments.engine import runner, sweep
 from saca.experiments.engine.progress import Progress
+from saca.experiments.engine.results import load_results, stored_spec
+from saca.experiments.engine.seeds import parse_seed, seed_text
 from saca.model import CollaborationModel, SacaInputError
 from saca.model.metrics import METRICS
 
@@ -31,7 +32,7 @@ TINY = {
     "situation.streets": 1,
 }
 TINY_SET = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
-SWEEP = [sys.executable, "-m", "experiments", "sweep"]
+SWEEP = [sys.executable, "-m", "saca.experiments", "sweep"]
 
 
 def write_spec(path, replicates=3, steps=20, seed=5):
@@ -118,7 +119,7 @@ def test_run_from_a_stored_sweep_gives_the_stored_row(tmp_path):
     spec = write_spec(tmp_path / "tiny.toml", replicates=2)
     code, _, _ = call(["sweep", spec, "--out", tmp_path / "R", "--backend", "serial"])
     assert code == 0
-    table = sweep.load_results(tmp_path / "R")
+    table = load_results(tmp_path / "R")
     row = table[table["id"] == "p00003-autonomous-r001"].iloc[0]
     assert row["seed"] == "5:3,1"  # the form saca run --seed takes
     code, out, err = call(["run", "--from", tmp_path / "R", "--id", row["id"], "--json"])
@@ -148,15 +149,15 @@ def test_run_from_a_stored_sweep_gives_the_stored_row(tmp_path):
 
 
 def test_seed_forms():
-    assert runner.parse_seed("7") == 7
-    ss = runner.parse_seed("11:0,2")
+    assert parse_seed("7") == 7
+    ss = parse_seed("11:0,2")
     assert ss.entropy == 11 and ss.spawn_key == (0, 2)
-    old = runner.parse_seed("SeedSequence(11, spawn_key=(0, 2))")  # the form stored before
+    old = parse_seed("SeedSequence(11, spawn_key=(0, 2))")  # the form stored before
     assert old.entropy == 11 and old.spawn_key == (0, 2)
-    assert runner.seed_text(11, (0, 2)) == "11:0,2"
+    assert seed_text(11, (0, 2)) == "11:0,2"
     for bad in ("x", "1:a", "-1", "1:-2"):
         with pytest.raises(SacaInputError, match="--seed"):
-            runner.parse_seed(bad)
+            parse_seed(bad)
 
 
 # ----- Mesa idioms ----------------------------------------------------------------------
@@ -256,10 +257,10 @@ def test_sizes_from_the_command_line_are_applied_and_stored(tmp_path):
         "seed": 9,
         "set": {"situation.need_rate": 0.02},
     }
-    table = sweep.load_results(out)
+    table = load_results(out)
     assert len(table) == 8 and set(table["seed"].str.split(":").str[0]) == {"9"}
     # the stored spec is the spec as run: --rerun-failed and run --from read it back
-    stored = sweep.stored_spec(out)
+    stored = stored_spec(out)
     assert stored.replicates == 1 and stored.fixed["situation.need_rate"] == 0.02
     code, _, err = call(["sweep", "--rerun-failed", out, "--backend", "serial"])
     assert code == 0, err

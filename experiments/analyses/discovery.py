@@ -66,9 +66,15 @@ from matplotlib.figure import Figure
 
 from saca.experiments import console
 from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
+from saca.experiments.engine.estimate import estimate, stored_pending
+from saca.experiments.engine.plan import SweepPlan, plan_line, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import load_spec, same_spec
 from saca.experiments.plots.axes import save_figure
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
+from saca.model.parameters import did_you_mean
 from saca.model.scenario import all_params
 
 TABLE = "discover"
@@ -157,7 +163,7 @@ def read_settings(
     for key in values:
         if key not in KEYS:
             raise fail(
-                f"unknown key {key!r} in [{TABLE}]; {sweep.did_you_mean(key, KEYS)}"
+                f"unknown key {key!r} in [{TABLE}]; {did_you_mean(key, KEYS)}"
                 f"known keys: {', '.join(KEYS)}"
             )
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -230,7 +236,7 @@ def metric_direction(metric: str, direction: str | None = None) -> bool:
     """
     if metric not in METRICS:
         raise SacaInputError(
-            f"unknown metric {metric!r}; {sweep.did_you_mean(metric, METRICS)}"
+            f"unknown metric {metric!r}; {did_you_mean(metric, METRICS)}"
             "see the metric names in README or docs/ODD.md"
         )
     if direction is not None:
@@ -267,7 +273,7 @@ def resolve_contrast(settings: Settings, regimes: Sequence[str], label: str) -> 
         if name not in regimes:
             raise SacaInputError(
                 f"{label}: contrast names the regime {name!r}, which the sweep does not run; "
-                f"{sweep.did_you_mean(name, regimes)}its regimes are {', '.join(regimes)}"
+                f"{did_you_mean(name, regimes)}its regimes are {', '.join(regimes)}"
             )
     return settings.contrast
 
@@ -590,7 +596,7 @@ def parameter_columns(results: pd.DataFrame) -> list[str]:
     """The columns of a results table that are model parameters (dotted keys).
 
     Args:
-        results: e.g. from :func:`saca.experiments.engine.sweep.load_results`.
+        results: e.g. from :func:`saca.experiments.engine.results.load_results`.
     """
     known = {p.key for p in all_params()}
     return [c for c in results.columns if c in known]
@@ -629,7 +635,7 @@ def paired_points(
     if missing:
         raise SacaInputError(
             f"the results have no column {', '.join(map(repr, missing))}; give a table from "
-            "saca.experiments.engine.sweep.load_results"
+            "saca.experiments.engine.results.load_results"
         )
     ok = results if "status" not in results.columns else results[results["status"] == "ok"]
     ok = ok[ok["regime"].isin([regime, reference])]
@@ -745,7 +751,7 @@ def discover(
 ) -> Discovery:
     """Find the boxes of parameters where one regime beats another (see the module doc).
 
-    Pure: works on any table from :func:`saca.experiments.engine.sweep.load_results` (one window).
+    Pure: works on any table from :func:`saca.experiments.engine.results.load_results` (one window).
 
     Args:
         results: one row per run.
@@ -994,7 +1000,7 @@ def write(d: Discovery, out: str | Path, extra: Mapping[str, Any] | None = None)
     Returns:
         The paths written.
     """
-    out = io.make_out(out)
+    out = outdir.make_out(out)
     data = {**d.to_dict(), **dict(extra or {}), **io.provenance()}
     data["versions"]["ema_workbench"] = _version("ema_workbench")
     plot_trajectory(d, out / "trajectory.png")
@@ -1028,7 +1034,7 @@ def ema_tables(
     the *model* ``saca``. Outcomes: every metric as a float array in the same row order.
 
     Args:
-        results: one row per run (from :func:`saca.experiments.engine.sweep.load_results`).
+        results: one row per run (from :func:`saca.experiments.engine.results.load_results`).
         params: the varied parameter columns.
         regimes: the regime labels in order (the policy categories); None for their order
             in ``results``.
@@ -1063,8 +1069,8 @@ def export_ema(sweep_dir: str | Path, path: str | Path, window: str = "all") -> 
         SacaInputError: not a sweep directory, an unknown window or a bad path.
     """
     path = check_export_path(path)
-    meta = sweep.read_meta(sweep_dir)
-    df = sweep.load_results(sweep_dir, window=window)
+    meta = read_meta(sweep_dir)
+    df = load_results(sweep_dir, window=window)
     params = [f["key"] for f in meta["design"]["factors"]]
     tables = ema_tables(df, params, meta["regimes"])
     ema = _ema()
@@ -1094,7 +1100,7 @@ def check_export_path(path: str | Path) -> Path:
         )
     if p.is_dir():
         raise SacaInputError(f"--export-ema {path} is a directory; give a FILE.tar.gz")
-    io.prepare_out(p.parent)
+    outdir.prepare_out(p.parent)
     return p
 
 
@@ -1126,7 +1132,7 @@ class Job:
     higher_is_better: bool
     params: list[str]
     ranges: dict[str, tuple[Any, Any]]
-    plan: sweep.Plan | None = None
+    plan: SweepPlan | None = None
     resume: bool = False
 
 
@@ -1160,8 +1166,8 @@ def _ranges(factors: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, Any]]:
 
 
 def _check_out(out: Path, runs_inside: bool) -> None:
-    io.prepare_out(out)
-    if io.holds_files(out):
+    outdir.prepare_out(out)
+    if outdir.holds_files(out):
         known = (out / "boxes.json").is_file() or (runs_inside and (out / "runs").is_dir())
         if not known:
             raise SacaInputError(
@@ -1206,7 +1212,7 @@ def prepare_job(
                 f"{src} is a stored sweep: nothing runs, so --backend, --workers, "
                 "--scheduler, --resume and --dry-run do not apply"
             )
-        meta = sweep.read_meta(src)
+        meta = read_meta(src)
         label = str(src)
         settings = read_settings(meta.get("spec", {}).get(TABLE), options, label=label)
         factors = meta["design"]["factors"]
@@ -1220,10 +1226,10 @@ def prepare_job(
                 f"--out {out} is the sweep itself; give another directory for the discovery"
             )
     elif src.exists() or str(source).endswith(".toml"):
-        spec = sweep.load_spec(src, extra_tables=(TABLE,))
+        spec = load_spec(src, extra_tables=(TABLE,))
         label = spec.label
         settings = read_settings(spec.data.get(TABLE), options, label=label)
-        plan = sweep.prepare(spec)
+        plan = prepare(spec)
         factors = [f.describe() for f in plan.design.factors]
         regimes = list(plan.regimes)
         runs = Path(out) / "runs" if out is not None else src
@@ -1231,7 +1237,7 @@ def prepare_job(
         if settings.window not in windows:
             raise SacaInputError(
                 f"{label}: no window {settings.window!r} in runs of {plan.steps} days; "
-                f"{sweep.did_you_mean(settings.window, windows)}choose one of {', '.join(windows)}"
+                f"{did_you_mean(settings.window, windows)}choose one of {', '.join(windows)}"
             )
     else:
         raise SacaInputError(
@@ -1275,7 +1281,7 @@ def _check_stored_runs(job: Job) -> None:
     meta_file = job.runs / "meta.json"
     if not meta_file.is_file():
         return
-    meta = sweep.read_meta(job.runs)
+    meta = read_meta(job.runs)
     if not job.resume:
         raise SacaInputError(
             f"{job.out} already holds this discovery's sweep in {job.runs}; add --resume to "
@@ -1284,7 +1290,7 @@ def _check_stored_runs(job: Job) -> None:
         )
     spec = job.plan.spec
     stored = meta.get("spec", {})
-    if not sweep.same_spec(meta, spec) and _strip(stored) == _strip(spec.data):
+    if not same_spec(meta, spec) and _strip(stored) == _strip(spec.data):
         # Only the [discover] settings changed: resume the sweep under its stored spec
         # (same hash), analyse with the new settings.
         data = dict(spec.data)
@@ -1292,7 +1298,7 @@ def _check_stored_runs(job: Job) -> None:
         if TABLE in stored:
             data[TABLE] = stored[TABLE]
         fixed = dataclasses.replace(spec, data=data)
-        if sweep.same_spec(meta, fixed):
+        if same_spec(meta, fixed):
             job.plan = dataclasses.replace(job.plan, spec=fixed)
 
 
@@ -1339,7 +1345,7 @@ def run_discover(
         job = prepare_job(spec_or_dir, out, options, resume=resume)
     report = None
     if job.plan is not None:
-        backend, workers = sweep.check_backend(backend, workers, scheduler)
+        backend, workers = check_backend(backend, workers, scheduler)
         report = sweep.run_sweep(
             job.plan,
             job.runs,
@@ -1351,7 +1357,7 @@ def run_discover(
             run_timeout=run_timeout,
         )
     st = job.settings
-    results = sweep.load_results(job.runs, window=st.window)
+    results = load_results(job.runs, window=st.window)
     d = discover(
         results,
         params=job.params,
@@ -1448,7 +1454,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print boxes.json's content on stdout")
     x = p.add_argument_group("running a spec (as saca sweep)")
-    sweep.add_backend_options(x)
+    add_backend_options(x)
     outdir.add_force_option(p)
     x.add_argument(
         "--resume",
@@ -1513,15 +1519,13 @@ def command(args: argparse.Namespace) -> int:
     )
     backend, workers = ("serial", 1)
     if job.plan is not None:
-        backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+        backend, workers = check_backend(args.backend, args.workers, args.scheduler)
     if args.dry_run:
         assert job.plan is not None
         plan = job.plan
-        pending = None
-        if args.out is not None and (job.runs / "meta.json").is_file():
-            pending = sweep.pending_runs(plan, job.runs)
-        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
-        lines = [sweep.plan_line(plan).replace("saca sweep", "saca discover", 1)]
+        pending = stored_pending(plan, job.runs if args.out is not None else None)
+        est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
+        lines = [plan_line(plan).replace("saca sweep", "saca discover", 1)]
         if pending is not None:
             lines.append(f"{plan.n_runs - pending} runs already stored in {job.runs}")
         par = (
@@ -1537,7 +1541,7 @@ def command(args: argparse.Namespace) -> int:
         lines.append(_settings_line(job))
         console.emit("\n".join(lines))
         return 0
-    sweep.check_timeout(args.run_timeout)
+    check_timeout(args.run_timeout)
     spec_given = job.plan is not None
     outdir.claim(
         args.out,
@@ -1566,12 +1570,8 @@ def command(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         assert job.plan is not None
-        stored = job.plan.n_runs - sweep.pending_runs(job.plan, job.runs)
-        print(
-            f"saca discover: interrupted; {stored} of {job.plan.n_runs} runs are stored in "
-            f"{job.runs}; continue with: saca discover {args.spec} --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca discover {args.spec} --out {args.out} --resume"
+        print(sweep.interrupted("discover", again, job.runs, job.plan), file=sys.stderr)
         return 130
     d = rep.discovery
     if args.json:
@@ -1582,12 +1582,12 @@ def command(args: argparse.Namespace) -> int:
             s = rep.sweep
             skipped = f", {s.stored_before} already stored" if s.stored_before else ""
             lines += [
-                sweep.plan_line(job.plan).replace("saca sweep", "saca discover", 1),
+                plan_line(job.plan).replace("saca sweep", "saca discover", 1),
                 f"ran {s.ran} runs ({s.ok} ok, {s.failed} failed{skipped}) in "
                 f"{console.duration(s.seconds)}; stored in {s.out}",
             ]
         else:
-            meta = sweep.read_meta(job.runs)
+            meta = read_meta(job.runs)
             n_ok = int(d.points["pairs"].sum()) if len(d.points) else 0
             lines.append(
                 f"saca discover: sweep {meta.get('name')} in {job.runs}: "

@@ -54,7 +54,6 @@ import os
 import resource
 import textwrap
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,9 +65,13 @@ from matplotlib.figure import Figure
 from scipy.stats import qmc
 
 from saca.experiments import stats
-from saca.experiments.engine import io, runner
+from saca.experiments.engine import io, outdir, runner
+from saca.experiments.engine.backends import run_tasks
+from saca.experiments.engine.replicates import Task, run_task
+from saca.experiments.engine.seeds import check_seed, replicate_seeds, robust_seed
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
+from saca.model.parameters import read_toml
 from saca.model.scenario import all_params, load_scenario
 
 PATTERN_DIR = Path(__file__).resolve().parents[1] / "patterns"
@@ -371,12 +374,7 @@ def load_pattern(path: str | Path) -> Pattern:
     """
     path = Path(path)
     name = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SacaInputError(f"cannot read pattern file {path}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SacaInputError(f"pattern file {name}: {exc}; fix the TOML syntax") from None
+    data, _ = read_toml(path, "pattern file")
     top = _Spec(name, data)
     pid = pattern_id(top.get("id", str))
     src = _Spec(f"{name} [source]", top.get("source", dict))
@@ -389,7 +387,7 @@ def load_pattern(path: str | Path) -> Pattern:
     quick_reps = exp.get("quick_replicates", int, QUICK_REPLICATES)
     if replicates < 2 or quick_reps < 2:
         raise SacaInputError(f"{name}: replicates must be at least 2")
-    seed = runner.check_seed(exp.get("seed", int))
+    seed = check_seed(exp.get("seed", int))
     raw_tests = top.get("test", list)
     if not raw_tests:
         raise SacaInputError(f"{name}: give at least one [[test]]")
@@ -544,10 +542,7 @@ def load_expected(path: str | Path = EXPECTED_FILE) -> dict[str, dict[str, str]]
     Args:
         path: the TOML file.
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SacaInputError(f"cannot read expected verdicts {path}: {exc}") from None
+    data, _ = read_toml(path, "expected verdicts")
     out: dict[str, dict[str, str]] = {}
     for mode in ("quick", "full"):
         table = data.get(mode, {})
@@ -565,10 +560,7 @@ def load_provenance(path: str | Path = EXPECTED_FILE) -> dict[str, dict[str, Any
     Args:
         path: the TOML file.
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SacaInputError(f"cannot read expected verdicts {path}: {exc}") from None
+    data, _ = read_toml(path, "expected verdicts")
     prov = data.get("provenance", {})
     return {mode: dict(prov.get(mode, {})) for mode in ("quick", "full")}
 
@@ -775,7 +767,7 @@ class Batch:
     """Runs to do, each configuration and seed once however many tests use it."""
 
     def __init__(self) -> None:
-        self.tasks: list[runner.Task] = []
+        self.tasks: list[Task] = []
         self._index: dict[str, int] = {}
 
     def add(self, arm: Arm, extra: Mapping[str, Any], seed: np.random.SeedSequence) -> int:
@@ -791,12 +783,12 @@ class Batch:
         key = repr((spec, reg, seed.entropy, seed.spawn_key, steps))
         if key not in self._index:
             self._index[key] = len(self.tasks)
-            self.tasks.append(runner.Task(name, 0, seed, spec, reg, steps))
+            self.tasks.append(Task(name, 0, seed, spec, reg, steps))
         return self._index[key]
 
     def run(self, workers: int, progress: bool | None) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
         """Run every task (results in task order)."""
-        return runner.run_tasks(self.tasks, workers=workers, progress=progress, label="validate")
+        return run_tasks(self.tasks, run_task, workers=workers, progress=progress, label="validate")
 
 
 def _window_value(summary: pd.DataFrame, ts: pd.DataFrame, metric: str, window: str) -> float:
@@ -1113,7 +1105,7 @@ def run_validation(
         batch,
         reps,
         lambda arm: size_overrides(arm.scenario, quick),
-        lambda p, r: runner.replicate_seeds(p.seed, reps(p))[r],
+        lambda p, r: replicate_seeds(p.seed, reps(p))[r],
     )
     say(f"validation: {len(batch.tasks)} runs ({'quick' if quick else 'full'} size)")
     results = batch.run(workers, progress)
@@ -1194,7 +1186,7 @@ def _robustness(
                 batch,
                 lambda _p: replicates,
                 lambda arm, s=situation: {**size_overrides(arm.scenario, True), **s},
-                lambda p, r, j=int(j): np.random.SeedSequence(p.seed, spawn_key=(1000 + j, r)),
+                lambda p, r, j=int(j): robust_seed(p.seed, j, r),
                 thin=True,
             )
         )
@@ -1811,7 +1803,7 @@ def write_outputs(
         report: the report's path; None writes ``VALIDATION.md`` beside ``out``.
         command: the command line, quoted in the report.
     """
-    out = io.make_out(out)
+    out = outdir.make_out(out)
     paths = [io.write_json(result, out / "validation.json")]
     for p in result["patterns"]:
         paths.append(out / f"{p['id']}.png")

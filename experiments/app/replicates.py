@@ -13,7 +13,9 @@ import solara.lab
 
 from saca.experiments import stats
 from saca.experiments.app.state import AppModel, edits, figure_bytes, regime_label
-from saca.experiments.engine import sweep
+from saca.experiments.engine.backends.base import execute
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.spec import parse_spec
 from saca.experiments.plots.live import (
     band_figure,
 )
@@ -26,7 +28,7 @@ REPLICATES = 5
 
 def replicate_plan(
     settings: Mapping[str, Any], regime: str, fixed: Mapping[str, Any], replicates: int
-) -> sweep.Plan:
+) -> SweepPlan:
     """A sweep plan of one regime replicated: root seed the sidebar's, so replicate ``r``
     has ``SeedSequence(seed, spawn_key=(0, r))`` under every regime (paired).
 
@@ -36,7 +38,7 @@ def replicate_plan(
         fixed: regime values replacing the preset's (dotted keys).
         replicates: seeds.
     """
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         {
             "sweep": {
                 "name": "app",
@@ -49,7 +51,7 @@ def replicate_plan(
         },
         label="app replicates",
     )
-    return sweep.prepare(spec)
+    return prepare(spec)
 
 
 def run_replicates(
@@ -87,7 +89,7 @@ def run_replicates(
     series_parts, runs = [], []
     for lab, plan in plans:
         for task in plan.tasks(timeseries=True):
-            out = sweep.execute(task)
+            out = execute(task)
             if out.status != "ok":
                 raise RuntimeError(f"run {task.id} failed: {out.error}")
             series_parts.append(out.timeseries.assign(regime=lab))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from saca.experiments.engine import io, runner
+from saca.experiments.engine.seeds import MAX_SEED, check_seed, seed_sequence
 from saca.experiments.plots.live import (
     EFFICACY_WINDOW,
     rolling,
@@ -93,7 +94,7 @@ class AppModel(CollaborationModel):
         super().__init__(
             scenario=scenario_name,
             regime=preset,
-            rng=runner.seed_sequence(seed),
+            rng=seed_sequence(seed),
             overrides=overrides,
         )
         self.scenario_name, self.preset, self.seed = scenario_name, preset, seed
@@ -284,9 +285,9 @@ def parse_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
     if "seed" in q:
         text = q.pop("seed")
         try:
-            out["seed"] = runner.check_seed(int(text))
+            out["seed"] = check_seed(int(text))
         except (ValueError, SacaInputError):
-            problems.append(f"seed must be a whole number from 0 to {runner.MAX_SEED}")
+            problems.append(f"seed must be a whole number from 0 to {MAX_SEED}")
     out.update(regime_values(out["preset"]))
     for k, text in q.items():
         if k not in INFO:

@@ -13,6 +13,8 @@ import pandas as pd
 from saca.experiments import console, stats
 from saca.experiments.cli.shared import claim, overrides_text
 from saca.experiments.engine import advice, io, runner
+from saca.experiments.engine.replicates import Comparison, run_replicates
+from saca.experiments.engine.seeds import check_seed
 from saca.experiments.plots.runs import plot_compare, plot_differences
 from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
@@ -25,7 +27,7 @@ CI_NOTE = (
 )
 
 
-def compare_result(comparison: runner.Comparison, meta: dict[str, Any]) -> dict[str, Any]:
+def compare_result(comparison: Comparison, meta: dict[str, Any]) -> dict[str, Any]:
     """The statistics of a comparison as printed by ``--json`` and saved as compare.json.
 
     Args:
@@ -145,7 +147,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         regimes[label] = reg
     assert scenario is not None
     steps = runner.check_steps(args.steps, scenario)
-    seed = runner.check_seed(args.seed)
+    seed = check_seed(args.seed)
     if args.replicates < 2:
         raise SacaInputError(
             f"--replicates must be at least 2 for confidence intervals, got {args.replicates}"
@@ -157,7 +159,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"saca compare: warning: {warning}", file=sys.stderr)
     out = claim(args, "compare")
     # ---- all input checked: simulate
-    comp = runner.run_replicates(
+    comp = run_replicates(
         scenario, regimes, args.replicates, seed, steps, workers=workers, progress=None
     )
     meta = {

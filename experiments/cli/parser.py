@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any, NoReturn
 
 from saca.experiments.engine import outdir, sizes
+from saca.experiments.engine.backends import add_backend_options
 
 
 class UsageError(Exception):
@@ -205,9 +206,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
     outdir.add_force_option(p)
     if full("sweep"):
-        from saca.experiments.engine import sweep
-
-        sweep.add_backend_options(p)
+        add_backend_options(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -234,7 +233,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="a stored sweep as one table",
         description="Load a sweep directory (complete, running or killed) as one table, "
         "one row per stored run; print a summary, or write it all with --csv / --json. "
-        "Python: experiments.sweep.load_results(DIR).",
+        "Python: saca.experiments.engine.results.load_results(DIR).",
     )
     p.add_argument("dir", metavar="DIR", help="a directory written by saca sweep --out")
     p.add_argument(

@@ -9,7 +9,8 @@ from pathlib import Path
 from saca.experiments import console, stats
 from saca.experiments.cli.compare import compare_figures
 from saca.experiments.cli.shared import overrides_text, read
-from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine import io, outdir
+from saca.experiments.engine.results import load_results, load_timeseries, read_meta, verify
 from saca.experiments.plots import sweeps
 from saca.experiments.plots.cells import winner_grids
 from saca.experiments.plots.runs import plot_run
@@ -23,7 +24,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     Args:
         args: parsed arguments (``dir``, ``window``, ``csv``, ``json``).
     """
-    meta = sweep.read_meta(args.dir)
+    meta = read_meta(args.dir)
     if args.csv is not None:
         csv = Path(args.csv)
         if csv.is_dir() or not csv.parent.is_dir():
@@ -36,11 +37,11 @@ def cmd_results(args: argparse.Namespace) -> int:
         )
     if not busy:  # a writer renames files as it goes: its folder is verified when it ends
         # every read is verified: damaged data is refused, never shown as complete
-        check = sweep.verify(args.dir, deep=args.verify)
+        check = verify(args.dir, deep=args.verify)
         if args.verify:
             console.emit(f"saca results {args.dir}: verified: {check}")
             return 0
-    df = sweep.load_results(args.dir, window=args.window)
+    df = load_results(args.dir, window=args.window)
     if args.csv is not None:
         df.to_csv(args.csv, index=False)
     if args.json:
@@ -86,7 +87,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     lines += [
         "",
         f"one row per run, {len(df.columns)} columns: --csv FILE, --json, or "
-        "saca.experiments.engine.sweep.load_results(DIR)",
+        "saca.experiments.engine.results.load_results(DIR)",
     ]
     if args.csv is not None:
         lines.append(f"wrote {args.csv}")
@@ -100,8 +101,8 @@ def _sweep_figures(d: Path) -> list[Path]:
     Args:
         d: the sweep's results folder.
     """
-    meta = sweep.read_meta(d)
-    df = sweep.load_results(d)
+    meta = read_meta(d)
+    df = load_results(d)
     if not (df["status"] == "ok").any():
         raise SacaInputError(f"{d} has no successful runs to plot")
     regs = list(meta["regimes"])
@@ -123,7 +124,7 @@ def _sweep_figures(d: Path) -> list[Path]:
     if meta.get("timeseries"):
         paths.append(d / "sweep_timeseries.png")
         sweeps.plot_sweep_timeseries(
-            sweep.load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
+            load_timeseries(d), regs, paths[-1], title=f"Time series ({head})"
         )
     return paths
 

@@ -10,10 +10,14 @@ from typing import Any
 
 from saca.experiments import console
 from saca.experiments.cli.shared import claim
-from saca.experiments.engine import advice, io, runner, sweep
+from saca.experiments.engine import advice, io, runner
+from saca.experiments.engine.plan import prepare
+from saca.experiments.engine.results import load_results, stored_spec
+from saca.experiments.engine.seeds import parse_seed, run_seed, seed_text
 from saca.experiments.plots.style import KEY_METRICS
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
+from saca.model.parameters import did_you_mean
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -34,12 +38,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             args.scenario or "baseline", args.regime or "hybrid", overrides
         )
         steps = runner.check_steps(args.steps, scenario)
-        seed = runner.parse_seed(args.seed if args.seed is not None else 0)
+        seed = parse_seed(args.seed if args.seed is not None else 0)
     for warning in advice.noop_overrides(scenario, overrides, steps):
         print(f"saca run: warning: {warning}", file=sys.stderr)
-    seed_shown = (
-        runner.seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
-    )
+    seed_shown = seed_text(seed.entropy, seed.spawn_key) if not isinstance(seed, int) else seed
     out = claim(args, "run")
     # ---- all input checked: simulate
     from tqdm import tqdm
@@ -148,22 +150,22 @@ def _stored_run(
     src = Path(args.source)
     if not (src / "meta.json").is_file() and (src / "runs" / "meta.json").is_file():
         src = src / "runs"  # the runs of saca sensitivity, map or discover
-    spec = sweep.stored_spec(src)
-    plan = sweep.prepare(spec)
+    spec = stored_spec(src)
+    plan = prepare(spec)
     task = next(iter(plan.tasks(only=[args.id])), None)
     if task is None:
         ids = list(itertools.islice(plan.ids(), 100_000))
         raise SacaInputError(
-            f"--id {args.id!r} is not a run of {src}; {sweep.did_you_mean(args.id, ids)}"
+            f"--id {args.id!r} is not a run of {src}; {did_you_mean(args.id, ids)}"
             f"ids look like {ids[0]} (saca results {src} --csv FILE lists them)"
         )
     overrides = {**task.overrides, **extra}
     scenario, _, reg = runner.resolve(task.scenario, task.settings, overrides)
     row = None
-    table = sweep.load_results(src)
+    table = load_results(src)
     hit = table[(table["id"] == args.id) & (table["status"] == "ok")]
     if len(hit) and not extra:
         row = hit.iloc[0].to_dict()
-    seed = sweep.run_seed(task.root_seed, task.seed_key)
+    seed = run_seed(task.root_seed, task.seed_key)
     stored = {"from": str(src), "id": task.id, "steps": task.steps, "row": row}
     return scenario, task.regime, reg, seed, overrides, stored

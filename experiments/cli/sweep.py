@@ -9,7 +9,13 @@ from pathlib import Path
 
 from saca.experiments import console
 from saca.experiments.cli.parser import SPEC_COMMANDS
-from saca.experiments.engine import advice, io, sizes, sweep
+from saca.experiments.engine import advice, sizes, sweep
+from saca.experiments.engine.backends import check_backend, check_timeout
+from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.outdir import prepare_out
+from saca.experiments.engine.plan import plan_line, prepare
+from saca.experiments.engine.results import read_meta, stored_spec
+from saca.experiments.engine.spec import load_spec, many
 from saca.model import SacaInputError
 
 
@@ -25,27 +31,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 "--rerun-failed DIR reads the spec from DIR; give no SPEC, --out or --resume"
             )
         out: str | None = args.rerun_failed
-        spec = sweep.stored_spec(args.rerun_failed)
+        spec = stored_spec(args.rerun_failed)
     else:
         if not args.spec:
             raise SacaInputError("give a sweep spec: saca sweep SPEC.toml --out DIR")
         if not args.out and not args.dry_run:
             raise SacaInputError("--out DIR is required: where the results are stored")
         out = args.out
-        spec = sweep.load_spec(args.spec)
-    plan = sweep.prepare(spec)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
-    sweep.check_timeout(args.run_timeout)
+        spec = load_spec(args.spec)
+    plan = prepare(spec)
+    backend, workers = check_backend(args.backend, args.workers, args.scheduler)
+    check_timeout(args.run_timeout)
     if out is not None:
-        io.prepare_out(out)
+        prepare_out(out)
     if args.dry_run:
         pending = None
         if out is not None and (Path(out) / "meta.json").is_file():
-            meta = sweep.read_meta(out)
+            meta = read_meta(out)
             if meta.get("spec_hash") == plan.spec.hash:
-                pending = sweep.pending_runs(plan, out, args.rerun_failed is not None)
-        est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
-        lines = [sweep.plan_line(plan)]
+                pending = pending_runs(plan, out, args.rerun_failed is not None)
+        est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
+        lines = [plan_line(plan)]
         if pending is not None:
             lines.append(f"{plan.n_runs - pending} runs already stored in {out}; {pending} to do")
         n = est["pending"]
@@ -69,7 +75,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for warning in advice.noop_overrides(plan.scenario, keys, plan.steps):
         print(f"saca sweep: warning: {warning}", file=sys.stderr)
     assert out is not None
-    console.emit(sweep.plan_line(plan))  # first, before any work: a log shows what is coming
+    console.emit(plan_line(plan))  # first, before any work: a log shows what is coming
     sys.stdout.flush()
     try:
         report = sweep.run_sweep(
@@ -86,7 +92,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except KeyboardInterrupt:
-        stored = plan.n_runs - sweep.pending_runs(plan, out)
+        stored = plan.n_runs - pending_runs(plan, out)
         again = (
             f"saca sweep --rerun-failed {out}"
             if args.rerun_failed
@@ -107,7 +113,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             [
                 f"ran {report.ran} runs ({report.ok} ok, {report.failed} failed{skipped}) in "
                 f"{console.duration(report.seconds)}; wrote {report.out}",
-                f"table: saca results {report.out} (or experiments.sweep.load_results); "
+                f"table: saca results {report.out} "
+                "(or saca.experiments.engine.results.load_results); "
                 f"figures: saca plot {report.out}",
             ]
         )
@@ -149,10 +156,8 @@ def spec_sizes(args: argparse.Namespace) -> sizes.Sizes | None:
         if spec is not None and Path(spec).is_file():  # the spec's mistakes too, at once
             try:
                 with sizes.applied(None):
-                    sweep.prepare(
-                        sweep.load_spec(spec, extra_tables=("sensitivity", "map", "discover"))
-                    )
+                    prepare(load_spec(spec, extra_tables=("sensitivity", "map", "discover")))
             except SacaInputError as exc:
                 problems += getattr(exc, "problems", None) or [str(exc)]
-        raise sweep.many(problems)
+        raise many(problems)
     return given

@@ -18,7 +18,7 @@ varies or fixes in ``[parameters]`` or ``[fixed]`` keeps the spec's own entry. C
 (when a shift or the day's needs start and end) are excluded by default: their ranges are
 tied to one another and to the day, not uncertain behaviour.
 
-The expansion happens before anything else reads the spec (:func:`saca.experiments.engine.sweep.
+The expansion happens before anything else reads the spec (:func:`saca.experiments.engine.spec.
 parse_spec` calls :func:`expand`), so every command sees ordinary ``[parameters]``, the
 spec's hash covers the ranges actually used, and the copy stored with the runs is the
 expanded spec (its text keeps the original as a comment), which reads back to the same
@@ -32,7 +32,7 @@ from typing import Any
 
 from saca.model import SacaInputError
 from saca.model.behaviour import Behaviour
-from saca.model.parameters import ParamInfo, describe
+from saca.model.parameters import ParamInfo, closest, describe
 
 TABLE = "constants"
 KEYS = ("include", "exclude", "narrow")
@@ -101,10 +101,8 @@ def expand(data: Mapping[str, Any], label: str = "spec") -> tuple[dict[str, Any]
         raise fail(f"exclude must be a list of behaviour.* keys, got {exclude!r}")
     for k in [*keys, *exclude]:
         if k not in infos:
-            import difflib
-
-            close = difflib.get_close_matches(k, list(infos), n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = closest(k, infos)
+            hint = f"did you mean {close}? " if close else ""
             raise fail(f"{k!r} is not a behavioural constant; {hint}see saca list")
     if len(set(keys)) < len(keys):
         raise fail("include lists a constant twice")

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from saca.experiments.engine.seeds import replicate_seeds
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 from saca.model.parameters import ParamInfo
 from saca.model.scenario import all_params
@@ -129,7 +130,7 @@ def run_experiment(
     if saca_replicate is None:
         seed: Any = saca_seed
     else:
-        seed = runner.replicate_seeds(saca_seed, saca_replicates)[saca_replicate]
+        seed = replicate_seeds(saca_seed, saca_replicates)[saca_replicate]
     summary, _ = runner.run_one(saca_scenario, saca_regime, seed, saca_steps, values)
     return {m: float(summary.loc["all", m]) for m in METRICS}
 

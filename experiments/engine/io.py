@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from saca.experiments.engine import outdir
-from saca.model import SacaInputError
 from saca.model.regime import Regime
 from saca.model.scenario import GROUPS, Scenario, all_params
 
@@ -76,53 +74,6 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     df.to_parquet(path, engine="pyarrow", index=False)
-    return path
-
-
-def prepare_out(out: str | Path) -> Path:
-    """Check that an output directory can be used, without creating it.
-
-    Args:
-        out: the ``--out`` path.
-
-    Raises:
-        SacaInputError: the path is an existing file, or its nearest existing parent is a
-            file.
-    """
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise SacaInputError(f"--out {out} is an existing file; give a directory path")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SacaInputError(f"--out {out} lies under the file {parent}; give a directory path")
-    return path
-
-
-def holds_files(path: Path) -> bool:
-    """Whether ``path`` is a directory with anything but hidden files (e.g. a sweep's lock).
-
-    Args:
-        path: the directory.
-    """
-    return outdir.holds_files(path)  # the one rule for results folders lives there
-
-
-def make_out(out: str | Path) -> Path:
-    """Create the output directory (and parents).
-
-    Args:
-        out: the ``--out`` path, already checked with :func:`prepare_out`.
-
-    Raises:
-        SacaInputError: it cannot be created (permissions, read-only disk).
-    """
-    path = Path(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SacaInputError(f"cannot create --out {out}: {exc.strerror}") from None
     return path
 
 

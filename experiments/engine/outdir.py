@@ -176,6 +176,44 @@ def is_busy(out: str | Path) -> bool:
         return False
 
 
+def prepare_out(out: str | Path) -> Path:
+    """Check that an output directory can be used, without creating it.
+
+    Args:
+        out: the ``--out`` path.
+
+    Raises:
+        SacaInputError: the path is an existing file, or its nearest existing parent is a
+            file.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise SacaInputError(f"--out {out} is an existing file; give a directory path")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SacaInputError(f"--out {out} lies under the file {parent}; give a directory path")
+    return path
+
+
+def make_out(out: str | Path) -> Path:
+    """Create the output directory (and parents).
+
+    Args:
+        out: the ``--out`` path, already checked with :func:`prepare_out`.
+
+    Raises:
+        SacaInputError: it cannot be created (permissions, read-only disk).
+    """
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SacaInputError(f"cannot create --out {out}: {exc.strerror}") from None
+    return path
+
+
 def holds_files(path: Path) -> bool:
     """Whether ``path`` is a directory with anything but hidden files (e.g. its lock).
 
@@ -251,14 +289,7 @@ def claim(
         SacaInputError: ``out`` is a file, lies under one, holds other results without
             ``force``, or is being written by another process.
     """
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise SacaInputError(f"--out {out} is an existing file; give a directory path")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SacaInputError(f"--out {out} lies under the file {parent}; give a directory path")
+    path = prepare_out(out)
     with contextlib.ExitStack() as stack:
         stack.enter_context(locked(path, {"command": f"saca {command}", **(identity or {})}))
         if holds_files(path) and not (own is not None and own(path)):

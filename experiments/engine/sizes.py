@@ -10,7 +10,7 @@ stored in the results folder's ``spec.toml`` and ``meta.json`` (``spec`` and
 ``command_line``): ``--resume`` and ``--rerun-failed`` read them back from there.
 
 The command line sets the values for the duration of a command with :func:`applied`;
-:func:`saca.experiments.engine.sweep.parse_spec` applies them (:func:`apply`) to every spec it reads
+:func:`saca.experiments.engine.spec.parse_spec` applies them (:func:`apply`) to every spec it reads
 in that time, so the analyses that read their spec themselves (sensitivity, map,
 discover) get them too.
 """

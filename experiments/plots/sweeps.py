@@ -51,7 +51,7 @@ def plot_sweep_params(
     in equal-width bins with a 95% band.
 
     Args:
-        results: one row per run (:func:`saca.experiments.engine.sweep.load_results`), failed runs
+        results: one row per run (:func:`saca.experiments.engine.results.load_results`), failed runs
             included or not.
         factors: the swept parameters, as in the sweep's meta.json.
         regimes: regime labels in order (colours).

@@ -15,9 +15,14 @@ from saca.experiments.analyses.best_mix import figures, method
 from saca.experiments.analyses.best_mix.method import DIAL_KEYS, Settings, label
 from saca.experiments.analyses.regime_map import workflow as map_workflow
 from saca.experiments.engine import io, sweep
+from saca.experiments.engine.backends import check_backend
+from saca.experiments.engine.outdir import holds_files, make_out, prepare_out
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import SweepSpec, load_spec, parse_spec, same_spec
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
-from saca.model.parameters import coerce
+from saca.model.parameters import coerce, did_you_mean
 from saca.model.scenario import all_params
 
 KEYS = ("axes", "map", "switches", "objective", "burnout", "equity", "window", "top")
@@ -38,11 +43,11 @@ class BestMixPlan:
         index: sweep name → (cell index, combination index).
     """
 
-    spec: sweep.SweepSpec
+    spec: SweepSpec
     settings: Settings
     cells: list[dict[str, Any]]
     combos: list[dict[str, Any]]
-    sweeps: dict[str, sweep.Plan] = field(default_factory=dict)
+    sweeps: dict[str, SweepPlan] = field(default_factory=dict)
     index: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
@@ -54,7 +59,7 @@ class BestMixPlan:
 def _values(key: str, raw: Any, where: str, fail: Callable[[str], SacaInputError]) -> tuple:
     infos = {p.key: p for p in all_params()}
     if key not in infos:
-        raise fail(f"{where}: unknown parameter {key!r}; {sweep.did_you_mean(key, list(infos))}")
+        raise fail(f"{where}: unknown parameter {key!r}; {did_you_mean(key, list(infos))}")
     if not isinstance(raw, list) or len(raw) < 1:
         raise fail(f"{where}: {key} needs a list of values, got {raw!r}")
     try:
@@ -66,7 +71,7 @@ def _values(key: str, raw: Any, where: str, fail: Callable[[str], SacaInputError
     return vals
 
 
-def read_settings(spec: sweep.SweepSpec) -> Settings:
+def read_settings(spec: SweepSpec) -> Settings:
     """Check that a sweep spec can be searched and read its ``[best_mix]`` table.
 
     Args:
@@ -100,14 +105,14 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
     for key in table:
         if key not in KEYS:
             raise fail(
-                f"unknown key {key!r} in [best_mix]; {sweep.did_you_mean(key, KEYS)}"
+                f"unknown key {key!r} in [best_mix]; {did_you_mean(key, KEYS)}"
                 f"known keys: {', '.join(KEYS)}"
             )
     if ("axes" in table) == ("map" in table):
         raise fail('[best_mix] needs either axes = { ... } or map = "<map spec>", not both')
     if "map" in table:
         path = Path(spec.base_dir) / str(table["map"])
-        mspec = sweep.load_spec(path, extra_tables=("map",))
+        mspec = load_spec(path, extra_tables=("map",))
         map_workflow.read_settings(mspec)
         axes = {f.key: tuple(f.levels or ()) for f in mspec.factors}
     else:
@@ -140,7 +145,7 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
         if not isinstance(val, str) or name not in METRICS:
             raise fail(
                 f"[best_mix] {key}: unknown metric {val!r}; "
-                f"{sweep.did_you_mean(str(name), METRICS)}choose one of {', '.join(METRICS)}"
+                f"{did_you_mean(str(name), METRICS)}choose one of {', '.join(METRICS)}"
             )
         if key != "objective" and val.startswith("-"):
             raise fail(f"[best_mix] {key} is minimised; give the metric without '-'")
@@ -154,7 +159,7 @@ def read_settings(spec: sweep.SweepSpec) -> Settings:
     return Settings(axes, switches, window=window, top=top, **out)
 
 
-def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> BestMixPlan:
+def plan_best_mix(spec: SweepSpec | str | Path) -> BestMixPlan:
     """Read a best-mix spec and prepare one sweep per cell and switch combination,
     validating every run before any starts.
 
@@ -164,8 +169,8 @@ def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> BestMixPlan:
     Raises:
         SacaInputError: anything wrong, in one line.
     """
-    if not isinstance(spec, sweep.SweepSpec):
-        spec = sweep.load_spec(spec, extra_tables=("best_mix",))
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec, extra_tables=("best_mix",))
     st = read_settings(spec)
     cells = [dict(zip(st.axes, v, strict=True)) for v in itertools.product(*st.axes.values())]
     combos = [
@@ -190,10 +195,10 @@ def plan_best_mix(spec: sweep.SweepSpec | str | Path) -> BestMixPlan:
                 "fixed": {**fixed, **cell, **combo},
             }
             text = map_workflow.to_toml(data, f"Written by saca best-mix from {spec.label}")
-            derived = sweep.parse_spec(
+            derived = parse_spec(
                 data, label=f"{spec.label} [{name}]", base_dir=spec.base_dir, text=text, stem=name
             )
-            mp.sweeps[name] = sweep.prepare(derived)
+            mp.sweeps[name] = prepare(derived)
             mp.index[name] = (i, j)
     first = next(iter(mp.sweeps.values()))
     if st.window not in first.windows:
@@ -240,8 +245,8 @@ def check_out(out: str | Path, mp: BestMixPlan, resume: bool) -> Path:
     Raises:
         SacaInputError: ``out`` holds something else, or a search without ``resume``.
     """
-    out = io.prepare_out(out)
-    if not io.holds_files(out):
+    out = prepare_out(out)
+    if not holds_files(out):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(
@@ -254,7 +259,7 @@ def check_out(out: str | Path, mp: BestMixPlan, resume: bool) -> Path:
         )
     for name, plan in mp.sweeps.items():
         d = out / CELLS / name
-        if (d / "meta.json").is_file() and not sweep.same_spec(sweep.read_meta(d), plan.spec):
+        if (d / "meta.json").is_file() and not same_spec(read_meta(d), plan.spec):
             raise SacaInputError(
                 f"{d} holds runs of a different spec; resume with the same spec, or give "
                 "another --out"
@@ -281,9 +286,9 @@ def run_best_mix(
         resume: continue a search stored in ``out``: stored runs are not redone.
         progress: progress on stderr (None: a bar on a terminal, lines otherwise).
     """
-    backend, workers = sweep.check_backend(backend, workers, None)
+    backend, workers = check_backend(backend, workers, None)
     out = check_out(out, mp, resume)
-    io.make_out(out)
+    make_out(out)
     (out / SPEC_COPY).write_text(mp.spec.text or map_workflow.to_toml(mp.spec.data), "utf-8")
     reports = {}
     for name, plan in mp.sweeps.items():
@@ -313,7 +318,7 @@ def load_runs(mp: BestMixPlan, out: str | Path) -> dict[str, pd.DataFrame]:
         d = Path(out) / CELLS / name
         if not (d / "meta.json").is_file():
             continue
-        res = sweep.load_results(d, mp.settings.window)
+        res = load_results(d, mp.settings.window)
         runs[name] = res[res["status"] == "ok"]
     return runs
 

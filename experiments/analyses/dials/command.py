@@ -9,7 +9,7 @@ from pathlib import Path
 from saca.experiments.analyses.dials import __doc__ as DESCRIPTION
 from saca.experiments.analyses.dials.method import two_sided
 from saca.experiments.analyses.dials.workflow import run_contrasts, write
-from saca.experiments.engine import runner
+from saca.model import SacaInputError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_contrasts(
             args.scenario, args.base, args.replicates, args.seed, workers=args.workers
         )
-    except runner.SacaInputError as exc:
+    except SacaInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write(result, Path(args.out))

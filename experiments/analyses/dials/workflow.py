@@ -13,6 +13,7 @@ import pandas as pd
 
 from saca.experiments.analyses.dials import method
 from saca.experiments.engine import io, runner
+from saca.experiments.engine.replicates import run_replicates
 from saca.model.regime import DIALS
 
 
@@ -53,7 +54,7 @@ def run_contrasts(
     }
     t0 = time.process_time()
     wall = time.perf_counter()
-    comparison = runner.run_replicates(resolved, arms, replicates, seed, steps, workers, progress)
+    comparison = run_replicates(resolved, arms, replicates, seed, steps, workers, progress)
     rows, worst_off = method.contrasts(comparison.runs, dials)
     return {
         "settings": {

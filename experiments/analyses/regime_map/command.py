@@ -22,7 +22,13 @@ from saca.experiments.analyses.regime_map.workflow import (
     plan_map,
     run_map,
 )
-from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine import outdir
+from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
+from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.outdir import prepare_out
+from saca.experiments.engine.plan import plan_line
+from saca.experiments.engine.results import read_meta
+from saca.experiments.engine.spec import same_spec
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER
 from saca.model.regime import DIALS
@@ -155,7 +161,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the map spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    sweep.add_backend_options(p)
+    add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",
@@ -181,15 +187,15 @@ def _dry_run(
     for name, plan in mp.sweeps.items():
         pending = None
         if out is not None and (Path(out) / name / "meta.json").is_file():
-            meta = sweep.read_meta(Path(out) / name)
-            if sweep.same_spec(meta, plan.spec):
-                pending = sweep.pending_runs(plan, Path(out) / name)
+            meta = read_meta(Path(out) / name)
+            if same_spec(meta, plan.spec):
+                pending = pending_runs(plan, Path(out) / name)
         n = plan.n_runs if pending is None else pending
         if name == PRESETS and per_run is not None:
             # the same situation as the dial settings: time its runs once, not twice
             sec = per_run
         else:
-            est = sweep.estimate(plan, k, pending, backend)
+            est = estimate(plan, k, pending, backend)
             sec = per_run = est["seconds_per_run"]
             startup = est["startup_seconds"]
             basis = basis or f"{name}/: {est['method']}"
@@ -197,7 +203,7 @@ def _dry_run(
         # each sweep starts its own workers, and shares its runs out whole
         parallel += (startup + sec * math.ceil(n / k)) if k > 1 else sec * n
         stored = f"; {plan.n_runs - n} already stored" if pending is not None else ""
-        lines.append(f"{name}/: {sweep.plan_line(plan)}{stored}; about {sec:.2f} s per run")
+        lines.append(f"{name}/: {plan_line(plan)}{stored}; about {sec:.2f} s per run")
     where = f", about {console.duration(parallel)} on {k} {backend} workers" if k > 1 else ""
     lines.append(
         f"estimate: {mp.n_runs} runs take about {console.duration(total)} serially{where} ({basis})"
@@ -218,13 +224,13 @@ def command(args: argparse.Namespace) -> int:
     if not args.out and not args.dry_run:
         raise SacaInputError("--out DIR is required: where the map and its runs are stored")
     mp = plan_map(args.spec)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    backend, workers = check_backend(args.backend, args.workers, args.scheduler)
     if args.dry_run:
         if args.out is not None:
-            io.prepare_out(args.out)
+            prepare_out(args.out)
         console.emit(_dry_run(mp, args.out, backend, workers, args.scheduler))
         return 0
-    sweep.check_timeout(args.run_timeout)
+    check_timeout(args.run_timeout)
     outdir.claim(
         args.out,
         "map",

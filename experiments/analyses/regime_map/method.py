@@ -86,7 +86,7 @@ def map_cells(
     (:func:`saca.experiments.stats.winner`).
 
     Args:
-        results: one row per run (:func:`saca.experiments.engine.sweep.load_results`): ``point``,
+        results: one row per run (:func:`saca.experiments.engine.results.load_results`): ``point``,
             ``regime``, ``replicate``, ``status``, the two parameters and the metrics.
         x: the x parameter's key (its levels are the values found), or its meta.json form
             (``key``, ``kind``, ``levels``).

@@ -23,9 +23,15 @@ from saca.experiments.analyses.regime_map.method import (
     pareto_points,
 )
 from saca.experiments.engine import io, sweep
+from saca.experiments.engine.backends import check_backend
+from saca.experiments.engine.outdir import holds_files, make_out, prepare_out
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import SweepSpec, load_spec, parse_spec, same_spec
 from saca.experiments.plots import sweeps
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
+from saca.model.parameters import did_you_mean
 from saca.model.regime import DIALS
 
 MAP_KEYS = ("metrics", "window", "pareto_samples")
@@ -62,14 +68,14 @@ class MapPlan:
         presets: the spec's regimes at the scenario's own situation, or None.
     """
 
-    spec: sweep.SweepSpec
+    spec: SweepSpec
     settings: MapSettings
-    runs: sweep.Plan
-    pareto: sweep.Plan | None = None
-    presets: sweep.Plan | None = None
+    runs: SweepPlan
+    pareto: SweepPlan | None = None
+    presets: SweepPlan | None = None
 
     @property
-    def sweeps(self) -> dict[str, sweep.Plan]:
+    def sweeps(self) -> dict[str, SweepPlan]:
         """Subdirectory → plan, in the order they run."""
         out = {RUNS: self.runs}
         if self.pareto is not None and self.presets is not None:
@@ -89,7 +95,7 @@ class MapPlan:
         return fx.describe(), fy.describe()
 
 
-def read_settings(spec: sweep.SweepSpec) -> MapSettings:
+def read_settings(spec: SweepSpec) -> MapSettings:
     """Check that a sweep spec can be mapped and read its ``[map]`` table.
 
     Args:
@@ -147,7 +153,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for key in table:
         if key not in MAP_KEYS:
             raise fail(
-                f"unknown key {key!r} in [map]; {sweep.did_you_mean(key, MAP_KEYS)}"
+                f"unknown key {key!r} in [map]; {did_you_mean(key, MAP_KEYS)}"
                 f"known keys: {', '.join(MAP_KEYS)}"
             )
     metrics = table.get("metrics", list(DEFAULT_METRICS))
@@ -159,7 +165,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     for m in metrics:
         if not isinstance(m, str) or m not in METRICS:
             raise fail(
-                f"[map] metrics: unknown metric {m!r}; {sweep.did_you_mean(str(m), METRICS)}"
+                f"[map] metrics: unknown metric {m!r}; {did_you_mean(str(m), METRICS)}"
                 f"choose from {', '.join(directed)}"
             )
         if m not in HIGHER_IS_BETTER:
@@ -181,7 +187,7 @@ def read_settings(spec: sweep.SweepSpec) -> MapSettings:
     return MapSettings(tuple(metrics), window, samples)
 
 
-def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
+def plan_map(spec: SweepSpec | str | Path) -> MapPlan:
     """Read a map spec and prepare its sweeps, validating every run before any starts.
 
     Args:
@@ -191,16 +197,16 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
         SacaInputError: anything wrong, in one line (see :func:`read_settings` and
             :func:`saca.experiments.engine.sweep.prepare`), or a window the runs do not have.
     """
-    if not isinstance(spec, sweep.SweepSpec):
-        spec = sweep.load_spec(spec, extra_tables=("map",))
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec, extra_tables=("map",))
     settings = read_settings(spec)
     data = {k: v for k, v in spec.data.items() if k != "map"}
-    runs = sweep.prepare(_derived(spec, data, spec.label, spec.name, "the map's sweep"))
+    runs = prepare(_derived(spec, data, spec.label, spec.name, "the map's sweep"))
     windows = runs.windows
     if settings.window not in windows:
         raise SacaInputError(
             f"{spec.label}: [map] window {settings.window!r} is not a window of these "
-            f"{runs.steps}-day runs; {sweep.did_you_mean(settings.window, windows)}"
+            f"{runs.steps}-day runs; {did_you_mean(settings.window, windows)}"
             f"choose one of {', '.join(windows)}"
         )
     if not settings.pareto_samples:
@@ -240,20 +246,18 @@ def plan_map(spec: sweep.SweepSpec | str | Path) -> MapPlan:
         spec,
         settings,
         runs,
-        sweep.prepare(_derived(spec, dials, f"{spec.label} [pareto]", f"{spec.name}-pareto")),
-        sweep.prepare(
-            _derived(spec, presets, f"{spec.label} [pareto presets]", f"{spec.name}-presets")
-        ),
+        prepare(_derived(spec, dials, f"{spec.label} [pareto]", f"{spec.name}-pareto")),
+        prepare(_derived(spec, presets, f"{spec.label} [pareto presets]", f"{spec.name}-presets")),
     )
 
 
 def _derived(
-    spec: sweep.SweepSpec, data: dict[str, Any], label: str, stem: str, what: str = ""
-) -> sweep.SweepSpec:
+    spec: SweepSpec, data: dict[str, Any], label: str, stem: str, what: str = ""
+) -> SweepSpec:
     """A sweep spec built from a map spec, with a TOML text that reads back to ``data``."""
     header = f"Written by saca map from {spec.label}" + (f": {what}" if what else "")
     text = to_toml(data, header)
-    return sweep.parse_spec(data, label=label, base_dir=spec.base_dir, text=text, stem=stem)
+    return parse_spec(data, label=label, base_dir=spec.base_dir, text=text, stem=stem)
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -338,8 +342,8 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
         SacaInputError: ``out`` holds something else, a map without ``resume``, or the
             sweeps of another spec.
     """
-    out = io.prepare_out(out)
-    if not io.holds_files(out) or sweep.unborn(out, *mp.sweeps):
+    out = prepare_out(out)
+    if not holds_files(out) or sweep.unborn(out, *mp.sweeps):
         return out
     if not (out / SPEC_COPY).is_file():
         raise SacaInputError(
@@ -354,8 +358,8 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
     for name, plan in mp.sweeps.items():
         if not (out / name / "meta.json").is_file():
             continue
-        meta = sweep.read_meta(out / name)
-        if not sweep.same_spec(meta, plan.spec):
+        meta = read_meta(out / name)
+        if not same_spec(meta, plan.spec):
             what = "dial settings" if name == PARETO else "runs"
             raise SacaInputError(
                 f"{out / name} holds {what} of a different spec (its [sweep], [parameters], "
@@ -366,7 +370,7 @@ def check_out(out: str | Path, mp: MapPlan, resume: bool) -> Path:
 
 
 def run_map(
-    spec: MapPlan | sweep.SweepSpec | str | Path,
+    spec: MapPlan | SweepSpec | str | Path,
     out: str | Path,
     *,
     backend: str | None = "serial",
@@ -397,9 +401,9 @@ def run_map(
         KeyboardInterrupt: after storing every finished run.
     """
     mp = spec if isinstance(spec, MapPlan) else plan_map(spec)
-    backend, workers = sweep.check_backend(backend, workers, scheduler)
+    backend, workers = check_backend(backend, workers, scheduler)
     out = check_out(out, mp, resume)
-    io.make_out(out)
+    make_out(out)
     (out / SPEC_COPY).write_text(mp.spec.text or to_toml(mp.spec.data), encoding="utf-8")
     reports = {
         name: sweep.run_sweep(
@@ -433,7 +437,7 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     st = mp.settings
     regimes = list(mp.runs.regimes)
     fx, fy = mp.axes
-    results = sweep.load_results(out / RUNS, window=st.window)
+    results = load_results(out / RUNS, window=st.window)
     if not (results["status"] == "ok").any():
         raise SacaInputError(
             f"{out / RUNS} has no successful runs to map; see saca results {out / RUNS}"
@@ -442,8 +446,8 @@ def analyse(mp: MapPlan, out: str | Path) -> MapResult:
     dials = {r: {d: getattr(reg, d) for d in DIALS} for r, reg in mp.runs.regimes.items()}
     samples = presets = None
     if mp.pareto is not None:
-        samples = sweep.load_results(out / PARETO, window=st.window)
-        presets = sweep.load_results(out / PRESETS, window=st.window)
+        samples = load_results(out / PARETO, window=st.window)
+        presets = load_results(out / PRESETS, window=st.window)
     points = pareto_points(results, dials, samples, presets)
     spec = mp.spec
     head = (

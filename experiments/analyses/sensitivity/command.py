@@ -20,7 +20,12 @@ from saca.experiments.analyses.sensitivity.workflow import (
     prepare,
     run_sensitivity,
 )
-from saca.experiments.engine import io, outdir, sweep
+from saca.experiments.engine import outdir
+from saca.experiments.engine.backends import add_backend_options, check_backend
+from saca.experiments.engine.estimate import estimate, pending_runs
+from saca.experiments.engine.outdir import prepare_out
+from saca.experiments.engine.results import read_meta
+from saca.experiments.engine.spec import same_spec
 from saca.model import SacaInputError
 
 
@@ -148,7 +153,7 @@ def add_parser(sub: Any) -> None:
         "spec's design)",
     )
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    sweep.add_backend_options(p)
+    add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",
@@ -173,9 +178,9 @@ def _dry_run(sp: SensitivityPlan, out: str | None, backend: str, workers: int, a
     pending = None
     runs = Path(out) / RUNS if out else None
     stored = runs is not None and (runs / "meta.json").is_file()
-    if stored and sweep.same_spec(sweep.read_meta(runs), sp.spec):
-        pending = sweep.pending_runs(plan, runs, args.rerun_failed)
-    est = sweep.estimate(plan, 1 if args.scheduler else workers, pending, backend)
+    if stored and same_spec(read_meta(runs), sp.spec):
+        pending = pending_runs(plan, runs, args.rerun_failed)
+    est = estimate(plan, 1 if args.scheduler else workers, pending, backend)
     lines = [plan_line(sp)]
     if pending is not None:
         lines.append(f"{plan.n_runs - pending} runs already stored in {runs}; {pending} to do")
@@ -209,12 +214,12 @@ def command(args: argparse.Namespace) -> int:
     """
 
     sp = prepare(args.spec, args.method)
-    backend, workers = sweep.check_backend(args.backend, args.workers, args.scheduler)
+    backend, workers = check_backend(args.backend, args.workers, args.scheduler)
     if not args.out and not args.dry_run:
         raise SacaInputError("--out DIR is required: where the runs and indices are stored")
     if args.dry_run:
         if args.out:
-            io.prepare_out(args.out)
+            prepare_out(args.out)
         return _dry_run(sp, args.out, backend, workers, args)
     resume = args.resume or args.rerun_failed
     outdir.claim(
@@ -242,7 +247,7 @@ def command(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         runs = Path(args.out) / RUNS
-        stored = sp.runs.n_runs - sweep.pending_runs(sp.runs, runs)
+        stored = sp.runs.n_runs - pending_runs(sp.runs, runs)
         print(
             f"saca sensitivity: interrupted; {stored} of {sp.runs.n_runs} runs are stored "
             f"in {runs}; continue with: {again}",

@@ -33,7 +33,7 @@ def average(results: pd.DataFrame, outputs: Sequence[str]) -> tuple[pd.DataFrame
     """Average the outputs over the successful replicates of each (regime, design point).
 
     Args:
-        results: one row per run, as from :func:`saca.experiments.engine.sweep.load_results`
+        results: one row per run, as from :func:`saca.experiments.engine.results.load_results`
             (``regime``, ``point``, ``status`` and the outputs).
         outputs: the metric names.
 

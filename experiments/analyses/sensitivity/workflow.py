@@ -24,8 +24,16 @@ from saca.experiments.analyses.sensitivity.method import (
     average,
 )
 from saca.experiments.engine import io, sweep
+from saca.experiments.engine.backends import check_backend
+from saca.experiments.engine.estimate import pending_runs
+from saca.experiments.engine.outdir import holds_files, prepare_out
+from saca.experiments.engine.plan import SweepPlan
+from saca.experiments.engine.plan import prepare as prepare_plan
+from saca.experiments.engine.results import load_results
+from saca.experiments.engine.spec import SweepSpec, parse_spec
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS, RECORDS
+from saca.model.parameters import did_you_mean
 
 SENSITIVITY_KEYS = ("outputs", "window", "resamples", "tolerance")
 DEFAULT_OUTPUTS = ("efficacy", "trust_institution", "trust_resident_sunk", "burnout_mean")
@@ -72,11 +80,11 @@ class SensitivityPlan:
         settings: the analysis settings.
     """
 
-    runs: sweep.Plan
+    runs: SweepPlan
     settings: Settings
 
     @property
-    def spec(self) -> sweep.SweepSpec:
+    def spec(self) -> SweepSpec:
         """The sweep spec."""
         return self.runs.spec
 
@@ -134,7 +142,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
             raise fail(f"{key} belongs in the [sweep] table")
         if key not in SENSITIVITY_KEYS:
             raise fail(
-                f"unknown key {key!r}; {sweep.did_you_mean(key, SENSITIVITY_KEYS)}"
+                f"unknown key {key!r}; {did_you_mean(key, SENSITIVITY_KEYS)}"
                 f"known keys: {', '.join(SENSITIVITY_KEYS)}"
             )
     outputs = table.get("outputs", list(DEFAULT_OUTPUTS))
@@ -145,7 +153,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
     for name in outputs:
         if not isinstance(name, str) or name not in METRICS:
             raise fail(
-                f"unknown output metric {name!r}; {sweep.did_you_mean(str(name), METRICS)}"
+                f"unknown output metric {name!r}; {did_you_mean(str(name), METRICS)}"
                 "see the metrics in `saca list`"
             )
     dup = sorted({o for o in outputs if outputs.count(o) > 1})
@@ -179,8 +187,7 @@ def prepare(path: str | Path, method: str | None = None) -> SensitivityPlan:
     sw = data.get("sweep")
     if method is not None and method not in METHODS:
         raise SacaInputError(
-            f"unknown method {method!r}; {sweep.did_you_mean(method, METHODS)}"
-            "choose sobol or morris"
+            f"unknown method {method!r}; {did_you_mean(method, METHODS)}choose sobol or morris"
         )
     if isinstance(sw, dict):
         given = sw.get("design")
@@ -199,7 +206,7 @@ def prepare(path: str | Path, method: str | None = None) -> SensitivityPlan:
                 f'{label}: [sweep] design = "{given}" contradicts --method {method}; write '
                 f'design = "{method}" or leave design out (--method sets it)'
             )
-    spec = sweep.parse_spec(
+    spec = parse_spec(
         data,
         label=label,
         base_dir=p.resolve().parent,
@@ -213,12 +220,12 @@ def prepare(path: str | Path, method: str | None = None) -> SensitivityPlan:
             f"{label}: a Morris analysis needs samples >= 2 trajectories, got {spec.samples}"
         )
     settings = parse_settings(spec.data.get("sensitivity", {}), method, label)
-    plan = sweep.prepare(spec)
+    plan = prepare_plan(spec)
     known = plan.windows
     if settings.window not in known:
         raise SacaInputError(
             f"{label}: [sensitivity] window {settings.window!r} is not a window of these "
-            f"{plan.steps}-day runs; {sweep.did_you_mean(settings.window, known)}"
+            f"{plan.steps}-day runs; {did_you_mean(settings.window, known)}"
             f"choose one of {', '.join(known)}"
         )
     return SensitivityPlan(plan, settings)
@@ -260,14 +267,14 @@ def check_out(out: str | Path, resume: bool) -> Path:
         SacaInputError: a file, a directory holding something else, or a stored analysis
             without ``resume``.
     """
-    path = io.prepare_out(out)
+    path = prepare_out(out)
     if (path / RUNS / "meta.json").is_file():
         if not resume:
             raise SacaInputError(
                 f"--out {out} already holds a sensitivity analysis; add --resume to continue "
                 "it (stored runs are not redone), or give another directory"
             )
-    elif io.holds_files(path) and not sweep.unborn(path, RUNS):
+    elif holds_files(path) and not sweep.unborn(path, RUNS):
         raise SacaInputError(
             f"--out {out} is not empty and holds no sensitivity analysis; give a new or empty "
             "directory, or add --force to move its contents aside"
@@ -283,7 +290,7 @@ def analyse_runs(sp: SensitivityPlan, runs: str | Path) -> Analysis:
         runs: the sweep directory (``DIR/runs``).
     """
     st, spec = sp.settings, sp.spec
-    results = sweep.load_results(runs, window=st.window)
+    results = load_results(runs, window=st.window)
     means, noise = average(results, st.outputs)
     return analyse(
         sp.runs.design,
@@ -333,11 +340,11 @@ def run_sensitivity(
         KeyboardInterrupt: interrupted; the finished runs are stored (``resume=True``).
     """
     sp = spec if isinstance(spec, SensitivityPlan) else prepare(spec, method)
-    backend, n_workers = sweep.check_backend(backend, workers, scheduler)
+    backend, n_workers = check_backend(backend, workers, scheduler)
     path = check_out(out, resume or rerun_failed)
     runs = path / RUNS
     plan = sp.runs
-    if (runs / "meta.json").is_file() and not sweep.pending_runs(plan, runs, rerun_failed):
+    if (runs / "meta.json").is_file() and not pending_runs(plan, runs, rerun_failed):
         # nothing to run: skip starting workers (the sweep still checks the spec's hash)
         backend, workers, scheduler = "serial", None, None
     report = sweep.run_sweep(

@@ -10,9 +10,10 @@ from typing import Any
 from saca.experiments import console
 from saca.experiments.analyses.uncertainty.method import METRICS_DEFAULT
 from saca.experiments.analyses.uncertainty.workflow import RUNS, plan_uncertainty, run_uncertainty
-from saca.experiments.engine import outdir, sweep
+from saca.experiments.engine import outdir
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
+from saca.model.parameters import did_you_mean
 
 
 def format_text(doc: dict[str, Any]) -> str:
@@ -91,7 +92,7 @@ def command(args: argparse.Namespace) -> int:
     if bad or not metrics:
         raise SacaInputError(
             f"--metrics: unknown metric {bad[0] if bad else ''!r}; "
-            f"{sweep.did_you_mean(bad[0] if bad else '', METRICS)}choose from {', '.join(METRICS)}"
+            f"{did_you_mean(bad[0] if bad else '', METRICS)}choose from {', '.join(METRICS)}"
         )
     a = b = None
     if args.contrast is not None:

@@ -44,7 +44,7 @@ def win_shares(
     Args:
         results: one row per run (``point``, ``regime``, ``replicate``, the metric;
             ``status`` other than ``ok`` is left out), as from
-            :func:`saca.experiments.engine.sweep.load_results`.
+            :func:`saca.experiments.engine.results.load_results`.
         a: the first regime.
         b: the second regime.
         metric: the metric compared.

@@ -11,6 +11,9 @@ from typing import Any
 from saca.experiments.analyses import discovery
 from saca.experiments.analyses.uncertainty import figures, method
 from saca.experiments.engine import io, sweep
+from saca.experiments.engine.plan import SweepPlan, prepare
+from saca.experiments.engine.results import load_results, read_meta
+from saca.experiments.engine.spec import load_spec
 from saca.model import SacaInputError
 
 RUNS = "runs"
@@ -30,7 +33,7 @@ class UncertaintyPlan:
     source: Path
     metrics: tuple[str, ...]
     contrast: tuple[str, str] | None = None
-    runs: sweep.Plan | None = None
+    runs: SweepPlan | None = None
 
 
 def plan_uncertainty(
@@ -52,7 +55,7 @@ def plan_uncertainty(
     src = Path(source)
     if src.is_dir():
         return UncertaintyPlan(src, tuple(metrics), contrast)
-    plan = sweep.prepare(sweep.load_spec(src, extra_tables=("discover", "sensitivity")))
+    plan = prepare(load_spec(src, extra_tables=("discover", "sensitivity")))
     names = list(plan.regimes)
     for r in contrast or ():
         if r not in names:
@@ -104,8 +107,8 @@ def analyse(
         b: the second regime (None: the sweep's second).
         metrics: the metrics compared.
     """
-    meta = sweep.read_meta(runs)
-    results = sweep.load_results(runs, "all")
+    meta = read_meta(runs)
+    results = load_results(runs, "all")
     order = list(dict.fromkeys(results["regime"]))
     if a is None or b is None:
         if len(order) < 2:

@@ -17,6 +17,7 @@ from saca.experiments.analyses.withdrawal.workflow import (
     run_withdrawal,
 )
 from saca.experiments.engine import io, outdir, runner
+from saca.experiments.engine.seeds import check_seed
 from saca.model import SacaInputError
 
 
@@ -114,7 +115,7 @@ def command(args: argparse.Namespace) -> int:
         problems.append(f"--tail must be at least 1 day, got {args.tail}")
     if args.workers < 1:
         problems.append(f"--workers must be at least 1, got {args.workers}")
-    runner.check_seed(args.seed)
+    check_seed(args.seed)
     names = [t.strip() for t in args.regimes.split(",")]
     if len(names) >= 2:
         names = console.regime_list(args.regimes)

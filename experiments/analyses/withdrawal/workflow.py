@@ -23,7 +23,9 @@ from saca.experiments.analyses.withdrawal.method import (
     window_values,
     windows_of,
 )
-from saca.experiments.engine import io, runner
+from saca.experiments.engine import io
+from saca.experiments.engine.backends import run_tasks
+from saca.experiments.engine.seeds import replicate_seeds, seed_sequence
 from saca.model import SacaInputError
 from saca.model.regime import Regime
 from saca.model.scenario import Scenario
@@ -72,7 +74,7 @@ def run_task(task: Task) -> pd.DataFrame:
     """
     from saca.model.model import CollaborationModel  # Mesa loads when the first run starts
 
-    seed = runner.seed_sequence(task.seed)
+    seed = seed_sequence(task.seed)
     model = CollaborationModel(scenario=task.scenario, regime=task.settings, rng=seed)
     sunk = [c for c in model.cadres if c.is_sunk]
     present = []
@@ -100,7 +102,7 @@ def run_all(tasks: Sequence[Task], workers: int = 1, progress: bool | None = Non
         workers: processes to use; 1 runs here.
         progress: as in :class:`saca.experiments.engine.progress.Progress`.
     """
-    results = runner.run_tasks(tasks, workers, progress, "withdrawal", run=run_task)
+    results = run_tasks(tasks, run_task, workers, progress, "withdrawal")
     return pd.concat(results, ignore_index=True)
 
 
@@ -146,7 +148,7 @@ class WithdrawalPlan:
     @property
     def tasks(self) -> list[Task]:
         """The runs: every regime, both arms, ``replicates`` seeds shared by all of them."""
-        seeds = runner.replicate_seeds(self.seed, self.replicates)
+        seeds = replicate_seeds(self.seed, self.replicates)
         arms = {"withdrawal": self.scenario, "control": control_of(self.scenario)}
         return [
             Task(label, a, r, seeds[r], arms[a], reg)

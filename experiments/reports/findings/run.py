@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments.analyses.dials import workflow as dials
-from saca.experiments.engine import io, sweep
+from saca.experiments.engine import io
+from saca.experiments.engine.results import load_results
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
@@ -321,7 +322,7 @@ def compute_seconds(folder: Path) -> dict[str, float]:
     """
     runs = seconds = 0.0
     for meta in sorted(folder.glob("*/meta.json")):
-        df = sweep.load_results(meta.parent)
+        df = load_results(meta.parent)
         runs += len(df)
         seconds += float(df["duration_s"].sum())
     return {"runs": int(runs), "run_seconds": round(seconds, 1)}

@@ -1,0 +1,211 @@
+"""The process backend: spawned worker processes, each running one task at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from saca.experiments.engine.backends.base import (
+    TICK,
+    Backend,
+    Execute,
+    Item,
+    RunOutcome,
+    failed,
+    timed_out,
+)
+
+STARTED = "started"
+"""A worker's word that it has begun a run (the run's clock starts then)."""
+
+
+def _worker_loop(conn: Any, run: Execute) -> None:
+    """A worker process: receive a task, send back its outcome, until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(STARTED)
+        outcome = run(task)
+        try:
+            conn.send(outcome)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            conn.send(failed(task, exc, "its result could not be sent back"))
+
+
+@contextlib.contextmanager
+def _quiet_start() -> Iterator[None]:
+    """Start children with SIGINT ignored, without losing a Ctrl-C meant for the parent.
+
+    A spawned worker imports the model for a second or more before it can ignore Ctrl-C
+    itself; a Ctrl-C then printed its KeyboardInterrupt traceback. An ignored signal stays
+    ignored across exec, and Python keeps it so; SIGINT is blocked meanwhile, so a Ctrl-C
+    in this moment reaches the parent once its handler is back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@dataclass
+class _Worker:
+    """A worker process, its pipe, and the run it has (with its deadline)."""
+
+    proc: Any
+    conn: Any
+    task: Any = None
+    deadline: float | None = None
+
+
+class ProcessBackend(Backend):
+    """Worker processes (spawned), each running one task at a time over its own pipe.
+
+    A worker that dies (killed, crashed, out of memory) takes only its own run with it:
+    that run is recorded as failed and a fresh worker takes its place. With a timeout, a
+    run still going that long after its worker began it is stopped the same way (the
+    worker is killed) and recorded as failed.
+
+    Args:
+        workers: worker processes.
+        timeout: seconds a run may take, or None for no limit.
+        run: as for :class:`~saca.experiments.engine.backends.base.Backend`.
+    """
+
+    def __init__(
+        self, workers: int, timeout: float | None = None, run: Execute | None = None
+    ) -> None:
+        super().__init__(run)
+        self.concurrency = workers
+        self.timeout = timeout
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_worker_loop, args=(child, self.runner()), daemon=True)
+        with _quiet_start():
+            proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    def __enter__(self) -> ProcessBackend:
+        self._workers = [self._spawn() for _ in range(self.concurrency)]
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        for w in self._workers:
+            if exc_type is None and w.task is None:
+                with contextlib.suppress(OSError):
+                    w.conn.send(None)
+        for w in self._workers:
+            if exc_type is None:
+                w.proc.join(timeout=10)
+            if w.proc.is_alive():
+                w.proc.terminate()
+                w.proc.join(timeout=10)
+            w.conn.close()
+        self._workers = []
+
+    def _give(self, i: int, task: Any) -> None:
+        w = self._workers[i]
+        try:
+            w.conn.send(task)
+        except OSError:  # the worker died while idle: not this run's fault
+            w.proc.join(timeout=1)
+            self._workers[i] = w = self._spawn()
+            w.conn.send(task)
+        w.task = task
+        w.deadline = None
+
+    def _replace(self, i: int, kill: bool = False) -> None:
+        w = self._workers[i]
+        if kill:
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        if w.proc.is_alive():
+            w.proc.terminate()
+        w.conn.close()
+        self._workers[i] = self._spawn()
+
+    def _wait_for(self) -> float:
+        """How long to wait for news: a tick, or less when a run's deadline is nearer."""
+        deadlines = [w.deadline for w in self._workers if w.deadline is not None]
+        if not deadlines:
+            return TICK
+        return max(0.0, min(TICK, min(deadlines) - time.monotonic()))
+
+    def run(self, tasks: Iterator[Any]) -> Iterator[Item]:
+        """Give each free worker the next task; yield ``(task, outcome)`` as runs finish.
+
+        Args:
+            tasks: the tasks.
+        """
+        from multiprocessing.connection import wait as mp_wait
+
+        exhausted = False
+        while True:
+            for i, w in enumerate(self._workers):
+                if w.task is None and not exhausted:
+                    task = next(tasks, None)
+                    if task is None:
+                        exhausted = True
+                    else:
+                        self._give(i, task)
+            busy = [(i, w) for i, w in enumerate(self._workers) if w.task is not None]
+            if not busy:
+                return
+            handles = [w.conn for _, w in busy] + [w.proc.sentinel for _, w in busy]
+            ready = set(mp_wait(handles, timeout=self._wait_for()))
+            finished: list[tuple[Any, RunOutcome]] = []
+            for i, w in busy:
+                task = w.task
+                assert task is not None
+                outcome: RunOutcome | None = None
+                if w.conn in ready or w.proc.sentinel in ready:
+                    try:
+                        while outcome is None and w.conn.poll():
+                            msg = w.conn.recv()
+                            if msg == STARTED:
+                                if self.timeout is not None:
+                                    w.deadline = time.monotonic() + self.timeout
+                            else:
+                                outcome = msg
+                    except (EOFError, OSError):
+                        outcome = None
+                    if outcome is None and not w.proc.is_alive():
+                        # the process ended without an answer
+                        w.proc.join(timeout=5)
+                        code = w.proc.exitcode
+                        how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                        why = f"its worker process died ({how}): killed, crashed or out of memory"
+                        outcome = failed(task, ChildProcessError(why))
+                        self._replace(i)
+                    elif outcome is not None:
+                        w.task = w.deadline = None
+                if outcome is None and w.deadline is not None and time.monotonic() >= w.deadline:
+                    assert self.timeout is not None
+                    outcome = timed_out(task, self.timeout, "its worker process was killed")
+                    self._replace(i, kill=True)
+                if outcome is not None:
+                    finished.append((task, outcome))
+            if not finished:
+                yield None
+                continue
+            yield from finished
