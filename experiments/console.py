@@ -141,3 +141,43 @@ def regime_list(text: str) -> list[str]:
     if dup:
         raise SacaInputError(f"--regimes lists {', '.join(dup)} more than once; list each once")
     return items
+
+
+def add_backend_options(parser: Any) -> None:
+    """Add ``--backend``, ``--workers`` and ``--scheduler`` (read by
+    :func:`saca.experiments.engine.backends.check_backend`).
+
+    Every command that runs a sweep (``saca sweep``, ``sensitivity``, ``map``, ``discover``)
+    offers the same three, so a cluster is used the same way by all of them.
+
+    Args:
+        parser: an argparse parser or argument group.
+    """
+    parser.add_argument(
+        "--backend",
+        default=None,
+        metavar="serial|process|dask",
+        help="where runs execute (default: process; dask when --scheduler is given)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for process and a dask LocalCluster (default: all cores)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
+        "--scheduler-file (implies --backend dask)",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a run that takes longer and record it as failed (timeout); the sweep goes "
+        "on (default: no limit; the serial backend then runs each run in a child process)",
+    )

@@ -66,7 +66,7 @@ from matplotlib.figure import Figure
 
 from saca.experiments import console
 from saca.experiments.engine import io, outdir, sweep
-from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
+from saca.experiments.engine.backends import check_backend, check_timeout
 from saca.experiments.engine.estimate import estimate, stored_pending
 from saca.experiments.engine.plan import SweepPlan, plan_line, prepare
 from saca.experiments.engine.results import load_results, read_meta
@@ -1454,7 +1454,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print boxes.json's content on stdout")
     x = p.add_argument_group("running a spec (as saca sweep)")
-    add_backend_options(x)
+    console.add_backend_options(x)
     outdir.add_force_option(p)
     x.add_argument(
         "--resume",

@@ -11,8 +11,8 @@ import argparse
 from importlib import import_module
 from typing import Any, NoReturn
 
+from saca.experiments.console import add_backend_options
 from saca.experiments.engine import outdir, sizes
-from saca.experiments.engine.backends import add_backend_options
 
 
 class UsageError(Exception):

@@ -23,7 +23,7 @@ from saca.experiments.analyses.regime_map.workflow import (
     run_map,
 )
 from saca.experiments.engine import outdir
-from saca.experiments.engine.backends import add_backend_options, check_backend, check_timeout
+from saca.experiments.engine.backends import check_backend, check_timeout
 from saca.experiments.engine.estimate import estimate, pending_runs
 from saca.experiments.engine.outdir import prepare_out
 from saca.experiments.engine.plan import plan_line
@@ -161,7 +161,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the map spec")
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    add_backend_options(p)
+    console.add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",

@@ -21,7 +21,7 @@ from saca.experiments.analyses.sensitivity.workflow import (
     run_sensitivity,
 )
 from saca.experiments.engine import outdir
-from saca.experiments.engine.backends import add_backend_options, check_backend
+from saca.experiments.engine.backends import check_backend
 from saca.experiments.engine.estimate import estimate, pending_runs
 from saca.experiments.engine.outdir import prepare_out
 from saca.experiments.engine.results import read_meta
@@ -153,7 +153,7 @@ def add_parser(sub: Any) -> None:
         "spec's design)",
     )
     p.add_argument("--out", default=None, metavar="DIR", help="the results directory")
-    add_backend_options(p)
+    console.add_backend_options(p)
     outdir.add_force_option(p)
     p.add_argument(
         "--resume",

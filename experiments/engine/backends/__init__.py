@@ -23,45 +23,6 @@ from saca.model.parameters import did_you_mean
 BACKENDS = ("serial", "process", "dask")
 
 
-def add_backend_options(parser: Any) -> None:
-    """Add ``--backend``, ``--workers`` and ``--scheduler`` (read by :func:`check_backend`).
-
-    Every command that runs a sweep (``saca sweep``, ``sensitivity``, ``map``, ``discover``)
-    offers the same three, so a cluster is used the same way by all of them.
-
-    Args:
-        parser: an argparse parser or argument group.
-    """
-    parser.add_argument(
-        "--backend",
-        default=None,
-        metavar="serial|process|dask",
-        help="where runs execute (default: process; dask when --scheduler is given)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="worker processes for process and a dask LocalCluster (default: all cores)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="connect to a running dask scheduler, e.g. tcp://host:8786, or the file of its "
-        "--scheduler-file (implies --backend dask)",
-    )
-    parser.add_argument(
-        "--run-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="stop a run that takes longer and record it as failed (timeout); the sweep goes "
-        "on (default: no limit; the serial backend then runs each run in a child process)",
-    )
-
-
 def check_backend(
     backend: str | None, workers: int | None, scheduler: str | None
 ) -> tuple[str, int]:
@@ -211,7 +172,6 @@ __all__ = [
     "ProcessBackend",
     "RunError",
     "SerialBackend",
-    "add_backend_options",
     "check_backend",
     "check_timeout",
     "make_backend",
