@@ -19,8 +19,8 @@ the design points (each point is one draw from the uncertainty space):
   excludes 0 in its favour (needs at least 2 replicates).
 
 **Where construction wins**: PRIM boxes (EMA Workbench's ``prim`` through
-:func:`saca.experiments.analyses.discovery.discover`) of the parameters where ``A`` beats ``B``, one
-discovery per metric in ``OUT/prim_<metric>/`` (boxes.json, boxes.png, ...).
+:func:`saca.experiments.analyses.discovery.method.discover`) of the parameters where ``A``
+beats ``B``, one discovery per metric in ``OUT/prim_<metric>/`` (boxes.json, boxes.png, ...).
 
 Files: ``OUT/shares.json`` (every number above, the spec's hash and the seed) and
 ``OUT/shares.png`` (shares per metric with their CIs).
@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from saca.experiments import console, stats
-from saca.experiments.analyses import discovery
+from saca.experiments.analyses.discovery import method as discovery
+from saca.experiments.analyses.discovery import workflow as discovery_files
 from saca.experiments.engine import io, outdir, sweep
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER, METRICS
@@ -188,7 +189,7 @@ def analyse(
         d = discovery.discover(
             results, params, contrast=(a, b), metric=m, threshold=0.7, ranges=ranges
         )
-        files = discovery.write(d, out / f"prim_{m}", {"sweep": str(runs)})
+        files = discovery_files.write(d, out / f"prim_{m}", {"sweep": str(runs)})
         summary = d.to_dict()
         boxes[m] = {
             "base_rate": summary["base_rate"],

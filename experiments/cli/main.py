@@ -57,7 +57,7 @@ def _lazy(name: str) -> ModuleType:
 
 
 best_mix = _lazy("saca.experiments.analyses.best_mix")
-discovery = _lazy("saca.experiments.analyses.discovery")
+discovery = _lazy("saca.experiments.analyses.discovery.command")
 io = _lazy("saca.experiments.engine.io")
 plots = _lazy("saca.experiments.plots.figures")
 regime_map = _lazy("saca.experiments.analyses.regime_map")
@@ -65,7 +65,7 @@ runner = _lazy("saca.experiments.engine.runner")
 sensitivity = _lazy("saca.experiments.analyses.sensitivity")
 stats = _lazy("saca.experiments.stats")
 sweep = _lazy("saca.experiments.engine.sweep")
-validate = _lazy("saca.experiments.analyses.validation")
+validation = _lazy("saca.experiments.analyses.validation.command")
 uncertainty = _lazy("saca.experiments.analyses.uncertainty")
 withdrawal = _lazy("saca.experiments.analyses.withdrawal")
 _metrics = _lazy("saca.model.metrics")
@@ -292,74 +292,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="redraw the figures of a saved run, comparison or sweep")
     p.add_argument("dir", metavar="DIR", help="a directory written by saca run/compare/sweep --out")
 
-    p = sub.add_parser(
-        "validate",
-        help="run the pattern experiments P1-P16 and give each pattern a verdict",
-        description="Run one replicated experiment per pattern of the source studies "
-        "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95% CI, the expected sign, the test's kind and the verdict: "
-        "reproduced (CI beyond the file's minimum effect, default 0, in the expected "
-        "direction), not reproduced (CI excludes 0 the other way) or inconclusive. A test is "
-        "emergent or definitional (it restates an input); a pattern is judged on its emergent "
-        "tests only, and is 'definitional only' without any. Full mode also checks each "
-        "reproduced pattern over a Latin hypercube of situations. Results do not depend on "
-        "--workers.",
-    )
-    p.add_argument(
-        "--pattern", default=None, metavar="P1,...", help="only these patterns (default: all)"
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="72-day runs (phases shortened in proportion) and 5 replicates: a few minutes",
-    )
-    p.add_argument(
-        "--replicates",
-        type=int,
-        default=None,
-        metavar="N",
-        help="replicates per arm for every pattern (default: each file's)",
-    )
-    p.add_argument(
-        "--robustness",
-        type=int,
-        default=None,
-        metavar="N",
-        help="situations in the Latin hypercube of the robustness check, 0 to skip "
-        f"(default: {validate.ROBUST_POINTS if full('validate') else 'N'} in full mode, 0 with "
-        "--quick)",
-    )
-    p.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="worker processes (default: 2)"
-    )
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="write validation.json and one figure per pattern to DIR, and the report "
-        "VALIDATION.md beside DIR (--out docs/validation writes docs/VALIDATION.md)",
-    )
-    outdir.add_force_option(p)
-    p.add_argument("--report", default=None, metavar="FILE", help="write the report here instead")
-    p.add_argument(
-        "--patterns-dir",
-        default=None,
-        metavar="DIR",
-        help="read the pattern files from DIR (default: experiments/patterns)",
-    )
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 when a pattern expected reproduced (experiments/patterns/expected.toml) "
-        "is not",
-    )
-    p.add_argument("--json", action="store_true", help="print every result as one JSON object")
-    p.add_argument(
-        "--write-expected",
-        action="store_true",
-        help="rewrite this mode's section of experiments/patterns/expected.toml from this run "
-        "(only a run of every pattern at its files' replicates), recording its commit",
-    )
+    if full("validate"):
+        validation.add_parser(sub)
+    else:
+        sub.add_parser(
+            "validate", help="run the pattern experiments P1-P16 and give each pattern a verdict"
+        )
 
     p = sub.add_parser(
         "app",
@@ -1118,71 +1056,6 @@ def cmd_app(args: argparse.Namespace) -> int:
         return 1
 
 
-# ----- validate -------------------------------------------------------------------------
-def _validate_command(args: argparse.Namespace, robustness: int) -> str:
-    parts = ["saca validate"]
-    if args.pattern:
-        parts.append(f"--pattern {args.pattern}")
-    if args.quick:
-        parts.append("--quick")
-    if args.replicates is not None:
-        parts.append(f"--replicates {args.replicates}")
-    if args.robustness is not None:
-        parts.append(f"--robustness {robustness}")
-    if args.workers != 2:
-        parts.append(f"--workers {args.workers}")
-    if args.out:
-        parts.append(f"--out {args.out}")
-    if args.report:
-        parts.append(f"--report {args.report}")
-    return " ".join(parts)
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """``saca validate``: the pattern experiments, their verdicts and robustness.
-
-    Args:
-        args: parsed arguments.
-    """
-    patterns = validate.load_patterns(validate.parse_pattern_list(args.pattern), args.patterns_dir)
-    if args.replicates is not None and args.replicates < 2:
-        raise SacaInputError(f"--replicates must be at least 2, got {args.replicates}")
-    if args.workers < 1:
-        raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
-    robust = args.robustness
-    if robust is None:
-        robust = 0 if args.quick else validate.ROBUST_POINTS
-    if robust < 0:
-        raise SacaInputError(f"--robustness must be 0 or more situations, got {robust}")
-    if args.report and not args.out:
-        raise SacaInputError("--report needs --out DIR for the figures it shows")
-    expected = validate.load_expected()["quick" if args.quick else "full"] if args.check else {}
-    complete = args.pattern is None and args.replicates is None and args.patterns_dir is None
-    if args.write_expected:
-        validate.require_complete(complete)  # before any run
-    out = _claim(args, "validate")
-    # ---- all input checked: simulate
-    result = validate.run_validation(
-        patterns,
-        quick=args.quick,
-        replicates=args.replicates,
-        robustness=robust,
-        workers=args.workers,
-        progress=None,
-        log=lambda msg: print(f"saca {msg}", file=sys.stderr),
-    )
-    if args.write_expected:  # first, so the report names the commit it now records
-        path = validate.write_expected(result, complete=complete)
-        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
-    if out is not None:
-        paths = validate.write_outputs(result, out, args.report, _validate_command(args, robust))
-        print(f"saca: wrote {out}/ and {paths[-1]}", file=sys.stderr)
-    console.emit(io.dumps(result) if args.json else validate.text_report(result))
-    for line in validate.regressions(result, expected):
-        print(f"saca validate: regression: {line}", file=sys.stderr)
-    return 1 if args.check and validate.regressions(result, expected) else 0
-
-
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -1191,7 +1064,7 @@ COMMANDS = {
     "results": cmd_results,
     "plot": cmd_plot,
     "app": cmd_app,
-    "validate": cmd_validate,
+    "validate": lambda args: validation.command(args),
     # the analyses are loaded only when run (see _lazy)
     "sensitivity": lambda args: sensitivity.command(args),
     "map": lambda args: regime_map.command(args),
