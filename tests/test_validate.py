@@ -473,17 +473,19 @@ def test_quick_groups_hold_every_pattern_once():
     assert any(t.kind == patterns.DEFINITIONAL for p in patterns.load_patterns() for t in p.tests)
 
 
+@pytest.fixture(scope="class")
+def quick(request):
+    """The quick validation of the patterns of the test class's ``group``, run once."""
+    # one process per test worker under xdist (the workers fill the cores), else two
+    workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+    pats = patterns.load_patterns(list(request.cls.group))
+    return workflow.run_validation(pats, quick=True, workers=workers, progress=False)
+
+
 class _QuickGroup:
-    """The quick validation of one group of patterns, run once for its class."""
+    """The quick validation of one group of patterns (its fixture runs once per class)."""
 
     group: tuple[str, ...] = ()
-
-    @pytest.fixture(scope="class")
-    def quick(self, request):
-        # one process per test worker under xdist (the workers fill the cores), else two
-        workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
-        pats = patterns.load_patterns(list(request.cls.group))
-        return workflow.run_validation(pats, quick=True, workers=workers, progress=False)
 
     def test_keeps_reproduced_patterns(self, quick):
         expected = expectations.load_expected()["quick"]
