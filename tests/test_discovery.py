@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from saca.experiments.analyses import discovery
+from saca.experiments.analyses.discovery import export, method, settings, workflow
 from saca.experiments.cli.main import main
 from saca.experiments.engine.results import load_results as load_sweep_results
 from saca.model import SacaInputError
-from saca.model.metrics import METRICS
+from saca.model.metrics import HIGHER_IS_BETTER, METRICS
 
 SPECS = Path(__file__).resolve().parents[1] / "experiments" / "specs"
 
@@ -90,7 +90,7 @@ def known_box(x):
 # ----- (1) PRIM recovers a known box ----------------------------------------------------
 def test_prim_recovers_a_known_box():
     df, wins = synthetic(known_box)
-    d = discovery.discover(df, threshold=0.8)
+    d = method.discover(df, threshold=0.8)
     assert d.regime == "autonomous" and d.reference == "constructive"  # last vs first
     assert d.n_points == 400 and d.n_cases == wins.sum()
     assert d.base_rate == pytest.approx(wins.mean())
@@ -120,7 +120,7 @@ def test_prim_finds_a_second_box_when_the_first_leaves_many_cases():
         return (x["situation.risk"] > 0.7) | (x["situation.capacity_mean"] < 0.15)
 
     df, _ = synthetic(slabs, n=600, seed=4)
-    d = discovery.discover(df, threshold=0.8, max_boxes=3)
+    d = method.discover(df, threshold=0.8, max_boxes=3)
     assert len(d.boxes) >= 2
     first, second = d.boxes[0], d.boxes[1]
     assert min(first.density, second.density) >= 0.8
@@ -146,13 +146,13 @@ def test_prim_finds_a_second_box_when_the_first_leaves_many_cases():
         "n",
         "cases",
     ]
-    assert len(discovery.discover(df, threshold=0.8, max_boxes=1).attempts) == 1
+    assert len(method.discover(df, threshold=0.8, max_boxes=1).attempts) == 1
 
 
 def test_no_box_reaches_the_threshold_is_reported_not_forced():
     rng = np.random.default_rng(2)
     df, _ = synthetic(lambda x: pd.Series(rng.uniform(size=len(x)) < 0.3), n=200)
-    d = discovery.discover(df, threshold=0.99)
+    d = method.discover(df, threshold=0.99)
     assert d.boxes == () and len(d.attempts) == 1 and not d.attempts[0].accepted
     assert "no box reaches density 0.99" in d.summary()
     assert d.table().empty
@@ -160,7 +160,7 @@ def test_no_box_reaches_the_threshold_is_reported_not_forced():
 
 def test_a_regime_that_wins_everywhere_gets_the_whole_space():
     df, _ = synthetic(lambda x: x["situation.risk"] >= 0)
-    d = discovery.discover(df)
+    d = method.discover(df)
     assert d.base_rate == 1.0
     assert d.boxes[0].limits == {} and d.boxes[0].coverage == 1.0
     assert "the whole parameter space" in d.summary()
@@ -170,33 +170,33 @@ def test_a_regime_that_wins_everywhere_gets_the_whole_space():
 def test_lower_is_better_metric_beats_means_lower():
     # autonomous burnout is *higher* where x1 > 0.5 and lower elsewhere
     df, higher = synthetic(lambda x: x["situation.risk"] > 0.5, metric="burnout_mean")
-    d = discovery.discover(df, metric="burnout_mean", threshold=0.8)
+    d = method.discover(df, metric="burnout_mean", threshold=0.8)
     assert not d.higher_is_better
     np.testing.assert_array_equal(d.points["case"].to_numpy(), ~higher)
     box = d.boxes[0]
     assert box.upper == ("situation.risk",) and box.limits["situation.risk"][1] < 0.55
     assert "lower is better" in d.summary() and "< 0" in d.summary()
     # a metric whose higher values are better reads the same numbers the other way
-    flipped = discovery.discover(
+    flipped = method.discover(
         df.rename(columns={"burnout_mean": "efficacy"}), metric="efficacy", threshold=0.8
     )
     np.testing.assert_array_equal(flipped.points["case"].to_numpy(), higher)
     # swapping regime and reference swaps the cases; direction may also be given
-    swapped = discovery.discover(
+    swapped = method.discover(
         df, metric="burnout_mean", contrast=["constructive", "autonomous"], threshold=0.8
     )
     np.testing.assert_array_equal(swapped.points["case"].to_numpy(), higher)
-    told = discovery.discover(df, metric="burnout_mean", direction="higher", threshold=0.8)
+    told = method.discover(df, metric="burnout_mean", direction="higher", threshold=0.8)
     np.testing.assert_array_equal(told.points["case"].to_numpy(), higher)
 
 
 def test_margin_and_pairing():
     df, wins = synthetic(known_box, n=100, effect=0.05, noise=0.0)
     # differences are exactly +-0.05: a margin of 0.04 keeps the wins, 0.06 removes all
-    assert discovery.discover(df, margin=0.04).n_cases == wins.sum()
-    assert discovery.discover(df, margin=0.06).n_cases == 0
+    assert method.discover(df, margin=0.04).n_cases == wins.sum()
+    assert method.discover(df, margin=0.06).n_cases == 0
     # the difference is paired per replicate and averaged over replicates
-    d = discovery.discover(df)
+    d = method.discover(df)
     one = df[df["point"] == 0].set_index(["replicate", "regime"])["efficacy"]
     expect = np.mean([one[(r, "autonomous")] - one[(r, "constructive")] for r in (0, 1)])
     assert d.points.loc[0, "diff"] == pytest.approx(expect)
@@ -208,20 +208,20 @@ def test_margin_and_pairing():
         (broken["point"] == 1) & (broken["regime"] == "autonomous") & (broken["replicate"] == 0),
         "status",
     ] = "failed"
-    d = discovery.discover(broken)
+    d = method.discover(broken)
     assert d.dropped == 1 and 0 not in set(d.points["point"])
     assert d.points.set_index("point").loc[1, "pairs"] == 1
 
 
 def test_metric_direction_checks():
-    assert discovery.metric_direction("efficacy") is True
-    assert discovery.metric_direction("burnout_mean") is False
-    assert discovery.metric_direction("offloads", "lower") is False
+    assert settings.metric_direction("efficacy") is True
+    assert settings.metric_direction("burnout_mean") is False
+    assert settings.metric_direction("offloads", "lower") is False
     with pytest.raises(SacaInputError, match="did you mean 'efficacy'"):
-        discovery.metric_direction("eficacy")
+        settings.metric_direction("eficacy")
     with pytest.raises(SacaInputError, match="no agreed good direction"):
-        discovery.metric_direction("escalation_share")
-    every = set(discovery.HIGHER_IS_BETTER)
+        settings.metric_direction("escalation_share")
+    every = set(HIGHER_IS_BETTER)
     assert every <= set(METRICS)
 
 
@@ -244,7 +244,7 @@ def ran(tmp_path_factory):
 def test_discover_writes_boxes_and_figures(ran):
     assert ran["code"] == 0, ran["stderr"]
     out = ran["out"]
-    for name in discovery.FILES:
+    for name in workflow.FILES:
         assert (out / name).is_file(), name
     assert (out / "runs" / "meta.json").is_file()
     data = json.loads((out / "boxes.json").read_text())
@@ -313,7 +313,7 @@ def test_ema_export_round_trips(ran):
     from ema_workbench import load_results
 
     assert ran["ema"].is_file()
-    with discovery._quiet():
+    with method.quiet():
         experiments, outcomes = load_results(str(ran["ema"]))
     results = load_sweep_results(ran["out"] / "runs")
     params = ["situation.risk", "situation.capacity_mean"]
@@ -330,8 +330,8 @@ def test_ema_export_round_trips(ran):
     assert experiments["scenario"].astype(str).iloc[0] == "p00000-r000"
     assert experiments.groupby("scenario", observed=True)["policy"].nunique().eq(2).all()
     # the Python function writes the same file content
-    again = discovery.export_ema(ran["out"] / "runs", ran["root"] / "again.tar.gz")
-    with discovery._quiet():
+    again = export.export_ema(ran["out"] / "runs", ran["root"] / "again.tar.gz")
+    with method.quiet():
         e2, o2 = load_results(str(again))
     pd.testing.assert_frame_equal(e2, experiments)
     for m in METRICS:
@@ -427,27 +427,27 @@ def test_run_discover_checks_like_the_command(tmp_path):
     spec = tmp_path / "one.toml"
     spec.write_text(spec_text(regimes='["constructive"]'))
     with pytest.raises(SacaInputError, match="compares two regimes"):
-        discovery.run_discover(spec, tmp_path / "o")
+        workflow.run_discover(spec, tmp_path / "o")
     assert not (tmp_path / "o").exists()
     two = tmp_path / "two.toml"
     two.write_text(spec_text())
-    job = discovery.prepare_job(two, tmp_path / "o", {"metric": "burnout_mean", "margin": 0.2})
+    job = workflow.prepare(two, tmp_path / "o", {"metric": "burnout_mean", "margin": 0.2})
     assert (job.regime, job.reference) == ("autonomous", "constructive")
     assert not job.higher_is_better and job.settings.margin == 0.2
     assert job.settings.threshold == 0.6  # the table's, not overridden
-    assert job.runs == tmp_path / "o" / "runs" and job.plan is not None
+    assert job.runs == tmp_path / "o" / "runs" and job.sweep_plan is not None
     assert job.ranges == {"situation.risk": (0.1, 0.9), "situation.capacity_mean": (0.2, 0.8)}
 
 
 def test_example_spec_is_valid_and_sized_as_documented():
     spec = SPECS / "discovery_situation.toml"
-    job = discovery.prepare_job(spec, None)
-    assert job.plan is not None and job.plan.design.kind == "lhs"
+    job = workflow.prepare(spec, None)
+    assert job.sweep_plan is not None and job.sweep_plan.design.kind == "lhs"
     assert (job.regime, job.reference, job.settings.metric) == (
         "autonomous",
         "constructive",
         "efficacy",
     )
     assert len(job.params) >= 4 and all(k.startswith("situation.") for k in job.params)
-    assert job.plan.n_runs == 384  # as its header comment says
+    assert job.sweep_plan.n_runs == 384  # as its header comment says
     assert "384 runs" in spec.read_text(encoding="utf-8")

@@ -39,7 +39,6 @@ HANDLERS = {
     "results": "saca.experiments.cli.results:cmd_results",
     "plot": "saca.experiments.cli.results:cmd_plot",
     "app": "saca.experiments.cli.misc:cmd_app",
-    "validate": "saca.experiments.cli.misc:cmd_validate",
     **{name: f"{module}:command" for name, module in COMMAND_MODULES.items()},
 }
 """Each subcommand's function as ``module:function``: a command's module (with pandas,

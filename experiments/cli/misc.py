@@ -1,4 +1,4 @@
-"""``saca list`` (regimes, scenarios, parameters), ``saca app`` and ``saca validate``."""
+"""``saca list`` (regimes, scenarios, parameters) and ``saca app``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import textwrap
 from typing import Any
 
 from saca.experiments import console
-from saca.experiments.analyses import validation
-from saca.experiments.cli.shared import claim
 from saca.experiments.engine import io
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
@@ -121,70 +119,3 @@ def cmd_app(args: argparse.Namespace) -> int:
     except app_assets.AssetError as exc:
         print(f"saca: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
-
-
-def _validate_command(args: argparse.Namespace, robustness: int) -> str:
-    """The ``saca validate`` command line that reproduces this run (for the report)."""
-    parts = ["saca validate"]
-    if args.pattern:
-        parts.append(f"--pattern {args.pattern}")
-    if args.quick:
-        parts.append("--quick")
-    if args.replicates is not None:
-        parts.append(f"--replicates {args.replicates}")
-    if args.robustness is not None:
-        parts.append(f"--robustness {robustness}")
-    if args.workers != 2:
-        parts.append(f"--workers {args.workers}")
-    if args.out:
-        parts.append(f"--out {args.out}")
-    if args.report:
-        parts.append(f"--report {args.report}")
-    return " ".join(parts)
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """``saca validate``: the pattern experiments, their verdicts and robustness.
-
-    Args:
-        args: parsed arguments.
-    """
-    patterns = validation.load_patterns(
-        validation.parse_pattern_list(args.pattern), args.patterns_dir
-    )
-    if args.replicates is not None and args.replicates < 2:
-        raise SacaInputError(f"--replicates must be at least 2, got {args.replicates}")
-    if args.workers < 1:
-        raise SacaInputError(f"--workers must be at least 1, got {args.workers}")
-    robust = args.robustness
-    if robust is None:
-        robust = 0 if args.quick else validation.ROBUST_POINTS
-    if robust < 0:
-        raise SacaInputError(f"--robustness must be 0 or more situations, got {robust}")
-    if args.report and not args.out:
-        raise SacaInputError("--report needs --out DIR for the figures it shows")
-    expected = validation.load_expected()["quick" if args.quick else "full"] if args.check else {}
-    complete = args.pattern is None and args.replicates is None and args.patterns_dir is None
-    if args.write_expected:
-        validation.require_complete(complete)  # before any run
-    out = claim(args, "validate")
-    # ---- all input checked: simulate
-    result = validation.run_validation(
-        patterns,
-        quick=args.quick,
-        replicates=args.replicates,
-        robustness=robust,
-        workers=args.workers,
-        progress=None,
-        log=lambda msg: print(f"saca {msg}", file=sys.stderr),
-    )
-    if args.write_expected:  # first, so the report names the commit it now records
-        path = validation.write_expected(result, complete=complete)
-        print(f"saca: wrote {path} [{result['meta']['mode']}]", file=sys.stderr)
-    if out is not None:
-        paths = validation.write_outputs(result, out, args.report, _validate_command(args, robust))
-        print(f"saca: wrote {out}/ and {paths[-1]}", file=sys.stderr)
-    console.emit(io.dumps(result) if args.json else validation.text_report(result))
-    for line in validation.regressions(result, expected):
-        print(f"saca validate: regression: {line}", file=sys.stderr)
-    return 1 if args.check and validation.regressions(result, expected) else 0

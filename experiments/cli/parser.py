@@ -84,12 +84,17 @@ EXPERIMENTS = {
 COMMAND_MODULES = {
     "sensitivity": "saca.experiments.analyses.sensitivity.command",
     "map": "saca.experiments.analyses.regime_map.command",
-    "discover": "saca.experiments.analyses.discovery",
+    "discover": "saca.experiments.analyses.discovery.command",
+    "validate": "saca.experiments.analyses.validation.command",
     "best-mix": "saca.experiments.analyses.best_mix.command",
     "uncertainty": "saca.experiments.analyses.uncertainty.command",
     "withdrawal": "saca.experiments.analyses.withdrawal.command",
 }
 """The module of each analysis that holds its ``add_parser(sub)`` and ``command(args)``."""
+
+
+VALIDATE_HELP = "run the pattern experiments P1-P16 and give each pattern a verdict"
+"""``saca validate``'s one-line help, shown by ``saca --help`` without loading it."""
 
 
 SPEC_COMMANDS = ("sweep", "sensitivity", "map", "discover", "best-mix", "uncertainty")
@@ -254,79 +259,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="redraw the figures of a saved run, comparison or sweep")
     p.add_argument("dir", metavar="DIR", help="a directory written by saca run/compare/sweep --out")
 
-    p = sub.add_parser(
-        "validate",
-        help="run the pattern experiments P1-P16 and give each pattern a verdict",
-        description="Run one replicated experiment per pattern of the source studies "
-        "(experiments/patterns/P*.toml) and print, per test, the effect (difference or "
-        "slope) with its 95% CI, the expected sign, the test's kind and the verdict: "
-        "reproduced (CI beyond the file's minimum effect, default 0, in the expected "
-        "direction), not reproduced (CI excludes 0 the other way) or inconclusive. A test is "
-        "emergent or definitional (it restates an input); a pattern is judged on its emergent "
-        "tests only, and is 'definitional only' without any. Full mode also checks each "
-        "reproduced pattern over a Latin hypercube of situations. Results do not depend on "
-        "--workers.",
-    )
-    p.add_argument(
-        "--pattern", default=None, metavar="P1,...", help="only these patterns (default: all)"
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="72-day runs (phases shortened in proportion) and 5 replicates: a few minutes",
-    )
-    p.add_argument(
-        "--replicates",
-        type=int,
-        default=None,
-        metavar="N",
-        help="replicates per arm for every pattern (default: each file's)",
-    )
-    robust_points = "N"
-    if full("validate"):
-        from saca.experiments.analyses.validation import ROBUST_POINTS
-
-        robust_points = str(ROBUST_POINTS)
-    p.add_argument(
-        "--robustness",
-        type=int,
-        default=None,
-        metavar="N",
-        help="situations in the Latin hypercube of the robustness check, 0 to skip "
-        f"(default: {robust_points} in full mode, 0 with "
-        "--quick)",
-    )
-    p.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="worker processes (default: 2)"
-    )
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="write validation.json and one figure per pattern to DIR, and the report "
-        "VALIDATION.md beside DIR (--out docs/validation writes docs/VALIDATION.md)",
-    )
-    outdir.add_force_option(p)
-    p.add_argument("--report", default=None, metavar="FILE", help="write the report here instead")
-    p.add_argument(
-        "--patterns-dir",
-        default=None,
-        metavar="DIR",
-        help="read the pattern files from DIR (default: experiments/patterns)",
-    )
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 when a pattern expected reproduced (experiments/patterns/expected.toml) "
-        "is not",
-    )
-    p.add_argument("--json", action="store_true", help="print every result as one JSON object")
-    p.add_argument(
-        "--write-expected",
-        action="store_true",
-        help="rewrite this mode's section of experiments/patterns/expected.toml from this run "
-        "(only a run of every pattern at its files' replicates), recording its commit",
-    )
+    if full("validate"):  # its options live beside the analysis
+        import_module(COMMAND_MODULES["validate"]).add_parser(sub)
+    else:
+        sub.add_parser("validate", help=VALIDATE_HELP)
 
     p = sub.add_parser(
         "app",

@@ -19,8 +19,8 @@ the design points (each point is one draw from the uncertainty space):
   excludes 0 in its favour (needs at least 2 replicates).
 
 **Where construction wins**: PRIM boxes (EMA Workbench's ``prim`` through
-:func:`saca.experiments.analyses.discovery.discover`) of the parameters where ``A`` beats ``B``, one
-discovery per metric in ``OUT/prim_<metric>/`` (boxes.json, boxes.png, ...).
+:func:`saca.experiments.analyses.discovery.method.discover`) of the parameters where ``A``
+beats ``B``, one discovery per metric in ``OUT/prim_<metric>/`` (boxes.json, boxes.png, ...).
 
 Files: ``OUT/shares.json`` (every number above, the spec's hash and the seed) and
 ``OUT/shares.png`` (shares per metric with their CIs).

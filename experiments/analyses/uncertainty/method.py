@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from saca.experiments import stats
-from saca.experiments.analyses import discovery
+from saca.experiments.analyses.discovery import method as discovery
 from saca.model import SacaInputError
 from saca.model.metrics import HIGHER_IS_BETTER
 

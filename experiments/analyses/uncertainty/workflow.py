@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from saca.experiments.analyses import discovery
+from saca.experiments.analyses.discovery import workflow as discovery
 from saca.experiments.analyses.uncertainty import figures, method
 from saca.experiments.engine import io, sweep
 from saca.experiments.engine.plan import SweepPlan, prepare
