@@ -31,7 +31,7 @@ def compare_result(comparison: Comparison, meta: dict[str, Any]) -> dict[str, An
     """The statistics of a comparison as printed by ``--json`` and saved as compare.json.
 
     Args:
-        comparison: the runs of :func:`saca.experiments.engine.runner.run_replicates`.
+        comparison: the runs of :func:`saca.experiments.engine.replicates.run_replicates`.
         meta: the ``meta`` entry (scenario, regimes, replicates, seed, steps, ...).
 
     Returns:

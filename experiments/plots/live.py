@@ -121,7 +121,7 @@ def shade_phases(ax: Any, timeline: Sequence[Any]) -> None:
 
     Args:
         ax: the axes (x in days).
-        timeline: the scenario's phases (``saca.model.situation.timeline``).
+        timeline: the scenario's phases (``model.situation.timeline``).
     """
     top = blended_transform_factory(ax.transData, ax.transAxes)
     for p in timeline:
@@ -160,7 +160,7 @@ class SeriesPlot:
 
     Args:
         labels: ``(label, colour)`` per model, in the order :meth:`update` gets them.
-        timeline: the scenario's phases (``saca.model.situation.timeline``).
+        timeline: the scenario's phases (``model.situation.timeline``).
         width: figure width in inches.
     """
 

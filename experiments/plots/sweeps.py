@@ -426,7 +426,7 @@ def plot_sweep_timeseries(
     runs lie across the design, not the uncertainty of one design point).
 
     Args:
-        timeseries: :func:`saca.experiments.engine.sweep.load_timeseries` output.
+        timeseries: :func:`saca.experiments.engine.results.load_timeseries` output.
         regimes: regime labels in order.
         path: where to save the PNG, or None.
         title: figure title.

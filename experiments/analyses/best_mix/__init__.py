@@ -30,8 +30,8 @@ its paired difference from the runner-up); the *top-k mean* of each dial (the av
 over the ``top`` best candidates: where the optimum lies, less noisy than one point); the
 *autonomy index* of a mix, the mean of its six dials (0 all constructive, 1 all
 autonomous); and the non-dominated ranks (:func:`nondominated_ranks`, repeated
-:func:`saca.experiments.analyses.regime_map.pareto_front`) of the two fronts. Whether the best mix
-moves toward construction or autonomy along an axis is the slope of the top-k autonomy
+:func:`saca.experiments.analyses.regime_map.method.pareto_front`) of the two fronts. Whether
+the best mix moves toward construction or autonomy along an axis is the slope of the top-k autonomy
 index (and of each dial) over the axis's levels, in the text and the JSON.
 
 **Files** in ``DIR``: ``cells/`` (the sweeps), ``best_mix_spec.toml``, ``candidates.parquet``

@@ -37,7 +37,7 @@ def contrasts(
 
     Args:
         runs: one row per run, ``regime`` naming the arm ``<dial>=0`` or ``<dial>=1``, paired
-            by replicate (:func:`saca.experiments.engine.runner.run_replicates`).
+            by replicate (:func:`saca.experiments.engine.replicates.run_replicates`).
         dials: the dials contrasted.
 
     Returns:

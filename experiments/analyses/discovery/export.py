@@ -44,7 +44,7 @@ def ema_tables(
     the *model* ``saca``. Outcomes: every metric as a float array in the same row order.
 
     Args:
-        results: one row per run (from :func:`saca.experiments.engine.sweep.load_results`).
+        results: one row per run (from :func:`saca.experiments.engine.results.load_results`).
         params: the varied parameter columns.
         regimes: the regime labels in order (the policy categories); None for their order
             in ``results``.

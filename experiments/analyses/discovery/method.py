@@ -434,7 +434,7 @@ def discover(
 ) -> Discovery:
     """Find the boxes of parameters where one regime beats another (see the module doc).
 
-    Pure: works on any table from :func:`saca.experiments.engine.sweep.load_results` (one window).
+    Pure: works on any table from :func:`saca.experiments.engine.results.load_results` (one window).
 
     Args:
         results: one row per run.

@@ -19,7 +19,7 @@ def parameter_columns(results: pd.DataFrame) -> list[str]:
     """The columns of a results table that are model parameters (dotted keys).
 
     Args:
-        results: e.g. from :func:`saca.experiments.engine.sweep.load_results`.
+        results: e.g. from :func:`saca.experiments.engine.results.load_results`.
     """
     known = {p.key for p in all_params()}
     return [c for c in results.columns if c in known]
@@ -58,7 +58,7 @@ def paired_points(
     if missing:
         raise SacaInputError(
             f"the results have no column {', '.join(map(repr, missing))}; give a table from "
-            "saca.experiments.engine.sweep.load_results"
+            "saca.experiments.engine.results.load_results"
         )
     ok = results if "status" not in results.columns else results[results["status"] == "ok"]
     ok = ok[ok["regime"].isin([regime, reference])]
