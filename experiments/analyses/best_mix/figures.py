@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from saca.experiments.analyses.best_mix.method import Settings
+from saca.experiments.analyses.best_mix.method import BestMixSettings
 from saca.experiments.analyses.regime_map import method as map_method
 
 
@@ -18,7 +18,9 @@ def short_name(key: str) -> str:
     return map_method.DIAL_ABBR.get(name, name[:4])
 
 
-def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Path) -> list[Path]:
+def plot_best(
+    best: pd.DataFrame, st: BestMixSettings, params: Sequence[str], path: Path
+) -> list[Path]:
     """Per cell: the top-k autonomy index (colour) and each top-k dial (bars), on the
     grid of the two axes (one axis: a row).
 
@@ -68,7 +70,7 @@ def plot_best(best: pd.DataFrame, st: Settings, params: Sequence[str], path: Pat
     return [path]
 
 
-def plot_fronts(cand: pd.DataFrame, st: Settings, path: Path) -> list[Path]:
+def plot_fronts(cand: pd.DataFrame, st: BestMixSettings, path: Path) -> list[Path]:
     """Efficacy against burnout and against the equity metric, every candidate of every
     cell (grey) with the Pareto front (rank 0) drawn per cell.
 

@@ -90,7 +90,7 @@ def autonomy_index(df: pd.DataFrame) -> pd.Series:
 
 # ----- the spec -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Settings:
+class BestMixSettings:
     """The ``[best_mix]`` table, checked.
 
     Args:
@@ -187,7 +187,7 @@ def candidates(
 
 def analyse(
     runs: Mapping[str, pd.DataFrame],
-    st: Settings,
+    st: BestMixSettings,
     index: Mapping[str, tuple[int, int]],
     cells: Sequence[Mapping[str, Any]],
     combos: Sequence[Mapping[str, Any]],
@@ -257,7 +257,7 @@ def _replicates(runs: Mapping[str, pd.DataFrame], c: pd.Series, metric: str) -> 
     return sel[metric].to_numpy(float)
 
 
-def _trends(best: pd.DataFrame, st: Settings, keys: Sequence[str]) -> dict[str, Any]:
+def _trends(best: pd.DataFrame, st: BestMixSettings, keys: Sequence[str]) -> dict[str, Any]:
     """Least-squares slope of the top-k autonomy index and of each top-k parameter over
     each axis (per unit of the axis, averaged over the other axes' levels)."""
     out: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments.analyses.best_mix import figures, method
-from saca.experiments.analyses.best_mix.method import DIAL_KEYS, Settings, label
+from saca.experiments.analyses.best_mix.method import DIAL_KEYS, BestMixSettings, label
 from saca.experiments.analyses.regime_map import workflow as map_workflow
 from saca.experiments.engine import io, sweep
 from saca.experiments.engine.backends import check_backend
@@ -44,7 +44,7 @@ class BestMixPlan:
     """
 
     spec: SweepSpec
-    settings: Settings
+    settings: BestMixSettings
     cells: list[dict[str, Any]]
     combos: list[dict[str, Any]]
     sweeps: dict[str, SweepPlan] = field(default_factory=dict)
@@ -71,7 +71,7 @@ def _values(key: str, raw: Any, where: str, fail: Callable[[str], SacaInputError
     return vals
 
 
-def read_settings(spec: SweepSpec) -> Settings:
+def read_settings(spec: SweepSpec) -> BestMixSettings:
     """Check that a sweep spec can be searched and read its ``[best_mix]`` table.
 
     Args:
@@ -156,7 +156,7 @@ def read_settings(spec: SweepSpec) -> Settings:
     top = table.get("top", 5)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise fail(f"[best_mix] top must be a whole number >= 1, got {top!r}")
-    return Settings(axes, switches, window=window, top=top, **out)
+    return BestMixSettings(axes, switches, window=window, top=top, **out)
 
 
 def plan_best_mix(spec: SweepSpec | str | Path) -> BestMixPlan:

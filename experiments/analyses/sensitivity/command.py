@@ -15,7 +15,7 @@ from saca.experiments.analyses.sensitivity.method import METHODS, Analysis, samp
 from saca.experiments.analyses.sensitivity.workflow import (
     RUNS,
     SensitivityPlan,
-    Settings,
+    SensitivitySettings,
     check_out,
     prepare,
     run_sensitivity,
@@ -49,7 +49,7 @@ def _fixed(x: float, dec: int, signed: bool = False) -> str:
     return f"{x:+.{dec}f}" if signed else f"{x:.{dec}f}"
 
 
-def format_tables(analysis: Analysis, settings: Settings) -> str:
+def format_tables(analysis: Analysis, settings: SensitivitySettings) -> str:
     """Per output, the parameters ranked by ST (sobol) or mu* (morris), one column group
     per regime, each value ``index ± half-width of its 95% CI``.
 

@@ -33,7 +33,7 @@ from saca.experiments.engine.results import load_results
 from saca.experiments.engine.spec import SweepSpec, parse_spec
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS, RECORDS
-from saca.model.parameters import did_you_mean
+from saca.model.parameters import did_you_mean, read_toml
 
 SENSITIVITY_KEYS = ("outputs", "window", "resamples", "tolerance")
 DEFAULT_OUTPUTS = ("efficacy", "trust_institution", "trust_resident_sunk", "burnout_mean")
@@ -42,7 +42,7 @@ RUNS = "runs"
 
 # ----- settings -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Settings:
+class SensitivitySettings:
     """The ``[sensitivity]`` table, checked.
 
     Args:
@@ -81,24 +81,12 @@ class SensitivityPlan:
     """
 
     runs: SweepPlan
-    settings: Settings
+    settings: SensitivitySettings
 
     @property
     def spec(self) -> SweepSpec:
         """The sweep spec."""
         return self.runs.spec
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    if not path.is_file():
-        raise SacaInputError(f"sensitivity spec {path} does not exist or is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-        return tomllib.loads(text), text
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SacaInputError(f"cannot read {path}: {exc}") from None
-    except ValueError as exc:
-        raise SacaInputError(f"cannot read {path}: {exc}; fix the TOML syntax") from None
 
 
 def _with_design(text: str, data: Mapping[str, Any], method: str) -> str:
@@ -120,7 +108,9 @@ def _with_design(text: str, data: Mapping[str, Any], method: str) -> str:
     return new if ok else text
 
 
-def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -> Settings:
+def parse_settings(
+    table: Mapping[str, Any], method: str, label: str = "spec"
+) -> SensitivitySettings:
     """Check a ``[sensitivity]`` table (the window is checked by :func:`prepare`).
 
     Args:
@@ -168,7 +158,7 @@ def parse_settings(table: Mapping[str, Any], method: str, label: str = "spec") -
     tol = table.get("tolerance", TOLERANCE)
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 < tol <= 1:
         raise fail(f"tolerance must be a number in (0, 1], got {tol!r}")
-    return Settings(method, tuple(outputs), window, resamples, float(tol))
+    return SensitivitySettings(method, tuple(outputs), window, resamples, float(tol))
 
 
 def prepare(path: str | Path, method: str | None = None) -> SensitivityPlan:
@@ -183,7 +173,7 @@ def prepare(path: str | Path, method: str | None = None) -> SensitivityPlan:
     """
     p = Path(path)
     label = str(path)
-    data, text = _read_toml(p)
+    data, text = read_toml(p, "sensitivity spec")
     sw = data.get("sweep")
     if method is not None and method not in METHODS:
         raise SacaInputError(
