@@ -9,16 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from saca.experiments.plots.style import tick_label
+
 WIN_METRICS = {"efficacy": True, "burnout_mean": False}
 """Metrics of the which-regime-wins heat maps: True if higher is better."""
-
-
-def _tick(x: Any) -> str:
-    if isinstance(x, bool | np.bool_):
-        return str(bool(x)).lower()
-    if isinstance(x, float | np.floating):
-        return f"{float(x):g}"
-    return str(x)
 
 
 def sweep_bins(points: int) -> int:
@@ -50,13 +44,13 @@ def factor_cells(results: pd.DataFrame, factor: Mapping[str, Any], bins: int) ->
         index = {lv: i for i, lv in enumerate(levels)}
         codes = results[key].map(lambda v: index.get(v, index.get(_plain_level(v), -1)))
         numeric = factor["kind"] in ("float", "int")
-        return codes, [_tick(lv) for lv in levels], (levels if numeric else None)
+        return codes, [tick_label(lv) for lv in levels], (levels if numeric else None)
     lo, hi = float(factor["min"]), float(factor["max"])
     edges = np.linspace(lo, hi, bins + 1)
     codes = np.clip(
         np.searchsorted(edges, results[key].to_numpy(float), side="right") - 1, 0, bins - 1
     )
-    labels = [f"{_tick(edges[i])}–{_tick(edges[i + 1])}" for i in range(bins)]
+    labels = [f"{tick_label(edges[i])}–{tick_label(edges[i + 1])}" for i in range(bins)]
     centres = list((edges[:-1] + edges[1:]) / 2)
     return pd.Series(codes, index=results.index), labels, centres
 
@@ -182,8 +176,8 @@ def grids_from_cells(
         fy: the y parameter.
         regimes: regime labels in order.
     """
-    xl = [_tick(v) for v in fx["levels"]]
-    yl = [_tick(v) for v in fy["levels"]]
+    xl = [tick_label(v) for v in fx["levels"]]
+    yl = [tick_label(v) for v in fy["levels"]]
     grids: dict[str, dict[str, Any]] = {}
     for m, sub in cells.groupby("metric", sort=False):
         grid: list[list[Any]] = [[None] * len(xl) for _ in yl]

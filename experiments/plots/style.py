@@ -13,6 +13,10 @@ run (trust between groups, burnout of cadre groups) use colours no regime uses.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from saca.model.metrics import COUNT_METRICS, RECORDS, SHARE_METRICS
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -136,3 +140,16 @@ def unit(metric: str) -> str:
     if metric in COUNT_METRICS:
         return "count per day"
     return ""
+
+
+def tick_label(x: Any) -> str:
+    """A factor's level as a tick label: ``0.3``, ``true``, ``name``.
+
+    Args:
+        x: the level (a number, a bool or a string).
+    """
+    if isinstance(x, bool | np.bool_):
+        return str(bool(x)).lower()
+    if isinstance(x, float | np.floating):
+        return f"{float(x):g}"
+    return str(x)

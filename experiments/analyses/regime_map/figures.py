@@ -13,41 +13,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from saca.experiments.plots.axes import suptitle
-from saca.experiments.plots.style import regime_colour
+from saca.experiments.plots.axes import lighten, short_number, suptitle
+from saca.experiments.plots.style import regime_colour, tick_label
 from saca.experiments.plots.sweeps import EMPTY_CELL, HATCH, NO_WINNER
 from saca.model.metrics import RECORDS
-
-
-def _light(colour: str, amount: float = 0.45) -> tuple[float, float, float]:
-    """A regime's colour lightened, so the cell text stays legible on it."""
-    r, g, b = to_rgb(colour)
-    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
-
-
-def _signed(x: float) -> str:
-    """A difference with its sign and a precision that suits its size."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:+.0f}"
-    if ax >= 10:
-        return f"{x:+.1f}"
-    return f"{x:+.3f}"
-
-
-def _tick(x: Any) -> str:
-    """A level as a tick label (``0.3``, ``true``, ``name``)."""
-    if isinstance(x, bool | np.bool_):
-        return str(bool(x)).lower()
-    if isinstance(x, float | np.floating):
-        return f"{float(x):g}"
-    return str(x)
 
 
 def _cell_text(rec: Any) -> str:
@@ -56,7 +29,8 @@ def _cell_text(rec: Any) -> str:
         return str(rec.best)
     head = rec.best if rec.clear else f"no clear winner\n(best {rec.best})"
     return (
-        f"{head}\nΔ {_signed(rec.diff)} [{_signed(rec.diff_lo)}, {_signed(rec.diff_hi)}]"
+        f"{head}\nΔ {short_number(rec.diff)} "
+        f"[{short_number(rec.diff_lo)}, {short_number(rec.diff_hi)}]"
         f"\nvs {rec.runner_up}"
     )
 
@@ -90,7 +64,7 @@ def plot_map(
     fig = Figure(figsize=(width * len(metrics) + 0.4, height + 1.1), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     colours = [
-        *(_light(regime_colour(r, i)) for i, r in enumerate(regimes)),
+        *(lighten(regime_colour(r, i)) for i, r in enumerate(regimes)),
         NO_WINNER,
         EMPTY_CELL,
     ]
@@ -123,14 +97,14 @@ def plot_map(
             vmax=len(colours) - 0.5,
             aspect="auto",
         )
-        ax.set_xticks(range(nx), [_tick(v) for v in x["levels"]], fontsize=8)
-        ax.set_yticks(range(ny), [_tick(v) for v in y["levels"]], fontsize=8)
+        ax.set_xticks(range(nx), [tick_label(v) for v in x["levels"]], fontsize=8)
+        ax.set_yticks(range(ny), [tick_label(v) for v in y["levels"]], fontsize=8)
         ax.set_xlabel(x["key"], fontsize=9)
         ax.set_ylabel(y["key"], fontsize=9)
         better = "higher" if RECORDS[m].better else "lower"
         ax.set_title(f"{RECORDS[m].label} ({better} is better)", fontsize=9.5)
     handles = [
-        Patch(facecolor=_light(regime_colour(r, i)), edgecolor="#999999", label=f"{r} wins")
+        Patch(facecolor=lighten(regime_colour(r, i)), edgecolor="#999999", label=f"{r} wins")
         for i, r in enumerate(regimes)
     ] + [Patch(facecolor=NO_WINNER, edgecolor=HATCH, hatch="///", label="no clear winner")]
     legend = (
