@@ -92,18 +92,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except KeyboardInterrupt:
-        stored = plan.n_runs - pending_runs(plan, out)
         again = (
             f"saca sweep --rerun-failed {out}"
             if args.rerun_failed
             else f"saca sweep {args.spec} --out {out} --resume"
             + (sizes.current() or sizes.Sizes()).argv()
         )
-        print(
-            f"saca sweep: interrupted; {stored} of {plan.n_runs} runs are stored in {out}; "
-            f"continue with: {again}",
-            file=sys.stderr,
-        )
+        print(sweep.interrupted("sweep", again, out, plan), file=sys.stderr)
         return 130
     skipped = f", {report.stored_before} already stored" if report.stored_before else ""
     if report.damaged:

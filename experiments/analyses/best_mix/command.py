@@ -15,7 +15,7 @@ from saca.experiments.analyses.best_mix.workflow import (
     plan_best_mix,
     run_best_mix,
 )
-from saca.experiments.engine import io, outdir
+from saca.experiments.engine import io, outdir, sweep
 from saca.model import SacaInputError
 
 
@@ -108,11 +108,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         res = run_best_mix(mp, args.out, backend=backend, workers=args.workers, resume=args.resume)
     except KeyboardInterrupt:
-        print(
-            f"saca best-mix: interrupted; the finished runs are stored in {args.out}; continue "
-            f"with: saca best-mix {args.spec} --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca best-mix {args.spec} --out {args.out} --resume"
+        print(sweep.interrupted("best-mix", again, args.out), file=sys.stderr)
         return 130
     if args.json:
         console.emit(io.dumps({"best": res.best.to_dict("records"), "trends": res.trends}))

@@ -22,7 +22,7 @@ from saca.experiments.analyses.regime_map.workflow import (
     plan_map,
     run_map,
 )
-from saca.experiments.engine import outdir
+from saca.experiments.engine import outdir, sweep
 from saca.experiments.engine.backends import check_backend, check_timeout
 from saca.experiments.engine.estimate import estimate, pending_runs
 from saca.experiments.engine.outdir import prepare_out
@@ -254,11 +254,8 @@ def command(args: argparse.Namespace) -> int:
             run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
-        print(
-            f"saca map: interrupted; the finished runs are stored in {args.out}; continue "
-            f"with: saca map {args.spec} --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca map {args.spec} --out {args.out} --resume"
+        print(sweep.interrupted("map", again, args.out), file=sys.stderr)
         return 130
     st, spec = mp.settings, mp.spec
     fx, fy = mp.axes

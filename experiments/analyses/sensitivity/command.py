@@ -20,7 +20,7 @@ from saca.experiments.analyses.sensitivity.workflow import (
     prepare,
     run_sensitivity,
 )
-from saca.experiments.engine import outdir
+from saca.experiments.engine import outdir, sweep
 from saca.experiments.engine.backends import check_backend
 from saca.experiments.engine.estimate import estimate, pending_runs
 from saca.experiments.engine.outdir import prepare_out
@@ -246,12 +246,8 @@ def command(args: argparse.Namespace) -> int:
             run_timeout=args.run_timeout,
         )
     except KeyboardInterrupt:
-        runs = Path(args.out) / RUNS
-        stored = sp.runs.n_runs - pending_runs(sp.runs, runs)
         print(
-            f"saca sensitivity: interrupted; {stored} of {sp.runs.n_runs} runs are stored "
-            f"in {runs}; continue with: {again}",
-            file=sys.stderr,
+            sweep.interrupted("sensitivity", again, Path(args.out) / RUNS, sp.runs), file=sys.stderr
         )
         return 130
     rep, an = res.report, res.analysis

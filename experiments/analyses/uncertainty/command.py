@@ -10,7 +10,7 @@ from typing import Any
 from saca.experiments import console
 from saca.experiments.analyses.uncertainty.method import METRICS_DEFAULT
 from saca.experiments.analyses.uncertainty.workflow import RUNS, plan_uncertainty, run_uncertainty
-from saca.experiments.engine import outdir
+from saca.experiments.engine import outdir, sweep
 from saca.model import SacaInputError
 from saca.model.metrics import METRICS
 from saca.model.parameters import did_you_mean
@@ -120,11 +120,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         doc = run_uncertainty(up, out, args.workers, args.resume)
     except KeyboardInterrupt:
-        print(
-            f"saca uncertainty: interrupted; continue with: saca uncertainty {src} --out "
-            f"{out} --resume",
-            file=sys.stderr,
-        )
+        again = f"saca uncertainty {src} --out {out} --resume"
+        print(sweep.interrupted("uncertainty", again), file=sys.stderr)
         return 130
     console.emit(format_text(doc) + f"\nwrote {out / 'shares.json'}, {out / 'shares.png'}, prim_*/")
     return 0
