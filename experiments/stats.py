@@ -135,6 +135,20 @@ def band(
     return agg.rename(columns={"count": "n"})[[by, "day", "mean", "lo", "hi", "n"]]
 
 
+def runner_up(best: str | None, means: Mapping[str, float]) -> str | None:
+    """The regime whose mean is closest to the best one's (second best), or None.
+
+    Args:
+        best: the best regime, or None.
+        means: regime → its mean.
+    """
+    others = [r for r, m in means.items() if r != best and np.isfinite(m)]
+    if best is None or not others:
+        return None
+    # distance to the best, not the raw mean, so the direction of the metric does not matter
+    return min(others, key=lambda r: abs(means[r] - means[best]))
+
+
 def winner(
     values: Mapping[str, Sequence[float] | np.ndarray],
     higher_is_better: bool = True,

@@ -84,10 +84,10 @@ def winner_grid(
     Returns:
         ``{"xlabels", "ylabels", "cells"}``; ``cells[iy][ix]`` is the winner dict of
         :func:`saca.experiments.stats.winner` plus ``cis`` (regime → its mean with 95% CI over
-        the cell's runs), ``runner_up`` (see :func:`runner_up`) and ``n`` (pairs), or None
-        for an empty cell.
+        the cell's runs), ``runner_up`` (:func:`saca.experiments.stats.runner_up`) and ``n``
+        (pairs), or None for an empty cell.
     """
-    from saca.experiments.stats import mean_ci, winner
+    from saca.experiments.stats import mean_ci, runner_up, winner
 
     ok = results[results["status"] == "ok"]
     cx, xl, _ = factor_cells(ok, fx, bins)
@@ -105,24 +105,10 @@ def winner_grid(
             }
             cell = winner(values, higher_is_better)
             cell["cis"] = {r: mean_ci(v) for r, v in values.items()}
-            cell["runner_up"] = runner_up(cell)
+            cell["runner_up"] = runner_up(cell["best"], cell["means"])
             cell["n"] = len(wide)
             cells[iy][ix] = cell
     return {"xlabels": xl, "ylabels": yl, "cells": cells}
-
-
-def runner_up(cell: Mapping[str, Any]) -> str | None:
-    """The regime whose mean is closest to the best one's (second best), or None.
-
-    Args:
-        cell: a winner dict of :func:`saca.experiments.stats.winner` (``best``, ``means``).
-    """
-    best, means = cell["best"], cell["means"]
-    others = [r for r, m in means.items() if r != best and np.isfinite(m)]
-    if best is None or not others:
-        return None
-    # distance to the best, not the raw mean, so the direction of the metric does not matter
-    return min(others, key=lambda r: abs(means[r] - means[best]))
 
 
 def winner_grids(

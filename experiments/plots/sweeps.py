@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from saca.experiments.plots.axes import lighten, save_figure, short_number, suptitle, wrap_note
-from saca.experiments.plots.cells import WIN_METRICS, factor_cells, runner_up, sweep_bins
+from saca.experiments.plots.cells import WIN_METRICS, factor_cells, sweep_bins
 from saca.experiments.plots.runs import plot_compare
 from saca.experiments.plots.style import (
     TIME_METRICS,
@@ -20,6 +20,7 @@ from saca.experiments.plots.style import (
     label,
     regime_colour,
 )
+from saca.experiments.stats import runner_up
 from saca.model.metrics import HIGHER_IS_BETTER
 
 SWEEP_METRICS = ("efficacy", "burnout_mean", "trust_resident_sunk", "trust_institution")
@@ -289,7 +290,7 @@ def plot_sweep_winners(
 
 def _cell_text(cell: Mapping[str, Any]) -> str:
     best, diffs = cell["best"], cell["diffs"]
-    other = cell.get("runner_up") or runner_up(cell)
+    other = cell.get("runner_up") or runner_up(cell["best"], cell["means"])
     if other is None or other not in diffs:
         return str(best)
     d = diffs[other]

@@ -23,7 +23,7 @@ def add_parser(sub: Any) -> None:
     """Add the ``discover`` subcommand to the ``saca`` parser.
 
     Args:
-        sub: the subparsers object of :func:`saca.experiments.cli.main.build_parser`.
+        sub: the subparsers object of :func:`saca.experiments.cli.parser.build_parser`.
     """
     p = sub.add_parser(
         "discover",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from saca.experiments import stats
+from saca.experiments.stats import runner_up
 from saca.model.metrics import HIGHER_IS_BETTER
 from saca.model.regime import DIALS
 
@@ -55,20 +56,6 @@ def level_codes(results: pd.DataFrame, axis: Mapping[str, Any]) -> np.ndarray:
         lambda v: index.get(v, index.get(v.item() if isinstance(v, np.generic) else v, -1))
     )
     return np.asarray(plain)
-
-
-def runner_up(best: str | None, means: Mapping[str, float]) -> str | None:
-    """The regime whose mean is closest to the best one's (second best), or None.
-
-    Args:
-        best: the best regime, or None.
-        means: regime → its mean.
-    """
-    others = [r for r, m in means.items() if r != best and np.isfinite(m)]
-    if best is None or not others:
-        return None
-    # distance to the best, not the raw mean, so the direction of the metric does not matter
-    return min(others, key=lambda r: abs(means[r] - means[best]))
 
 
 def map_cells(
