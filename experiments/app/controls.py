@@ -178,3 +178,20 @@ def PresetPicker(preset: str, on_preset: Callable[[str], None]) -> None:
     """The regime preset picker: choosing one rebuilds the model with it and moves every
     input to its values."""
     solara.Select("Preset", value=preset, values=preset_names("regimes"), on_value=on_preset)
+
+
+@solara.component
+def ComparedPreset(reference: solara.Reactive[str]) -> None:
+    """The picker of the preset the Compare and Replicates pages set against the sidebar's
+    regime (both pages share it).
+
+    Args:
+        reference: the compared preset's name.
+    """
+    solara.Select(
+        "compared preset",
+        value=reference.value,
+        values=preset_names("regimes"),
+        on_value=reference.set,
+        style={"max-width": "220px"},
+    )

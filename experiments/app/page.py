@@ -37,7 +37,13 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from saca.experiments.app.controls import CommunityPicker, ParamInputs, PresetPicker, RunState
+from saca.experiments.app.controls import (
+    CommunityPicker,
+    ComparedPreset,
+    ParamInputs,
+    PresetPicker,
+    RunState,
+)
 from saca.experiments.app.replicates import Replicates
 from saca.experiments.app.state import (
     EFFICACY_NOTE,
@@ -61,7 +67,6 @@ from saca.experiments.plots.live import (
 )
 from saca.experiments.plots.style import regime_colour
 from saca.model.regime import DIALS
-from saca.model.scenario import preset_names
 
 TITLE = "saca: constructive vs autonomous collaboration"
 """The page's title (browser tab and app bar)."""
@@ -188,13 +193,7 @@ def Compare(model: AppModel, reference: solara.Reactive[str]) -> None:
                 f"The sidebar's regime, {mine}, against the preset ",
                 classes=["saca-compare-status"],
             )
-            solara.Select(
-                "compared preset",
-                value=reference.value,
-                values=preset_names("regimes"),
-                on_value=reference.set,
-                style={"max-width": "220px"},
-            )
+            ComparedPreset(reference)
             solara.Text(
                 f"scenario {model.scenario_name}, seed {model.seed}, day {model.steps} of "
                 f"{model.situation.days} ({model.phase}). The sidebar's Reset and Step drive "

@@ -12,6 +12,7 @@ import solara
 import solara.lab
 
 from saca.experiments import stats
+from saca.experiments.app.controls import ComparedPreset
 from saca.experiments.app.state import AppModel, edits, figure_bytes, regime_label
 from saca.experiments.engine.backends.base import execute
 from saca.experiments.engine.plan import SweepPlan, prepare
@@ -20,7 +21,6 @@ from saca.experiments.plots.live import (
     band_figure,
 )
 from saca.experiments.plots.style import KEY_METRICS, label, regime_colour
-from saca.model.scenario import preset_names
 
 REPLICATES = 5
 """Seeds per regime the Replicates page offers first."""
@@ -197,13 +197,7 @@ def Replicates(model: AppModel, reference: solara.Reactive[str]) -> None:
                 disabled=task.pending,
                 color="primary",
             )
-            solara.Select(
-                "compared preset",
-                value=reference.value,
-                values=preset_names("regimes"),
-                on_value=reference.set,
-                style={"max-width": "220px"},
-            )
+            ComparedPreset(reference)
         if task.pending:
             done, total = progress
             solara.ProgressLinear(100 * done / max(total, 1))
