@@ -25,6 +25,7 @@ import errno
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,12 @@ def locked(out: str | Path, identity: Mapping[str, Any] | None = None) -> Iterat
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             who = holder(path)
+            # the holder writes its identity just after taking the lock: give it a moment
+            for _ in range(20):
+                if who:
+                    break
+                time.sleep(0.025)
+                who = holder(path)
             mine = identity or {}
             same = bool(who.get("spec_hash")) and who.get("spec_hash") == mine.get("spec_hash")
             what = "the same sweep" if same else describe(who)
