@@ -11,9 +11,12 @@ run by :func:`call`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -159,6 +162,28 @@ def execute_batch(tasks: Sequence[Any], run: Execute = execute) -> list[RunOutco
         run: the function running one task.
     """
     return [run(task) for task in tasks]
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then raise it.
+
+    Starting workers must not be cut off half-way: a worker process left without its
+    start-up data prints a traceback, and a dask LocalCluster interrupted half-built cannot
+    be closed (dask's own exit hook then prints one). The signal is caught, never ignored,
+    so it is not lost either.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if hit:
+        raise KeyboardInterrupt
 
 
 def failed(task: Any, exc: BaseException, why: str = "") -> RunOutcome:

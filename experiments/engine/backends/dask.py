@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from saca.experiments.engine.backends.base import (
     Execute,
     Item,
     RunOutcome,
+    deferred_interrupt,
     execute_batch,
     failed,
     timed_out,
@@ -26,26 +25,6 @@ from saca.model import SacaInputError
 
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a dask scheduler given by address."""
-
-
-@contextlib.contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block ends, then raise it.
-
-    A dask LocalCluster interrupted half-built cannot be closed (dask's own exit hook then
-    prints a traceback); once whole, it closes cleanly.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    hit: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if hit:
-        raise KeyboardInterrupt
 
 
 def _warm_up() -> None:
@@ -136,7 +115,7 @@ class DaskBackend(Backend):
             # in force while the pool is open: the nannies are made later (scale)
             self._config = dask.config.set({"distributed.worker.profile.enabled": False})
             try:
-                with _deferred_interrupt():
+                with deferred_interrupt():
                     self.cluster = LocalCluster(
                         n_workers=0,  # they are added below, once the plugin is in
                         threads_per_worker=1,

@@ -17,6 +17,7 @@ from saca.experiments.engine.backends.base import (
     Execute,
     Item,
     RunOutcome,
+    deferred_interrupt,
     failed,
     timed_out,
 )
@@ -27,7 +28,10 @@ STARTED = "started"
 
 def _worker_loop(conn: Any, run: Execute) -> None:
     """A worker process: receive a task, send back its outcome, until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C is the parent's to handle. The worker was born with SIGINT blocked (see
+    # _quiet_start); ignoring it drops one that came during the imports, then unblock.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     while True:
         try:
             task = conn.recv()
@@ -45,23 +49,25 @@ def _worker_loop(conn: Any, run: Execute) -> None:
 
 @contextlib.contextmanager
 def _quiet_start() -> Iterator[None]:
-    """Start children with SIGINT ignored, without losing a Ctrl-C meant for the parent.
+    """Start a child with SIGINT blocked, without losing a Ctrl-C meant for the parent.
 
     A spawned worker imports the model for a second or more before it can ignore Ctrl-C
-    itself; a Ctrl-C then printed its KeyboardInterrupt traceback. An ignored signal stays
-    ignored across exec, and Python keeps it so; SIGINT is blocked meanwhile, so a Ctrl-C
-    in this moment reaches the parent once its handler is back.
+    itself; a Ctrl-C then printed its KeyboardInterrupt traceback. A blocked signal stays
+    blocked across fork and exec, so the child is born with SIGINT blocked, and ignores it
+    before unblocking (:func:`_worker_loop`). In the parent, a Ctrl-C meanwhile is held
+    back until the child has its start-up data (:func:`deferred_interrupt`), then raised:
+    it is caught, never ignored, because a library's thread (BLAS, Arrow) that took an
+    ignored signal lost it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    with deferred_interrupt():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @dataclass
