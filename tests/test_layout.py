@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -98,15 +99,101 @@ def test_no_layer_imports_one_above() -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(
-    "module", [m for m in _modules() if not m.endswith("__main__") and ".app.page" not in m]
-)
-def test_each_module_imports_on_its_own(module: str, tmp_path: Path) -> None:
-    """No import circle: every module imports first, in a fresh interpreter, outside the repo."""
+# Imports each module in a child forked from an interpreter that has imported only the
+# third-party libraries (numpy, pandas, Mesa, ...) and no saca module: each child starts
+# the package from nothing, as a fresh interpreter would, without paying the libraries'
+# import time once per module. Prints {module: error or ""} as JSON.
+IMPORT_EACH = """
+import importlib, json, os, sys
+modules, preload = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for lib in preload:
+    try:
+        importlib.import_module(lib)
+    except Exception:
+        pass
+assert not [m for m in sys.modules if m == "saca" or m.startswith("saca.")]
+out = {}
+for mod in modules:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            importlib.import_module(mod)
+            msg = ""
+        except BaseException as exc:
+            msg = f"{type(exc).__name__}: {exc}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out[mod] = f.read().decode()
+    _, status = os.waitpid(pid, 0)
+    if status and not out[mod]:
+        out[mod] = f"the child ended with status {status}"
+print(json.dumps(out))
+"""
+
+
+def _third_party(paths: list[Path]) -> list[str]:
+    """Top-level modules other than saca that ``paths`` import (to load once, up front)."""
+    found: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return sorted(n for n in found if n.split(".")[0] != "saca")
+
+
+def import_each(modules: list[str], preload: list[str], cwd: Path) -> dict[str, str]:
+    """Import every module on its own (see IMPORT_EACH): {module: error, "" if none}.
+
+    Args:
+        modules: dotted names to import, each in a child of its own.
+        preload: libraries the parent imports first.
+        cwd: where to run (outside the repository: the installed package is imported).
+    """
     res = subprocess.run(
-        [sys.executable, "-c", f"import {module}"], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-c", IMPORT_EACH, json.dumps(modules), json.dumps(preload)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
-    assert res.returncode == 0, res.stderr.strip().splitlines()[-1:]
+    assert res.returncode == 0, res.stderr.strip().splitlines()[-3:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+IMPORTED = [m for m in _modules() if not m.endswith("__main__") and ".app.page" not in m]
+
+
+@pytest.fixture(scope="module")
+def imported_alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every module imported on its own, once for the module's tests."""
+    preload = _third_party(list(_modules().values()))
+    return import_each(IMPORTED, preload, tmp_path_factory.mktemp("import_each"))
+
+
+@pytest.mark.parametrize("module", IMPORTED)
+def test_each_module_imports_on_its_own(module: str, imported_alone: dict[str, str]) -> None:
+    """No import circle: every module imports first, with no other saca module loaded
+    before it, outside the repo."""
+    assert imported_alone[module] == ""
+
+
+def test_import_each_catches_a_circle(tmp_path: Path) -> None:
+    """The check fails where it should: a module whose import circle bites when it is
+    imported first, though its partner imports fine."""
+    pkg = tmp_path / "circ"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from circ.b import B\nA = 1\n")
+    (pkg / "b.py").write_text("from circ.a import A\nB = 2\n")
+    (pkg / "c.py").write_text("C = 3\n")
+    got = import_each(["circ.a", "circ.b", "circ.c"], ["numpy"], tmp_path)
+    assert got["circ.c"] == ""
+    assert "ImportError" in got["circ.a"] and "ImportError" in got["circ.b"]
 
 
 def test_no_top_level_model_agents_experiments(tmp_path: Path) -> None:
