@@ -44,12 +44,13 @@ def _timed_run(task: RunTask, days: int) -> float:
 
 
 def _startup_seconds(backend: str) -> float:
-    """Seconds for a fresh worker process to import what a run needs (measured).
+    """Seconds for the workers' fork server to import what a run needs (measured: a fresh
+    interpreter importing the same; the workers are then forked at once).
 
     Args:
-        backend: ``process`` or ``dask`` (dask workers import distributed too).
+        backend: ``process`` or ``dask`` (dask's server imports distributed too).
     """
-    code = "import saca.experiments.engine.runner"
+    code = "import saca.experiments.engine.runner, saca.model.model"
     if backend == "dask":
         code += "; import distributed"
     t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from saca.experiments.engine.backends import forkserver
 from saca.experiments.engine.backends.base import (
     TICK,
     Backend,
@@ -48,6 +49,24 @@ def _warm_up_plugin() -> Any:
             _warm_up()
 
     return WarmUp()
+
+
+def _forkserver() -> dict[str, str]:
+    """Dask settings that fork the LocalCluster's workers from the fork server, which
+    imports dask and the model once (:func:`forkserver.context`); none where there is no
+    fork server (Windows)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return {}
+    import dask
+    from distributed.utils import get_mp_context
+
+    method = {"distributed.worker.multiprocessing-method": "forkserver"}
+    with dask.config.set(method):
+        get_mp_context()  # dask sets its own list of imports the first time: before ours
+    forkserver.context("distributed")
+    return method
 
 
 BATCH_SECONDS = 1.0
@@ -111,9 +130,12 @@ class DaskBackend(Backend):
         if self.scheduler is None:
             # The workers' statistical profiler samples every thread's stack each 10 ms;
             # with a pure-Python model it competes for the GIL and cost ~10% of throughput
-            # (benchmarks/bench_sweep.py). A user's own cluster keeps its own settings.
-            # in force while the pool is open: the nannies are made later (scale)
-            self._config = dask.config.set({"distributed.worker.profile.enabled": False})
+            # (benchmarks/bench_sweep.py). The workers are forked from a server that has
+            # imported the model (_forkserver). A user's own cluster keeps its own
+            # settings. In force while the pool is open: the nannies are made later (scale).
+            self._config = dask.config.set(
+                {"distributed.worker.profile.enabled": False, **_forkserver()}
+            )
             try:
                 with deferred_interrupt():
                     self.cluster = LocalCluster(

@@ -1,9 +1,9 @@
-"""The process backend: spawned worker processes, each running one task at a time."""
+"""The process backend: worker processes, forked from a server that holds the model, each
+running one task at a time."""
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
 import threading
 import time
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from saca.experiments.engine.backends import forkserver
 from saca.experiments.engine.backends.base import (
     TICK,
     Backend,
@@ -51,13 +52,14 @@ def _worker_loop(conn: Any, run: Execute) -> None:
 def _quiet_start() -> Iterator[None]:
     """Start a child with SIGINT blocked, without losing a Ctrl-C meant for the parent.
 
-    A spawned worker imports the model for a second or more before it can ignore Ctrl-C
-    itself; a Ctrl-C then printed its KeyboardInterrupt traceback. A blocked signal stays
-    blocked across fork and exec, so the child is born with SIGINT blocked, and ignores it
-    before unblocking (:func:`_worker_loop`). In the parent, a Ctrl-C meanwhile is held
-    back until the child has its start-up data (:func:`deferred_interrupt`), then raised:
-    it is caught, never ignored, because a library's thread (BLAS, Arrow) that took an
-    ignored signal lost it.
+    A child forked from the fork server ignores Ctrl-C from birth
+    (:mod:`~saca.experiments.engine.backends.forked`). A spawned one (no fork server)
+    imports the model for a second or more before it can ignore Ctrl-C itself, and a
+    Ctrl-C then printed its traceback; a blocked signal stays blocked across fork and exec,
+    so it is born with SIGINT blocked and ignores it before unblocking
+    (:func:`_worker_loop`). In the parent, a Ctrl-C meanwhile is held back until the child
+    has its start-up data (:func:`deferred_interrupt`), then raised: it is caught, never
+    ignored, because a library's thread (BLAS, Arrow) that took an ignored signal lost it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -81,7 +83,8 @@ class _Worker:
 
 
 class ProcessBackend(Backend):
-    """Worker processes (spawned), each running one task at a time over its own pipe.
+    """Worker processes (:func:`forkserver.context`), each running one task at a time over
+    its own pipe.
 
     A worker that dies (killed, crashed, out of memory) takes only its own run with it:
     that run is recorded as failed and a fresh worker takes its place. With a timeout, a
@@ -100,10 +103,10 @@ class ProcessBackend(Backend):
         super().__init__(run)
         self.concurrency = workers
         self.timeout = timeout
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx: Any = None  # the multiprocessing context, once entered
         self._workers: list[_Worker] = []
 
-    def _spawn(self) -> _Worker:
+    def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(target=_worker_loop, args=(child, self.runner()), daemon=True)
         with _quiet_start():
@@ -112,7 +115,8 @@ class ProcessBackend(Backend):
         return _Worker(proc, parent)
 
     def __enter__(self) -> ProcessBackend:
-        self._workers = [self._spawn() for _ in range(self.concurrency)]
+        self._ctx = forkserver.context()
+        self._workers = [self._start() for _ in range(self.concurrency)]
         return self
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
@@ -135,7 +139,7 @@ class ProcessBackend(Backend):
             w.conn.send(task)
         except OSError:  # the worker died while idle: not this run's fault
             w.proc.join(timeout=1)
-            self._workers[i] = w = self._spawn()
+            self._workers[i] = w = self._start()
             w.conn.send(task)
         w.task = task
         w.deadline = None
@@ -148,7 +152,7 @@ class ProcessBackend(Backend):
         if w.proc.is_alive():
             w.proc.terminate()
         w.conn.close()
-        self._workers[i] = self._spawn()
+        self._workers[i] = self._start()
 
     def _wait_for(self) -> float:
         """How long to wait for news: a tick, or less when a run's deadline is nearer."""
