@@ -102,6 +102,36 @@ class Households:
                 best, best_trust = ties.cadre.item(t), tr
         return best, best_trust
 
+    def choose_channels(self, hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`choose_channel` for many households at once, with the same results.
+
+        Going through a household's ties in order and keeping the first strictly more
+        trusted one ends at the most trusted tie of lowest index when it beats the
+        institution, so that tie is found per household by sorting.
+
+        Args:
+            hh: household indices (repeats allowed).
+
+        Returns:
+            (cadre index or -1, the trust in that channel), one entry per household given.
+        """
+        ties = self.model.ties
+        inst = self.trust_institution[hh]
+        n_hh = len(self.trust_institution)
+        asked = np.zeros(n_hh, bool)
+        asked[hh] = True
+        sel = np.flatnonzero(asked[ties.hh[: ties.n]])  # their ties, in tie order
+        tie_hh, tie_trust = ties.hh[sel], ties.trust[sel]
+        order = np.lexsort((sel, -tie_trust, tie_hh))
+        g = tie_hh[order]
+        top = order[np.flatnonzero(np.r_[True, g[1:] != g[:-1]])] if len(g) else order
+        best_trust = np.full(n_hh, -np.inf)
+        best_cadre = np.full(n_hh, -1, np.int64)
+        best_trust[tie_hh[top]] = tie_trust[top]
+        best_cadre[tie_hh[top]] = ties.cadre[sel[top]]
+        better = best_trust[hh] > inst
+        return np.where(better, best_cadre[hh], -1), np.where(better, best_trust[hh], inst)
+
     def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
         """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
 
@@ -167,14 +197,7 @@ class Households:
         hh, cad, out = arr[:, 0], arr[:, 1], arr[:, 2]
         sunk = m.cadre_is_sunk[cad]
         prior = np.where(sunk, self.opinion_sunk[hh], self.opinion_community[hh])
-        idx = np.fromiter(
-            (
-                ties.get_or_add(h, c, p)
-                for h, c, p in zip(hh.tolist(), cad.tolist(), prior.tolist(), strict=True)
-            ),
-            dtype=np.int64,
-            count=len(hh),
-        )
+        idx = ties.get_or_add_many(hh, cad, prior)
         t = ties.trust[idx]
         fam = ties.familiarity[idx]
         np.add.at(ties.trust, idx, self._trust_delta(t, out, fam))

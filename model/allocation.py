@@ -124,6 +124,22 @@ class Allocation:
         k = self.behaviour.staleness_peer if nds.peer.item(nid) else 1.0
         return nds.fidelity.item(nid) * math.exp(-self.volatility_today * age * k)
 
+    def fidelities(self, ids: np.ndarray, t: np.ndarray | list) -> np.ndarray:
+        """:meth:`fidelity` for many needs at once, with the same numbers: the exponent is
+        computed in the same order of operations and ``math.exp`` taken per need (numpy's
+        exp may differ from it in the last bit).
+
+        Args:
+            ids: the needs.
+            t: the hour work starts on each.
+        """
+        nds = self.needs
+        age = np.maximum(0.0, np.asarray(t, np.float64) - nds.t_created[ids]) / nd.HOURS_PER_DAY
+        k = np.where(nds.peer[ids], self.behaviour.staleness_peer, 1.0)
+        exp = math.exp
+        decay = np.array([exp(x) for x in ((-self.volatility_today * age) * k).tolist()])
+        return nds.fidelity[ids] * decay
+
     def assign_by_post(self, ids: np.ndarray) -> None:
         """Command allocation (seed 000, 001, 004).
 

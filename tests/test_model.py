@@ -175,6 +175,16 @@ def test_waiting_needs_go_stale_faster_without_peer_information(small_model, add
     assert stale < m.fidelity(nid, later) < 1.0
 
 
+def test_fidelities_at_once_equal_one_by_one(small_model, add_need):
+    m = small_model()
+    ids = np.array([add_need(m, h) for h in range(6)])
+    m.needs.peer[ids[::2]] = True
+    m.volatility_today = 0.37
+    t = (m.needs.t_created[ids] + np.array([-3.0, 0.0, 1.5, 30.0, 200.0, 71.3])).tolist()
+    expected = [m.fidelity(n, x) for n, x in zip(ids.tolist(), t, strict=True)]
+    assert m.fidelities(ids, t).tolist() == expected
+
+
 # ----- stage 5: allocation ------------------------------------------------------------
 def skill_of_handlers(small_model, contract: float, seed: int) -> float:
     m = small_model(seed=seed, overrides={"regime.contract": contract, "regime.decision": 0.0})
