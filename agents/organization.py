@@ -194,14 +194,14 @@ class PropertyFirm(Organization):
     def step(self) -> None:
         """Settle waiting facility needs of its community, up to capacity."""
         m = self.model
-        ids = m.waiting_at_firms()
-        ids = ids[m.needs.comm[ids] == self.community]
+        ids = m.waiting_at_firm(self.community)
         self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
         n = min(len(ids), int(self._credit))
         self._credit -= n
         nds, b = m.needs, m.behaviour
         handled = ids[:n]
         nds.t_ready[handled] = np.maximum(nds.t_ready[handled], m.day_open) + b.office_handle_hours
-        ok = handled[m.rng.random(n) < b.settle_probability]
+        won = m.rng.random(n) < b.settle_probability
+        ok = handled[won]
         m.settle_above(ok, nds.t_ready[ok])
-        nds.t_ready[np.setdiff1d(handled, ok)] = m.day_end + b.workday_start
+        nds.t_ready[handled[~won]] = m.day_end + b.workday_start

@@ -186,30 +186,51 @@ class Allocation:
             (nds.level[ids] >= 1).tolist(),
             strict=True,
         )
+        # The pools and each pool's best-skilled cadre by need type depend only on what
+        # was read above, so each is found once per call (same lists, same order).
+        skill_rows = self.skill_matrix.tolist()
+        post_pool: dict[int, list[int]] = {}
+        fallback: dict[int, list[int]] = {}
+        best: dict[tuple[int, int], int] = {}
+        meeting_end: dict[int, float] = {}
+        day_end = self.day_end
         for nid, g, c, h, ntype, t0, above_grid in fields:
             if meeting[c]:
-                end = self.meeting_end(c)
+                end = meeting_end.get(c)
+                if end is None:
+                    end = meeting_end[c] = self.meeting_end(c)
                 t0 = end if t0 <= end else max(t0, next_meeting)
-                if t0 >= self.day_end:
+                if t0 >= day_end:
                     nds.t_ready[nid] = t0  # decided at tomorrow's meeting
                     continue
             if above_grid and self._committee_idx[c]:
                 pool = self._committee_idx[c]
+                key = -1 - c
                 nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
             else:
-                posted = self._post_idx[g]
-                pool = (
-                    [p for p in posted if is_active[p]]
-                    or [p for p in posted if not is_away[p]]
-                    or self._committee_idx[c]
-                )
+                pool = post_pool.get(g)
+                if pool is None:
+                    posted = self._post_idx[g]
+                    pool = post_pool[g] = (
+                        [p for p in posted if is_active[p]]
+                        or [p for p in posted if not is_away[p]]
+                        or self._committee_idx[c]
+                    )
+                key = g
             if not pool:
-                pool = [x for x in self._community_idx[c] if not is_away[x]] or [
-                    x for x in range(len(cadres)) if not is_away[x]
-                ]
+                pool = fallback.get(c)
+                if pool is None:
+                    pool = fallback[c] = [x for x in self._community_idx[c] if not is_away[x]] or [
+                        x for x in range(len(cadres)) if not is_away[x]
+                    ]
             consulted = rng.random() < r.decision
+            if consulted or rng.random() < self.relief:
+                cad = best.get((key, ntype), -1)
+                if cad < 0:
+                    cad = best[key, ntype] = max(pool, key=lambda x: skill_rows[x][ntype])
+            else:
+                cad = pool[h % len(pool)]
             if consulted:
-                cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 t0 += b.consult_delay_hours
                 nds.hours[nid] += b.consult_hours
                 self.households.contact(h, cad, CONSULTED)
@@ -217,10 +238,6 @@ class Allocation:
                     cadres[cad].learn()
                     self._cadre_trust_event(cad, b.meeting_trust_gain)
             else:
-                if rng.random() < self.relief:
-                    cad = max(pool, key=lambda x: cadres[x].skills[ntype])
-                else:
-                    cad = pool[h % len(pool)]
                 if reported[cad] > b.pool_backlog * hours_of[cad]:
                     s = int(self.structure.comm_street[c])
                     if s not in redeploy:

@@ -519,3 +519,19 @@ def test_a_need_escalated_in_the_morning_is_allocated_and_worked_the_same_day(
     assert m.needs.resolved[nid] == m.day
     holder_reach = [c.reach for c in m.committee[int(m.structure.hh_comm[h])]]
     assert holder_reach and m.needs.t_resolved[nid] < (m.day + 1) * nd.HOURS_PER_DAY
+
+
+def test_each_firm_reads_its_communitys_open_facility_needs_oldest_first(small_model, add_need):
+    m = small_model(
+        overrides={"situation.share_old_estate": 0.0, "situation.share_urban_village": 0.0}
+    )
+    hh = [int(np.flatnonzero(m.structure.hh_comm == c)[0]) for c in (2, 0, 2, 1, 0, 2)]
+    ids = np.array([add_need(m, h, ntype=nd.FACILITY, level=0, status=nd.HIDDEN) for h in hh])
+    m.report(ids, np.full(len(ids), -1))
+    assert (m.needs.where[ids] == nd.AT_FIRM).all()
+    m.needs.t_ready[ids] = m.day_start
+    assert ids[0] in m.waiting_at_firm(int(m.needs.comm[ids[0]]))
+    m.needs.status[ids[0]] = nd.RESOLVED  # settled since the day's queue was read
+    for c in range(4):
+        mine = [n for n in ids[1:].tolist() if m.needs.comm[n] == c]
+        assert m.waiting_at_firm(c).tolist() == sorted(mine)
