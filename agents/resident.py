@@ -46,7 +46,10 @@ class Households:
         self.perceived_community = self.opinion_community.copy()
         # Engagement in self-organisation, built by being consulted (seed 003).
         self.engagement = np.zeros(n)
-        self._contacts: list[tuple[int, int, int]] = []
+        # Today's contacts in order: (household, cadre, outcome) rows, recorded one at a
+        # time in ``_single`` and moved into ``_blocks`` whenever a whole block arrives.
+        self._single: list[tuple[int, int, int]] = []
+        self._blocks: list[np.ndarray] = []
         self.complaints_today = 0
 
     # ----- needs ---------------------------------------------------------------------
@@ -150,7 +153,7 @@ class Households:
             cadre: cadre index.
             outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED or CONSULTED.
         """
-        self._contacts.append((h, cadre, outcome))
+        self._single.append((h, cadre, outcome))
 
     def contact_many(self, hh: np.ndarray, cadres: np.ndarray, outcomes: np.ndarray) -> None:
         """Record contacts in order, as :meth:`contact` one by one.
@@ -160,7 +163,20 @@ class Households:
             cadres: cadre indices.
             outcomes: outcome codes.
         """
-        self._contacts.extend(zip(hh.tolist(), cadres.tolist(), outcomes.tolist(), strict=True))
+        self._flush()
+        self._blocks.append(np.stack([hh, cadres, outcomes], axis=1).astype(np.int64))
+
+    def _flush(self) -> None:
+        """Move the contacts recorded one at a time into the blocks, keeping the order."""
+        if self._single:
+            self._blocks.append(np.array(self._single, dtype=np.int64).reshape(-1, 3))
+            self._single.clear()
+
+    @property
+    def contacts(self) -> list[tuple[int, int, int]]:
+        """Today's contacts so far, in order, as (household, cadre, outcome)."""
+        self._flush()
+        return [tuple(row) for blk in self._blocks for row in blk.tolist()]
 
     def visit(self, h: int, cadre: Cadre) -> None:
         """A door-knocking visit: reveals a hidden need if there is one, else it is unwanted.
@@ -188,12 +204,15 @@ class Households:
         every contact: familiarity += φ (1 − familiarity).
         Institution trust moves by the share ι of the same changes.
         """
-        if not self._contacts:
+        self._flush()
+        if not self._blocks:
             return
         m, b = self.model, self.model.behaviour
         ties = m.ties
-        arr = np.array(self._contacts, dtype=np.int64)
-        self._contacts.clear()
+        arr = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+        self._blocks.clear()
+        if len(arr) == 0:
+            return
         hh, cad, out = arr[:, 0], arr[:, 1], arr[:, 2]
         sunk = m.cadre_is_sunk[cad]
         prior = np.where(sunk, self.opinion_sunk[hh], self.opinion_community[hh])

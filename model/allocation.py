@@ -194,6 +194,11 @@ class Allocation:
         best: dict[tuple[int, int], int] = {}
         meeting_end: dict[int, float] = {}
         day_end = self.day_end
+        comm_street = self.structure.comm_street.tolist()
+        # Hours each need sets off and needs handled above the grid: nothing in the loop
+        # reads them back, so they are written once at the end.
+        ready: list[float] = []
+        above: list[int] = []
         for nid, g, c, h, ntype, t0, above_grid in fields:
             if meeting[c]:
                 end = meeting_end.get(c)
@@ -201,12 +206,12 @@ class Allocation:
                     end = meeting_end[c] = self.meeting_end(c)
                 t0 = end if t0 <= end else max(t0, next_meeting)
                 if t0 >= day_end:
-                    nds.t_ready[nid] = t0  # decided at tomorrow's meeting
+                    ready.append(t0)  # decided at tomorrow's meeting
                     continue
             if above_grid and self._committee_idx[c]:
                 pool = self._committee_idx[c]
                 key = -1 - c
-                nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
+                above.append(nid)  # handled above the grid (_mark_left_grid)
             else:
                 pool = post_pool.get(g)
                 if pool is None:
@@ -239,7 +244,7 @@ class Allocation:
                     self._cadre_trust_event(cad, b.meeting_trust_gain)
             else:
                 if reported[cad] > b.pool_backlog * hours_of[cad]:
-                    s = int(self.structure.comm_street[c])
+                    s = comm_street[c]
                     if s not in redeploy:
                         cands = self.street_cadres[s]
                         cands = cands[active[cands]]
@@ -252,7 +257,7 @@ class Allocation:
                             t0 += b.hop_hours  # the order crosses to another community
                 if is_sunk[cad]:
                     self._cadre_trust_event(cad, -b.order_trust_loss)
-            nds.t_ready[nid] = t0
+            ready.append(t0)
             sunk = sunk_present.get(c)
             if sunk is None:
                 sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
@@ -271,6 +276,8 @@ class Allocation:
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cadres[cad], chosen=consulted)
+        nds.t_ready[ids] = ready
+        nds.left_grid[above] = True
 
     def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
         """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the

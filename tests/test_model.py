@@ -234,7 +234,7 @@ def test_posts_assign_by_building_or_by_skill_under_consultation(small_model, ad
     assert all(nid in best.queue for nid in ids)
     # consultation takes time, and the household is asked
     assert np.allclose(m.needs.t_ready[ids], t0 + m.behaviour.consult_delay_hours)
-    assert all(c[2] == CONSULTED for c in m.households._contacts[-len(ids) :])
+    assert all(c[2] == CONSULTED for c in m.households.contacts[-len(ids) :])
 
 
 def test_community_level_needs_go_to_the_committee(small_model, add_need):

@@ -213,9 +213,9 @@ def test_a_visit_reveals_a_hidden_need_to_the_visitor(small_model, add_need):
     m.households.visit(h, cad)
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
     assert m.needs.holder[nid] == cad.idx and nid in cad.queue
-    assert m.households._contacts[-1] == (h, cad.idx, VISIT_WANTED)
+    assert m.households.contacts[-1] == (h, cad.idx, VISIT_WANTED)
     m.households.visit(h, cad)  # nothing hidden any more
-    assert m.households._contacts[-1] == (h, cad.idx, VISIT_UNWANTED)
+    assert m.households.contacts[-1] == (h, cad.idx, VISIT_UNWANTED)
 
 
 def test_trust_and_satisfaction_stay_in_unit_interval_after_many_outcomes(small_model):
