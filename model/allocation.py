@@ -79,21 +79,20 @@ class Allocation:
         self.move(ids, nd.AT_COMMAND, hops=2 + extra_hops, leaves_grid=False, start=start)
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
-        nds = self.needs
-        if nds.passed_by.item(nid) >= 0:  # escalated by one cadre, now with another
-            record_handoff(self, nds.passed_by.item(nid), cad.idx)
+        nds, i = self.needs, cad.idx
+        passed = nds.passed_by.item(nid)
+        if passed >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, passed, i)
             nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
-        nds.holder[nid] = cad.idx
+        nds.holder[nid] = i
         nds.chosen[nid] = chosen
         cad.queue.append(nid)
         cad.queue_changed = True
         # cad.received(chosen=...), on its row directly: this runs once per allocation.
-        if chosen:
-            self.cadre_state.chosen_today[cad.idx] += 1
-        else:
-            self.cadre_state.imposed_today[cad.idx] += 1
-        self.backlog[cad.idx] += nds.hours[nid]
+        cs = self.cadre_state
+        (cs.chosen_today if chosen else cs.imposed_today)[i] += 1
+        self.backlog[i] += nds.hours.item(nid)
 
     def refresh_backlog(self) -> None:
         """Recount every cadre's backlog (hours of open needs it holds) from the needs.
@@ -166,7 +165,9 @@ class Allocation:
         # Cadres by index, with what the command reads of them as Python lists (one need
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
-        is_away, is_off_post = away.tolist(), off_post.tolist()
+        is_away = away.tolist()
+        # Off-post cadres come first when work is offloaded: 100 hours off their backlog.
+        off_post_bonus = np.where(off_post, 100.0, 0.0)
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         reported = self.reported_backlog.tolist()
         meeting = self.meeting.tolist()
@@ -174,7 +175,7 @@ class Allocation:
         # full-time cadre by reported load, which stays the same all through the call.
         redeploy: dict[int, int] = {}
         # Each community's sunk cadres present (recalled cadres cannot be pushed work).
-        sunk_present: dict[int, np.ndarray] = {}
+        sunk_present: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         fields = zip(
             ids.tolist(),
@@ -258,9 +259,11 @@ class Allocation:
                 if is_sunk[cad]:
                     self._cadre_trust_event(cad, -b.order_trust_loss)
             ready.append(t0)
-            sunk = sunk_present.get(c)
-            if sunk is None:
-                sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
+            present = sunk_present.get(c)
+            if present is None:
+                sunk = self.sunk_idx[c][~away[self.sunk_idx[c]]]
+                present = sunk_present[c] = (sunk, off_post_bonus[sunk])
+            sunk, bonus = present
             if (
                 not is_sunk[cad]
                 and r.offloading_allowed
@@ -268,9 +271,8 @@ class Allocation:
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first (the
-                # first such in index order, as numpy's argmin picks).
-                backlog = self.backlog.item
-                target = cadres[min(sunk.tolist(), key=lambda x: backlog(x) - 100 * is_off_post[x])]
+                # first such in index order).
+                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - bonus)])]
                 self._offloaded(cadres[cad], target)
                 record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
