@@ -94,6 +94,33 @@ class Allocation:
         (cs.chosen_today if chosen else cs.imposed_today)[i] += 1
         self.backlog[i] += nds.hours.item(nid)
 
+    def _to_cadres(self, ids: np.ndarray, cads: np.ndarray, *, chosen: bool) -> None:
+        """:meth:`_to_cadre` for many needs (distinct) in order, with the same effects:
+        hand-offs recorded and queues appended in that order, and each cadre's backlog
+        summed in that order (``np.add.at`` adds repeated indices one after another).
+
+        Args:
+            ids: the needs.
+            cads: the cadre index each goes to.
+            chosen: whether the cadres chose them.
+        """
+        nds, cadres, cs = self.needs, self.cadres, self.cadre_state
+        passed = nds.passed_by[ids]
+        was_passed = passed >= 0  # escalated by one cadre, now with another
+        givers, takers = passed[was_passed].tolist(), cads[was_passed].tolist()
+        for giver, taker in zip(givers, takers, strict=True):
+            record_handoff(self, giver, taker)
+        nds.passed_by[ids[was_passed]] = -1
+        nds.where[ids] = nd.AT_CADRE
+        nds.holder[ids] = cads
+        nds.chosen[ids] = chosen
+        for nid, c in zip(ids.tolist(), cads.tolist(), strict=True):
+            cadres[c].queue.append(nid)
+        for c in np.unique(cads).tolist():
+            cadres[c].queue_changed = True
+        np.add.at(cs.chosen_today if chosen else cs.imposed_today, cads, 1)
+        np.add.at(self.backlog, cads, nds.hours[ids])
+
     def refresh_backlog(self) -> None:
         """Recount every cadre's backlog (hours of open needs it holds) from the needs.
 
@@ -409,8 +436,7 @@ class Allocation:
         grp_start = np.searchsorted(w_cad, w_cad)
         before = cum - w_est - np.where(grp_start > 0, cum[grp_start - 1], 0.0)
         fits = before + w_est <= np.maximum(left[w_cad] - backlog[w_cad], 0.0)
-        for t, cp in zip(w_task[fits].tolist(), w_cad[fits].tolist(), strict=True):
-            self._to_cadre(int(tasks[t]), self.cadres[int(a_idx[cp])], chosen=True)
+        self._to_cadres(tasks[w_task[fits]], a_idx[w_cad[fits]], chosen=True)
 
     def escalate(self, nid: int, cad: Cadre) -> None:
         """Pass a need beyond the cadre's reach up the hierarchy (seed 004, P14).

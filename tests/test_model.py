@@ -189,13 +189,17 @@ def test_fidelities_at_once_equal_one_by_one(small_model, add_need):
 def skill_of_handlers(small_model, contract: float, seed: int) -> float:
     m = small_model(seed=seed, overrides={"regime.contract": contract, "regime.decision": 0.0})
     log: list[float] = []
-    to_cadre = m._to_cadre
+    to_cadre, to_cadres = m._to_cadre, m._to_cadres
 
     def spy(nid, cad, *, chosen):
         log.append(float(cad.skills[m.needs.ntype[nid]]))
         to_cadre(nid, cad, chosen=chosen)
 
-    m._to_cadre = spy
+    def spy_many(ids, cads, *, chosen):
+        log.extend(m.skill_matrix[cads, m.needs.ntype[ids]].tolist())
+        to_cadres(ids, cads, chosen=chosen)
+
+    m._to_cadre, m._to_cadres = spy, spy_many
     for _ in range(40):
         m.step()
     assert len(log) > 50
@@ -535,3 +539,32 @@ def test_each_firm_reads_its_communitys_open_facility_needs_oldest_first(small_m
     for c in range(4):
         mine = [n for n in ids[1:].tolist() if m.needs.comm[n] == c]
         assert m.waiting_at_firm(c).tolist() == sorted(mine)
+
+
+def test_handing_needs_to_cadres_at_once_equals_one_by_one(small_model, add_need):
+    """_to_cadres: the same holders, queues (in order), counts, backlogs (summed in order)
+    and hand-offs as _to_cadre need by need."""
+    runs = []
+    for batch in (False, True):
+        m = small_model(seed=4)
+        m.refresh_backlog()
+        cads = np.array([3, 1, 3, 0, 1, 3])
+        ids = np.array([add_need(m, h, hours=0.1 * h + 0.37) for h in range(6)])
+        m.needs.passed_by[ids[[1, 4]]] = [2, 1]  # one escalated by another cadre, one not
+        if batch:
+            m._to_cadres(ids, cads, chosen=True)
+        else:
+            for nid, c in zip(ids.tolist(), cads.tolist(), strict=True):
+                m._to_cadre(nid, m.cadres[c], chosen=True)
+        runs.append(
+            (
+                m.needs.holder[ids].tolist(),
+                m.needs.passed_by[ids].tolist(),
+                [m.cadres[c].queue for c in range(4)],
+                m.cadre_state.chosen_today[:4].tolist(),
+                m.backlog[:4].tolist(),
+                list(m.daily_totals["handoffs_today"]),
+            )
+        )
+    assert runs[0] == runs[1]
+    assert runs[0][5] == [(2, 1)]
