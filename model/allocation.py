@@ -216,7 +216,7 @@ class Allocation:
         )
         # The pools and each pool's best-skilled cadre by need type depend only on what
         # was read above, so each is found once per call (same lists, same order).
-        skill_rows = self.skill_matrix.tolist()
+        skill = self.skill_matrix.item
         post_pool: dict[int, list[int]] = {}
         fallback: dict[int, list[int]] = {}
         best: dict[tuple[int, int], int] = {}
@@ -260,7 +260,7 @@ class Allocation:
             if consulted or rng.random() < self.relief:
                 cad = best.get((key, ntype), -1)
                 if cad < 0:
-                    cad = best[key, ntype] = max(pool, key=lambda x: skill_rows[x][ntype])
+                    cad = best[key, ntype] = max(pool, key=lambda x: skill(x, ntype))
             else:
                 cad = pool[h % len(pool)]
             if consulted:
