@@ -117,21 +117,26 @@ class StreetOffice(Organization):
         """Triage, pass up or settle needs.
 
         Args:
-            ids: the needs handled today.
+            ids: the needs handled today, in ascending id order (oldest first).
         """
         m = self.model
         nds, b = m.needs, m.behaviour
         done_at = np.maximum(nds.t_ready[ids], m.day_open) + b.office_handle_hours
         nds.t_ready[ids] = done_at
-        down = ids[(nds.level[ids] <= 1) & ~nds.triaged[ids]]
+        level = nds.level[ids]
+        is_down = (level <= 1) & ~nds.triaged[ids]
+        is_up = level > self.level
+        down = ids[is_down]
         nds.triaged[down] = True
         m.send_to_command(down, extra_hops=1)
-        up = ids[nds.level[ids] > self.level]
-        m.move(up, nd.AT_CITY, hops=1)
-        rest = np.setdiff1d(ids, np.concatenate([down, up]))
-        ok = rest[m.rng.random(len(rest)) < b.settle_probability]
+        m.move(ids[is_up], nd.AT_CITY, hops=1)
+        # The queue is oldest first, i.e. in ascending id order, so the rest keep the order
+        # (and the draws) of a set difference.
+        rest = ids[~(is_down | is_up)]
+        won = m.rng.random(len(rest)) < b.settle_probability
+        ok = rest[won]
         m.settle_above(ok, nds.t_ready[ok])
-        nds.t_ready[np.setdiff1d(rest, ok)] = m.day_end + b.workday_start
+        nds.t_ready[rest[~won]] = m.day_end + b.workday_start
 
 
 class CityPlatform(StreetOffice):
@@ -194,14 +199,14 @@ class PropertyFirm(Organization):
     def step(self) -> None:
         """Settle waiting facility needs of its community, up to capacity."""
         m = self.model
-        ids = m.waiting_at_firms()
-        ids = ids[m.needs.comm[ids] == self.community]
+        ids = m.waiting_at_firm(self.community)
         self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
         n = min(len(ids), int(self._credit))
         self._credit -= n
         nds, b = m.needs, m.behaviour
         handled = ids[:n]
         nds.t_ready[handled] = np.maximum(nds.t_ready[handled], m.day_open) + b.office_handle_hours
-        ok = handled[m.rng.random(n) < b.settle_probability]
+        won = m.rng.random(n) < b.settle_probability
+        ok = handled[won]
         m.settle_above(ok, nds.t_ready[ok])
-        nds.t_ready[np.setdiff1d(handled, ok)] = m.day_end + b.workday_start
+        nds.t_ready[handled[~won]] = m.day_end + b.workday_start

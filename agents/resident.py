@@ -46,7 +46,10 @@ class Households:
         self.perceived_community = self.opinion_community.copy()
         # Engagement in self-organisation, built by being consulted (seed 003).
         self.engagement = np.zeros(n)
-        self._contacts: list[tuple[int, int, int]] = []
+        # Today's contacts in order: (household, cadre, outcome) rows, recorded one at a
+        # time in ``_single`` and moved into ``_blocks`` whenever a whole block arrives.
+        self._single: list[tuple[int, int, int]] = []
+        self._blocks: list[np.ndarray] = []
         self.complaints_today = 0
 
     # ----- needs ---------------------------------------------------------------------
@@ -102,6 +105,36 @@ class Households:
                 best, best_trust = ties.cadre.item(t), tr
         return best, best_trust
 
+    def choose_channels(self, hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`choose_channel` for many households at once, with the same results.
+
+        Going through a household's ties in order and keeping the first strictly more
+        trusted one ends at the most trusted tie of lowest index when it beats the
+        institution, so that tie is found per household by sorting.
+
+        Args:
+            hh: household indices (repeats allowed).
+
+        Returns:
+            (cadre index or -1, the trust in that channel), one entry per household given.
+        """
+        ties = self.model.ties
+        inst = self.trust_institution[hh]
+        n_hh = len(self.trust_institution)
+        asked = np.zeros(n_hh, bool)
+        asked[hh] = True
+        sel = np.flatnonzero(asked[ties.hh[: ties.n]])  # their ties, in tie order
+        tie_hh, tie_trust = ties.hh[sel], ties.trust[sel]
+        order = np.lexsort((sel, -tie_trust, tie_hh))
+        g = tie_hh[order]
+        top = order[np.flatnonzero(np.r_[True, g[1:] != g[:-1]])] if len(g) else order
+        best_trust = np.full(n_hh, -np.inf)
+        best_cadre = np.full(n_hh, -1, np.int64)
+        best_trust[tie_hh[top]] = tie_trust[top]
+        best_cadre[tie_hh[top]] = ties.cadre[sel[top]]
+        better = best_trust[hh] > inst
+        return np.where(better, best_cadre[hh], -1), np.where(better, best_trust[hh], inst)
+
     def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
         """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
 
@@ -120,7 +153,7 @@ class Households:
             cadre: cadre index.
             outcome: SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED or CONSULTED.
         """
-        self._contacts.append((h, cadre, outcome))
+        self._single.append((h, cadre, outcome))
 
     def contact_many(self, hh: np.ndarray, cadres: np.ndarray, outcomes: np.ndarray) -> None:
         """Record contacts in order, as :meth:`contact` one by one.
@@ -130,7 +163,20 @@ class Households:
             cadres: cadre indices.
             outcomes: outcome codes.
         """
-        self._contacts.extend(zip(hh.tolist(), cadres.tolist(), outcomes.tolist(), strict=True))
+        self._flush()
+        self._blocks.append(np.stack([hh, cadres, outcomes], axis=1).astype(np.int64))
+
+    def _flush(self) -> None:
+        """Move the contacts recorded one at a time into the blocks, keeping the order."""
+        if self._single:
+            self._blocks.append(np.array(self._single, dtype=np.int64).reshape(-1, 3))
+            self._single.clear()
+
+    @property
+    def contacts(self) -> list[tuple[int, int, int]]:
+        """Today's contacts so far, in order, as (household, cadre, outcome)."""
+        self._flush()
+        return [tuple(row) for blk in self._blocks for row in blk.tolist()]
 
     def visit(self, h: int, cadre: Cadre) -> None:
         """A door-knocking visit: reveals a hidden need if there is one, else it is unwanted.
@@ -158,23 +204,19 @@ class Households:
         every contact: familiarity += φ (1 − familiarity).
         Institution trust moves by the share ι of the same changes.
         """
-        if not self._contacts:
+        self._flush()
+        if not self._blocks:
             return
         m, b = self.model, self.model.behaviour
         ties = m.ties
-        arr = np.array(self._contacts, dtype=np.int64)
-        self._contacts.clear()
+        arr = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+        self._blocks.clear()
+        if len(arr) == 0:
+            return
         hh, cad, out = arr[:, 0], arr[:, 1], arr[:, 2]
         sunk = m.cadre_is_sunk[cad]
         prior = np.where(sunk, self.opinion_sunk[hh], self.opinion_community[hh])
-        idx = np.fromiter(
-            (
-                ties.get_or_add(h, c, p)
-                for h, c, p in zip(hh.tolist(), cad.tolist(), prior.tolist(), strict=True)
-            ),
-            dtype=np.int64,
-            count=len(hh),
-        )
+        idx = ties.get_or_add_many(hh, cad, prior)
         t = ties.trust[idx]
         fam = ties.familiarity[idx]
         np.add.at(ties.trust, idx, self._trust_delta(t, out, fam))

@@ -64,18 +64,10 @@ def success_chances(
         clock: the hour of each attempt.
     """
     nds, b, st = m.needs, m.behaviour, m.cadre_state
-    ids_l, cad_l = ids.tolist(), cadres.tolist()
-    tie_of, familiarity = m.ties.index.get, m.ties.familiarity.item
-    hh = nds.hh[ids].tolist()
-    fam = np.zeros(len(ids))
-    for k, (h, c) in enumerate(zip(hh, cad_l, strict=True)):
-        tie = tie_of((h, c))
-        if tie is not None:
-            fam[k] = familiarity(tie)
-    skill = np.array(
-        [m.cadres[c].skills.item(t) for c, t in zip(cad_l, nds.ntype[ids].tolist(), strict=True)]
-    )
-    fid = np.array([m.fidelity(n, t) for n, t in zip(ids_l, clock, strict=True)])
+    tie = m.ties.lookup(nds.hh[ids], cadres)
+    fam = np.where(tie >= 0, m.ties.familiarity[np.maximum(tie, 0)], 0.0)
+    skill = m.skill_matrix[cadres, nds.ntype[ids]]
+    fid = m.fidelities(ids, clock)
     res = np.maximum(st.resources[cadres], np.asarray(m.community_resources)[st.community[cadres]])
     effort = st.effort[cadres]
     q = (

@@ -79,21 +79,47 @@ class Allocation:
         self.move(ids, nd.AT_COMMAND, hops=2 + extra_hops, leaves_grid=False, start=start)
 
     def _to_cadre(self, nid: int, cad: Cadre, *, chosen: bool) -> None:
-        nds = self.needs
-        if nds.passed_by.item(nid) >= 0:  # escalated by one cadre, now with another
-            record_handoff(self, nds.passed_by.item(nid), cad.idx)
+        nds, i = self.needs, cad.idx
+        passed = nds.passed_by.item(nid)
+        if passed >= 0:  # escalated by one cadre, now with another
+            record_handoff(self, passed, i)
             nds.passed_by[nid] = -1
         nds.where[nid] = nd.AT_CADRE
-        nds.holder[nid] = cad.idx
+        nds.holder[nid] = i
         nds.chosen[nid] = chosen
         cad.queue.append(nid)
         cad.queue_changed = True
         # cad.received(chosen=...), on its row directly: this runs once per allocation.
-        if chosen:
-            self.cadre_state.chosen_today[cad.idx] += 1
-        else:
-            self.cadre_state.imposed_today[cad.idx] += 1
-        self.backlog[cad.idx] += nds.hours[nid]
+        cs = self.cadre_state
+        (cs.chosen_today if chosen else cs.imposed_today)[i] += 1
+        self.backlog[i] += nds.hours.item(nid)
+
+    def _to_cadres(self, ids: np.ndarray, cads: np.ndarray, *, chosen: bool) -> None:
+        """:meth:`_to_cadre` for many needs (distinct) in order, with the same effects:
+        hand-offs recorded and queues appended in that order, and each cadre's backlog
+        summed in that order (``np.add.at`` adds repeated indices one after another).
+
+        Args:
+            ids: the needs.
+            cads: the cadre index each goes to.
+            chosen: whether the cadres chose them.
+        """
+        nds, cadres, cs = self.needs, self.cadres, self.cadre_state
+        passed = nds.passed_by[ids]
+        was_passed = passed >= 0  # escalated by one cadre, now with another
+        givers, takers = passed[was_passed].tolist(), cads[was_passed].tolist()
+        for giver, taker in zip(givers, takers, strict=True):
+            record_handoff(self, giver, taker)
+        nds.passed_by[ids[was_passed]] = -1
+        nds.where[ids] = nd.AT_CADRE
+        nds.holder[ids] = cads
+        nds.chosen[ids] = chosen
+        for nid, c in zip(ids.tolist(), cads.tolist(), strict=True):
+            cadres[c].queue.append(nid)
+        for c in np.unique(cads).tolist():
+            cadres[c].queue_changed = True
+        np.add.at(cs.chosen_today if chosen else cs.imposed_today, cads, 1)
+        np.add.at(self.backlog, cads, nds.hours[ids])
 
     def refresh_backlog(self) -> None:
         """Recount every cadre's backlog (hours of open needs it holds) from the needs.
@@ -124,6 +150,22 @@ class Allocation:
         k = self.behaviour.staleness_peer if nds.peer.item(nid) else 1.0
         return nds.fidelity.item(nid) * math.exp(-self.volatility_today * age * k)
 
+    def fidelities(self, ids: np.ndarray, t: np.ndarray | list) -> np.ndarray:
+        """:meth:`fidelity` for many needs at once, with the same numbers: the exponent is
+        computed in the same order of operations and ``math.exp`` taken per need (numpy's
+        exp may differ from it in the last bit).
+
+        Args:
+            ids: the needs.
+            t: the hour work starts on each.
+        """
+        nds = self.needs
+        age = np.maximum(0.0, np.asarray(t, np.float64) - nds.t_created[ids]) / nd.HOURS_PER_DAY
+        k = np.where(nds.peer[ids], self.behaviour.staleness_peer, 1.0)
+        exp = math.exp
+        decay = np.array([exp(x) for x in ((-self.volatility_today * age) * k).tolist()])
+        return nds.fidelity[ids] * decay
+
     def assign_by_post(self, ids: np.ndarray) -> None:
         """Command allocation (seed 000, 001, 004).
 
@@ -150,7 +192,9 @@ class Allocation:
         # Cadres by index, with what the command reads of them as Python lists (one need
         # at a time is inherently sequential: each decision sees the backlogs so far).
         is_active, is_sunk = active.tolist(), self.cadre_is_sunk.tolist()
-        is_away, is_off_post = away.tolist(), off_post.tolist()
+        is_away = away.tolist()
+        # Off-post cadres come first when work is offloaded: 100 hours off their backlog.
+        off_post_bonus = np.where(off_post, 100.0, 0.0)
         hours_of, comm_of = self.cadre_hours.tolist(), self.cadre_comm.tolist()
         reported = self.reported_backlog.tolist()
         meeting = self.meeting.tolist()
@@ -158,7 +202,7 @@ class Allocation:
         # full-time cadre by reported load, which stays the same all through the call.
         redeploy: dict[int, int] = {}
         # Each community's sunk cadres present (recalled cadres cannot be pushed work).
-        sunk_present: dict[int, np.ndarray] = {}
+        sunk_present: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         next_meeting = self.day_end + b.workday_start + b.meeting_hours
         fields = zip(
             ids.tolist(),
@@ -170,30 +214,56 @@ class Allocation:
             (nds.level[ids] >= 1).tolist(),
             strict=True,
         )
+        # The pools and each pool's best-skilled cadre by need type depend only on what
+        # was read above, so each is found once per call (same lists, same order).
+        skill = self.skill_matrix.item
+        post_pool: dict[int, list[int]] = {}
+        fallback: dict[int, list[int]] = {}
+        best: dict[tuple[int, int], int] = {}
+        meeting_end: dict[int, float] = {}
+        day_end = self.day_end
+        comm_street = self.structure.comm_street.tolist()
+        # Hours each need sets off and needs handled above the grid: nothing in the loop
+        # reads them back, so they are written once at the end.
+        ready: list[float] = []
+        above: list[int] = []
         for nid, g, c, h, ntype, t0, above_grid in fields:
             if meeting[c]:
-                end = self.meeting_end(c)
+                end = meeting_end.get(c)
+                if end is None:
+                    end = meeting_end[c] = self.meeting_end(c)
                 t0 = end if t0 <= end else max(t0, next_meeting)
-                if t0 >= self.day_end:
-                    nds.t_ready[nid] = t0  # decided at tomorrow's meeting
+                if t0 >= day_end:
+                    ready.append(t0)  # decided at tomorrow's meeting
                     continue
             if above_grid and self._committee_idx[c]:
                 pool = self._committee_idx[c]
-                nds.left_grid[nid] = True  # handled above the grid (_mark_left_grid)
+                key = -1 - c
+                above.append(nid)  # handled above the grid (_mark_left_grid)
             else:
-                posted = self._post_idx[g]
-                pool = (
-                    [p for p in posted if is_active[p]]
-                    or [p for p in posted if not is_away[p]]
-                    or self._committee_idx[c]
-                )
+                pool = post_pool.get(g)
+                if pool is None:
+                    posted = self._post_idx[g]
+                    pool = post_pool[g] = (
+                        [p for p in posted if is_active[p]]
+                        or [p for p in posted if not is_away[p]]
+                        or self._committee_idx[c]
+                    )
+                key = g
             if not pool:
-                pool = [x for x in self._community_idx[c] if not is_away[x]] or [
-                    x for x in range(len(cadres)) if not is_away[x]
-                ]
+                pool = fallback.get(c)
+                if pool is None:
+                    pool = fallback[c] = [x for x in self._community_idx[c] if not is_away[x]] or [
+                        x for x in range(len(cadres)) if not is_away[x]
+                    ]
             consulted = rng.random() < r.decision
+            if consulted or rng.random() < self.relief:
+                cad = best.get((key, ntype), -1)
+                if cad < 0:
+                    cad = best[key, ntype] = max(pool, key=lambda x: skill(x, ntype))
+            else:
+                cad = pool[h % len(pool)]
             if consulted:
-                cad = max(pool, key=lambda x: cadres[x].skills[ntype])
                 t0 += b.consult_delay_hours
                 nds.hours[nid] += b.consult_hours
                 self.households.contact(h, cad, CONSULTED)
@@ -201,12 +271,8 @@ class Allocation:
                     cadres[cad].learn()
                     self._cadre_trust_event(cad, b.meeting_trust_gain)
             else:
-                if rng.random() < self.relief:
-                    cad = max(pool, key=lambda x: cadres[x].skills[ntype])
-                else:
-                    cad = pool[h % len(pool)]
                 if reported[cad] > b.pool_backlog * hours_of[cad]:
-                    s = int(self.structure.comm_street[c])
+                    s = comm_street[c]
                     if s not in redeploy:
                         cands = self.street_cadres[s]
                         cands = cands[active[cands]]
@@ -219,10 +285,12 @@ class Allocation:
                             t0 += b.hop_hours  # the order crosses to another community
                 if is_sunk[cad]:
                     self._cadre_trust_event(cad, -b.order_trust_loss)
-            nds.t_ready[nid] = t0
-            sunk = sunk_present.get(c)
-            if sunk is None:
-                sunk = sunk_present[c] = self.sunk_idx[c][~away[self.sunk_idx[c]]]
+            ready.append(t0)
+            present = sunk_present.get(c)
+            if present is None:
+                sunk = self.sunk_idx[c][~away[self.sunk_idx[c]]]
+                present = sunk_present[c] = (sunk, off_post_bonus[sunk])
+            sunk, bonus = present
             if (
                 not is_sunk[cad]
                 and r.offloading_allowed
@@ -230,14 +298,15 @@ class Allocation:
                 and rng.random() < b.offload_propensity
             ):
                 # The least-loaded sunk cadre of the community, off-post cadres first (the
-                # first such in index order, as numpy's argmin picks).
-                backlog = self.backlog.item
-                target = cadres[min(sunk.tolist(), key=lambda x: backlog(x) - 100 * is_off_post[x])]
+                # first such in index order).
+                target = cadres[int(sunk[np.argmin(self.backlog[sunk] - bonus)])]
                 self._offloaded(cadres[cad], target)
                 record_handoff(self, cad, target.idx)
                 self._to_cadre(nid, target, chosen=False)  # pushed on, not chosen
                 continue
             self._to_cadre(nid, cadres[cad], chosen=consulted)
+        nds.t_ready[ids] = ready
+        nds.left_grid[above] = True
 
     def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
         """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
@@ -367,8 +436,7 @@ class Allocation:
         grp_start = np.searchsorted(w_cad, w_cad)
         before = cum - w_est - np.where(grp_start > 0, cum[grp_start - 1], 0.0)
         fits = before + w_est <= np.maximum(left[w_cad] - backlog[w_cad], 0.0)
-        for t, cp in zip(w_task[fits].tolist(), w_cad[fits].tolist(), strict=True):
-            self._to_cadre(int(tasks[t]), self.cadres[int(a_idx[cp])], chosen=True)
+        self._to_cadres(tasks[w_task[fits]], a_idx[w_cad[fits]], chosen=True)
 
     def escalate(self, nid: int, cad: Cadre) -> None:
         """Pass a need beyond the cadre's reach up the hierarchy (seed 004, P14).

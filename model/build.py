@@ -97,7 +97,8 @@ class Construction:
         hh_per_comm = np.bincount(st.hh_comm, minlength=st.n_communities)
         self.has_firm = st.ctype == 1
         self.community_resources = st.resources.tolist()
-        self._firm_queue, self._firm_queue_day = np.empty(0, np.int64), -1
+        self._firm_queue: dict[int, np.ndarray] = {}
+        self._firm_queue_day = -1
         self.firms = {
             int(c): PropertyFirm(
                 self, community=int(c), capacity=sit.firm_capacity * hh_per_comm[c]

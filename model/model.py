@@ -443,13 +443,26 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         self.relief += signal * (1 - self.relief) / delay
 
     # ===== helpers ====================================================================
-    def waiting_at_firms(self) -> np.ndarray:
-        """Open facility needs waiting for property firms today, found once a day for all
-        firms (each takes its community's)."""
+    def waiting_at_firm(self, community: int) -> np.ndarray:
+        """Open facility needs of a community waiting for its property firm today, oldest
+        first. The day's queue is found and split by community once, for all firms.
+
+        Args:
+            community: the firm's community.
+        """
         if self._firm_queue_day != self.day:
-            self._firm_queue = self.needs.waiting(nd.AT_FIRM, self.day_end)
+            q = self.needs.waiting(nd.AT_FIRM, self.day_end)
+            comm = self.needs.comm[q]
+            order = np.argsort(comm, kind="stable")  # oldest first within a community
+            q, comm = q[order], comm[order]
+            cut = np.flatnonzero(np.diff(comm)) + 1
+            self._firm_queue = dict(
+                zip(comm[np.r_[0, cut]].tolist(), np.split(q, cut), strict=True) if len(q) else ()
+            )
             self._firm_queue_day = self.day
-        q = self._firm_queue
+        q = self._firm_queue.get(community)
+        if q is None:
+            return np.empty(0, np.int64)
         return q[self.needs.status[q] == nd.OPEN]
 
     def random_household(self, community: int, grid: int) -> int:

@@ -122,10 +122,10 @@ class NeedFlow:
         hhs, nds = self.households, self.needs
         if len(ids) == 0:
             return
-        channels, trusts = zip(*(hhs.choose_channel(h) for h in nds.hh[ids].tolist()), strict=True)
-        p = hhs.report_probability(np.array(trusts), nd.URGENCY[nds.ntype[ids]])
+        channels, trusts = hhs.choose_channels(nds.hh[ids])
+        p = hhs.report_probability(trusts, nd.URGENCY[nds.ntype[ids]])
         told = self.rng.random(len(ids)) < p
-        self.report(ids[told], np.array(channels, dtype=np.int64)[told])
+        self.report(ids[told], channels[told])
         for nid, h in zip(ids[~told].tolist(), nds.hh[ids[~told]].tolist(), strict=True):
             self._hidden_by_hh.setdefault(h, []).append(nid)
 

@@ -171,7 +171,10 @@ class TieTable:
 
     Ties are created on first contact (or at start for people who already know each
     other) and kept in growable arrays; ``by_household[h]`` lists the tie indices of one
-    household so that reporting can pick its most trusted cadre.
+    household so that reporting can pick its most trusted cadre. Besides the dict
+    ``index`` (one pair at a time), the pairs are kept as sorted int64 keys
+    ``household << 32 | cadre`` so that a day's contacts are looked up and added at once
+    (:meth:`lookup`, :meth:`get_or_add_many`).
 
     Args:
         n_households: number of households.
@@ -185,6 +188,80 @@ class TieTable:
         self.n = 0
         self.index: dict[tuple[int, int], int] = {}
         self.by_household: list[list[int]] = [[] for _ in range(n_households)]
+        # Sorted pair keys and their tie indices, for the first ``_sorted_n`` ties (the
+        # others, added one at a time, are merged in when next looked up).
+        self._keys = np.empty(0, np.int64)
+        self._kidx = np.empty(0, np.int64)
+        self._sorted_n = 0
+
+    @staticmethod
+    def _key(hh: np.ndarray, cadre: np.ndarray) -> np.ndarray:
+        """One int64 per (household, cadre) pair (both below 2³¹)."""
+        return (np.asarray(hh, np.int64) << 32) | np.asarray(cadre, np.int64)
+
+    def _sync(self) -> None:
+        """Merge the ties added since the last lookup into the sorted keys."""
+        lo, hi = self._sorted_n, self.n
+        if lo == hi:
+            return
+        new = self._key(self.hh[lo:hi], self.cadre[lo:hi])
+        order = np.argsort(new, kind="stable")
+        new = new[order]
+        pos = np.searchsorted(self._keys, new)
+        self._keys = np.insert(self._keys, pos, new)
+        self._kidx = np.insert(self._kidx, pos, lo + order)
+        self._sorted_n = hi
+
+    def lookup(self, hh: np.ndarray, cadre: np.ndarray) -> np.ndarray:
+        """Tie index of each (household, cadre) pair, -1 where they have no tie.
+
+        Args:
+            hh: household indices.
+            cadre: cadre indices (same length).
+        """
+        self._sync()
+        q = self._key(hh, cadre)
+        out = np.full(len(q), -1, np.int64)
+        if len(self._keys) == 0 or len(q) == 0:
+            return out
+        pos = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
+        hit = self._keys[pos] == q
+        out[hit] = self._kidx[pos[hit]]
+        return out
+
+    def get_or_add_many(self, hh: np.ndarray, cadre: np.ndarray, trust: np.ndarray) -> np.ndarray:
+        """Tie index of each pair, creating stranger ties for new pairs: the same indices,
+        in the same order, as :meth:`get_or_add` called pair by pair (a new pair's tie
+        is numbered at its first appearance and takes that contact's prior trust).
+
+        Args:
+            hh: household indices.
+            cadre: cadre indices.
+            trust: each contact's prior trust in that kind of cadre, for a new tie.
+        """
+        idx = self.lookup(hh, cadre)
+        miss = np.flatnonzero(idx < 0)
+        if len(miss) == 0:
+            return idx
+        keys, first, inv = np.unique(
+            self._key(hh[miss], cadre[miss]), return_index=True, return_inverse=True
+        )
+        by_first = np.argsort(first, kind="stable")
+        number = np.empty(len(keys), np.int64)
+        number[by_first] = self.n + np.arange(len(keys))
+        idx[miss] = number[inv]
+        src = miss[first[by_first]]  # the contact that creates each new tie, in order
+        k = len(src)
+        self._grow(self.n + k)
+        sl = slice(self.n, self.n + k)
+        self.hh[sl], self.cadre[sl] = hh[src], cadre[src]
+        self.familiarity[sl], self.trust[sl] = 0.0, trust[src]
+        new_h, new_c = hh[src].tolist(), cadre[src].tolist()
+        for i, (h, c) in enumerate(zip(new_h, new_c, strict=True), start=self.n):
+            self.index[(h, c)] = i
+            self.by_household[h].append(i)
+        self.n += k
+        return idx
 
     def _grow(self, need: int) -> None:
         size = len(self.hh)

@@ -236,7 +236,7 @@ def test_finished_work_resolves_on_success_and_halves_on_failure(
     m.rng = scripted_rng(real, random=0.0)
     cad.work()
     assert m.needs.status[ok] == nd.RESOLVED and cad.queue == []
-    assert cad.resolved_today == 1 and m.households._contacts[-1] == (h, cad.idx, SUCCESS)
+    assert cad.resolved_today == 1 and m.households.contacts[-1] == (h, cad.idx, SUCCESS)
     bad = add_need(m, h, hours=1.0)
     cad.queue = [bad]
     fresh_day(cad, hours=1.0)
@@ -244,7 +244,7 @@ def test_finished_work_resolves_on_success_and_halves_on_failure(
     cad.work()
     assert m.needs.status[bad] == nd.OPEN and cad.queue == [bad]
     assert m.needs.hours[bad] == pytest.approx(0.5)
-    assert m.households._contacts[-1] == (h, cad.idx, FAIL)
+    assert m.households.contacts[-1] == (h, cad.idx, FAIL)
     assert cad.attempts_today == 1 and cad.resolved_today == 0
 
 
@@ -524,7 +524,7 @@ def test_deciding_a_walk_later_gives_what_deciding_each_need_at_once_gives(
             (
                 m.needs.status[ids].tolist(),
                 m.needs.hours[ids].tolist(),
-                list(m.households._contacts),
+                list(m.households.contacts),
                 cad.queue,
                 cad.resolved_today,
                 m.rng.random(),

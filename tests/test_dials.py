@@ -278,7 +278,7 @@ def test_decision_consultation_matches_and_builds_trust_but_costs_time_and_hours
     assert holder.skills[nd.DISPUTE] == max(p.skills[nd.DISPUTE] for p in pool)  # benefit
     assert m.needs.t_ready[nid] == pytest.approx(t0 + b.consult_delay_hours)  # cost: time
     assert m.needs.hours[nid] == pytest.approx(1.0 + b.consult_hours)  # cost: hours
-    assert m.households._contacts[-1] == (h, holder.idx, CONSULTED)  # resident asked
+    assert m.households.contacts[-1] == (h, holder.idx, CONSULTED)  # resident asked
     assert m.needs.chosen[nid]  # the cadre had a say
 
 

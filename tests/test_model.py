@@ -175,17 +175,31 @@ def test_waiting_needs_go_stale_faster_without_peer_information(small_model, add
     assert stale < m.fidelity(nid, later) < 1.0
 
 
+def test_fidelities_at_once_equal_one_by_one(small_model, add_need):
+    m = small_model()
+    ids = np.array([add_need(m, h) for h in range(6)])
+    m.needs.peer[ids[::2]] = True
+    m.volatility_today = 0.37
+    t = (m.needs.t_created[ids] + np.array([-3.0, 0.0, 1.5, 30.0, 200.0, 71.3])).tolist()
+    expected = [m.fidelity(n, x) for n, x in zip(ids.tolist(), t, strict=True)]
+    assert m.fidelities(ids, t).tolist() == expected
+
+
 # ----- stage 5: allocation ------------------------------------------------------------
 def skill_of_handlers(small_model, contract: float, seed: int) -> float:
     m = small_model(seed=seed, overrides={"regime.contract": contract, "regime.decision": 0.0})
     log: list[float] = []
-    to_cadre = m._to_cadre
+    to_cadre, to_cadres = m._to_cadre, m._to_cadres
 
     def spy(nid, cad, *, chosen):
         log.append(float(cad.skills[m.needs.ntype[nid]]))
         to_cadre(nid, cad, chosen=chosen)
 
-    m._to_cadre = spy
+    def spy_many(ids, cads, *, chosen):
+        log.extend(m.skill_matrix[cads, m.needs.ntype[ids]].tolist())
+        to_cadres(ids, cads, chosen=chosen)
+
+    m._to_cadre, m._to_cadres = spy, spy_many
     for _ in range(40):
         m.step()
     assert len(log) > 50
@@ -224,7 +238,7 @@ def test_posts_assign_by_building_or_by_skill_under_consultation(small_model, ad
     assert all(nid in best.queue for nid in ids)
     # consultation takes time, and the household is asked
     assert np.allclose(m.needs.t_ready[ids], t0 + m.behaviour.consult_delay_hours)
-    assert all(c[2] == CONSULTED for c in m.households._contacts[-len(ids) :])
+    assert all(c[2] == CONSULTED for c in m.households.contacts[-len(ids) :])
 
 
 def test_community_level_needs_go_to_the_committee(small_model, add_need):
@@ -509,3 +523,48 @@ def test_a_need_escalated_in_the_morning_is_allocated_and_worked_the_same_day(
     assert m.needs.resolved[nid] == m.day
     holder_reach = [c.reach for c in m.committee[int(m.structure.hh_comm[h])]]
     assert holder_reach and m.needs.t_resolved[nid] < (m.day + 1) * nd.HOURS_PER_DAY
+
+
+def test_each_firm_reads_its_communitys_open_facility_needs_oldest_first(small_model, add_need):
+    m = small_model(
+        overrides={"situation.share_old_estate": 0.0, "situation.share_urban_village": 0.0}
+    )
+    hh = [int(np.flatnonzero(m.structure.hh_comm == c)[0]) for c in (2, 0, 2, 1, 0, 2)]
+    ids = np.array([add_need(m, h, ntype=nd.FACILITY, level=0, status=nd.HIDDEN) for h in hh])
+    m.report(ids, np.full(len(ids), -1))
+    assert (m.needs.where[ids] == nd.AT_FIRM).all()
+    m.needs.t_ready[ids] = m.day_start
+    assert ids[0] in m.waiting_at_firm(int(m.needs.comm[ids[0]]))
+    m.needs.status[ids[0]] = nd.RESOLVED  # settled since the day's queue was read
+    for c in range(4):
+        mine = [n for n in ids[1:].tolist() if m.needs.comm[n] == c]
+        assert m.waiting_at_firm(c).tolist() == sorted(mine)
+
+
+def test_handing_needs_to_cadres_at_once_equals_one_by_one(small_model, add_need):
+    """_to_cadres: the same holders, queues (in order), counts, backlogs (summed in order)
+    and hand-offs as _to_cadre need by need."""
+    runs = []
+    for batch in (False, True):
+        m = small_model(seed=4)
+        m.refresh_backlog()
+        cads = np.array([3, 1, 3, 0, 1, 3])
+        ids = np.array([add_need(m, h, hours=0.1 * h + 0.37) for h in range(6)])
+        m.needs.passed_by[ids[[1, 4]]] = [2, 1]  # one escalated by another cadre, one not
+        if batch:
+            m._to_cadres(ids, cads, chosen=True)
+        else:
+            for nid, c in zip(ids.tolist(), cads.tolist(), strict=True):
+                m._to_cadre(nid, m.cadres[c], chosen=True)
+        runs.append(
+            (
+                m.needs.holder[ids].tolist(),
+                m.needs.passed_by[ids].tolist(),
+                [m.cadres[c].queue for c in range(4)],
+                m.cadre_state.chosen_today[:4].tolist(),
+                m.backlog[:4].tolist(),
+                list(m.daily_totals["handoffs_today"]),
+            )
+        )
+    assert runs[0] == runs[1]
+    assert runs[0][5] == [(2, 1)]

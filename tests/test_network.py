@@ -175,6 +175,27 @@ def test_tie_table_grows_beyond_its_first_allocation():
     assert t.index[(1500, 1500 % 7)] == 1500
 
 
+def test_tie_table_adds_in_bulk_as_one_by_one():
+    """A day's contacts at once: the same tie indices, priors and household lists as
+    get_or_add pair by pair, repeats and ties added one at a time included."""
+    rng = np.random.default_rng(3)
+    hh = rng.integers(0, 40, 300)
+    cad = rng.integers(0, 6, 300)
+    prior = rng.random(300)
+    one, bulk = TieTable(40), TieTable(40)
+    for t in (one, bulk):
+        t.add_many(np.array([1, 2]), np.array([3, 3]), np.array([0.5, 0.2]), np.array([0.6, 0.7]))
+        t.get_or_add(5, 0, 0.4)  # merged into the sorted keys at the next lookup
+    expected = [one.get_or_add(h, c, p) for h, c, p in zip(hh, cad, prior, strict=True)]
+    got = bulk.get_or_add_many(hh, cad, prior)
+    assert got.tolist() == expected
+    assert bulk.n == one.n and bulk.index == one.index
+    assert bulk.by_household == one.by_household
+    assert np.array_equal(bulk.trust[: bulk.n], one.trust[: one.n])
+    assert np.array_equal(bulk.cadre[: bulk.n], one.cadre[: one.n])
+    assert bulk.lookup(np.array([1, 2, 39]), np.array([3, 9, 9])).tolist() == [0, -1, -1]
+
+
 def test_graph_holds_every_household_and_tie():
     sit = cohesive(0.5)
     rng = np.random.default_rng(0)

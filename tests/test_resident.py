@@ -117,6 +117,20 @@ def test_channel_is_the_most_trusted_known_cadre_or_the_hotline(small_model):
     assert hhs.choose_channel(h) == (-1, pytest.approx(0.5))
 
 
+def test_channels_at_once_are_each_households_channel(small_model):
+    """choose_channels gives choose_channel's answer for every household, including equal
+    trusts (the first such tie wins) and households without ties."""
+    m = small_model()
+    m.ties.trust[: m.ties.n] = np.round(m.ties.trust[: m.ties.n], 1)  # many equal trusts
+    m.households.trust_institution[:] = np.round(m.households.trust_institution, 1)
+    hh = np.concatenate([np.arange(400), [3, 3, 7]])
+    channels, trusts = m.households.choose_channels(hh)
+    one = [m.households.choose_channel(h) for h in hh.tolist()]
+    assert channels.tolist() == [c for c, _ in one]
+    assert trusts.tolist() == [t for _, t in one]
+    assert (channels >= 0).any() and (channels < 0).any()
+
+
 # ----- trust after contacts (seed 000, 001) --------------------------------------------
 def contact_once(m, outcome: int, *, trust: float = 0.5, fam: float = 0.0, cadre: int = 0):
     """Apply one contact of household 0 with a cadre at a set trust; return the tie."""
@@ -199,9 +213,9 @@ def test_a_visit_reveals_a_hidden_need_to_the_visitor(small_model, add_need):
     m.households.visit(h, cad)
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
     assert m.needs.holder[nid] == cad.idx and nid in cad.queue
-    assert m.households._contacts[-1] == (h, cad.idx, VISIT_WANTED)
+    assert m.households.contacts[-1] == (h, cad.idx, VISIT_WANTED)
     m.households.visit(h, cad)  # nothing hidden any more
-    assert m.households._contacts[-1] == (h, cad.idx, VISIT_UNWANTED)
+    assert m.households.contacts[-1] == (h, cad.idx, VISIT_UNWANTED)
 
 
 def test_trust_and_satisfaction_stay_in_unit_interval_after_many_outcomes(small_model):

@@ -59,7 +59,7 @@ def test_with_a_tiny_budget_only_visits_get_done(visiting):
     assert m.needs.hours[nid] == pytest.approx(2.0)  # not touched
     assert m.needs.status[nid] == nd.OPEN and cad.queue == [nid]
     # each visit knocked on a door of the cadre's grid
-    visits = m.households._contacts
+    visits = m.households.contacts
     assert len(visits) == 2
     assert all(m.structure.hh_grid[h] == cad.grid for h, _, _ in visits)
 
@@ -69,7 +69,7 @@ def test_no_mandate_or_full_correction_means_no_visits(visiting):
     m.relief = 1.0  # a feedback channel removed the mandate
     fresh_day(cad, hours=8.0)
     cad.visit_households()
-    assert cad.formalism_hours == 0 and m.households._contacts == []
+    assert cad.formalism_hours == 0 and m.households.contacts == []
     m.relief = 0.0
     set_regime(m, mandated_visits_per_week=0.0)
     cad.visit_households()
