@@ -24,10 +24,14 @@ two between (ordered by their scaled factor values), under the regimes in turn."
 SAMPLE_DAYS = 5
 """Days of each sample run: with a 1-day run of the same point, its build time and time
 per day."""
-CALIBRATE_SECONDS = 5.0
-"""Budget of the calibrating run: the centre point for the whole run length (or as many
-days as fit), which corrects the short runs for the costlier days later on (an emergency
-costs about twice an ordinary day)."""
+WHOLE_SECONDS = 10.0
+"""Budget of the samples run whole: the centre first, then the others, each run for the
+whole run length while the budget lasts; their times count as they are, and the others'
+are corrected by how far off the short runs were for those run whole (later phases cost
+more than the first days: an emergency day about twice an ordinary one). When not even
+the centre fits, it runs for as many days as fit, to correct the rest."""
+RATIO_BOUNDS = (0.25, 4.0)
+"""How far a correction may go (a short run on a busy machine can be far off)."""
 
 
 def _timed_run(task: RunTask, days: int) -> float:
@@ -94,10 +98,11 @@ def estimate(
 
     :func:`sample_tasks` picks up to :data:`SAMPLE_RUNS` runs across the design; each is
     run for 1 and :data:`SAMPLE_DAYS` days, which gives its build time and time per day, and
-    so its time for the whole run length. The centre run is then run whole (or for as many
-    days as :data:`CALIBRATE_SECONDS` allows) and all predictions are scaled by how far off
-    its own was (later phases cost more than the first days). The mean over the samples is
-    the time per run; their spread is given as ±. With workers, the time a fresh worker
+    so a first guess of its time for the whole run length. As many as
+    :data:`WHOLE_SECONDS` allows, the centre first, are then run whole and timed as they
+    are; the others' guesses are scaled by how far off those of the whole runs were (or,
+    when none fits, by a longer run of the centre). The mean over the samples is the time
+    per run; their spread is given as ±. With workers, the time a fresh worker
     takes to import the model is measured and added, and the runs are shared out whole.
 
     Args:
@@ -118,17 +123,31 @@ def estimate(
         fits.append((max(t1 - per_day, 0.0), per_day if k > 1 else t1))
     predicted = [b + steps * d for b, d in fits]
     centre = len(samples) // 2
-    b, d = fits[centre]
-    if predicted[centre] <= CALIBRATE_SECONDS:
-        days = steps
-    else:  # as many days as the budget allows (none past the sample's when a day is free)
-        days = min(steps, max(int((CALIBRATE_SECONDS - b) / d), k)) if d > 0 else k
+    whole: dict[int, float] = {}  # sample -> seconds of its whole run
+    ratios: list[float] = []  # whole run / short runs' prediction, per sample run whole
+    spent = 0.0
+    for i in [centre, *(i for i in range(len(samples)) if i != centre)] if steps > k else []:
+        guess = predicted[i] * (sum(ratios) / len(ratios) if ratios else 1.0)
+        if spent + guess > WHOLE_SECONDS:
+            continue
+        whole[i] = _timed_run(samples[i], steps)
+        spent += whole[i]
+        if predicted[i] > 0:
+            ratios.append(min(RATIO_BOUNDS[1], max(RATIO_BOUNDS[0], whole[i] / predicted[i])))
     scale, calib = 1.0, ""
-    if days > k:
-        actual = _timed_run(samples[centre], days)
-        scale = min(4.0, max(0.25, actual / (b + days * d))) if b + days * d > 0 else 1.0
-        calib = f", one {days}-day run to calibrate (x{scale:.2f})"
-    per_run_each = [p * scale for p in predicted]
+    if ratios:
+        scale = sum(ratios) / len(ratios)
+        calib = f", {len(whole)} of them run whole" + (
+            f", the others scaled x{scale:.2f}" if len(whole) < len(samples) else ""
+        )
+    elif steps > k:  # as many days as the budget allows (none past the sample's when free)
+        b, d = fits[centre]
+        days = min(steps, max(int((WHOLE_SECONDS - b) / d), k)) if d > 0 else k
+        if days > k and b + days * d > 0:
+            actual = _timed_run(samples[centre], days)
+            scale = min(RATIO_BOUNDS[1], max(RATIO_BOUNDS[0], actual / (b + days * d)))
+            calib = f", one {days}-day run to calibrate (x{scale:.2f})"
+    per_run_each = [whole.get(i, p * scale) for i, p in enumerate(predicted)]
     per_run = sum(per_run_each) / len(per_run_each)
     spread = (max(per_run_each) - min(per_run_each)) / 2 / per_run if per_run > 0 else 0.0
     n = plan.n_runs if pending is None else pending
