@@ -48,8 +48,11 @@ demo: $(STAMP)
 # fixtures are built once); the ten slowest tests are listed at the end.
 PYTEST_ARGS ?= -n auto --dist loadscope --durations=10
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE):
+# the suite starts a hundred `saca` processes, and each would compile the package again.
 test: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && \
+		env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
