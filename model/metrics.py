@@ -350,7 +350,7 @@ def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 
 
-def new_totals(n_communities: int) -> tuple[dict[str, list], np.ndarray]:
+def new_totals(n_communities: int) -> tuple[dict[str, Any], np.ndarray]:
     """Empty per-day totals (hours, formalism, perfunctory hours, needs settled by the
     system, hours per community; per cadre: needs resolved, on duty, overloaded; the
     handoffs of each day and of today so far) and the (due, on time) counts per
@@ -359,12 +359,13 @@ def new_totals(n_communities: int) -> tuple[dict[str, list], np.ndarray]:
     Args:
         n_communities: number of communities.
     """
-    totals: dict[str, list] = {
+    totals: dict[str, Any] = {
         "hours": [],
         "formal": [],
         "perf": [],
         "system": [],
         "hours_by_comm": [],
+        "hours_by_comm_sum": np.zeros(n_communities),  # the running sum of the above
         "resolved_by_cadre": [],
         "on_duty": [],
         "overloaded": [],
@@ -412,12 +413,14 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     raw["formal"].append(formal)
     raw["perf"].append(perf)
     raw["hours_by_comm"].append(m.hours_by_community.copy())
+    # kept as it goes: summing the whole history again each day grew with the run
+    raw["hours_by_comm_sum"] += m.hours_by_community
     m.hours_by_community[:] = 0.0
     comm_due = m.due_by_community
     np.add.at(comm_due[0], nds.comm[sl][due], 1)
     np.add.at(comm_due[1], nds.comm[sl][on_time], 1)
     hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
-    cum_hours = np.sum(raw["hours_by_comm"], axis=0)
+    cum_hours = raw["hours_by_comm_sum"]
     observed = comm_due[0] >= 5
     st = nds.status[live]
     # Per cadre: who resolved what and who was overloaded by its own load measure
