@@ -149,6 +149,22 @@ def runner_up(best: str | None, means: Mapping[str, float]) -> str | None:
     return min(others, key=lambda r: abs(means[r] - means[best]))
 
 
+def paired_values(runs: pd.DataFrame, metric: str, regimes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each regime's values of ``metric``, one per design point and replicate, aligned so
+    that element ``i`` of every array shares its seed (as :func:`winner` wants); NaN where
+    a regime has no run.
+
+    Args:
+        runs: run rows with ``point``, ``replicate``, ``regime`` and the metric.
+        metric: the metric.
+        regimes: the regimes, in order.
+    """
+    wide = runs.pivot_table(index=["point", "replicate"], columns="regime", values=metric)
+    return {
+        r: wide[r].to_numpy(float) if r in wide else np.full(len(wide), np.nan) for r in regimes
+    }
+
+
 def winner(
     values: Mapping[str, Sequence[float] | np.ndarray],
     higher_is_better: bool = True,

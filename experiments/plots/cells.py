@@ -87,7 +87,7 @@ def winner_grid(
         the cell's runs), ``runner_up`` (:func:`saca.experiments.stats.runner_up`) and ``n``
         (pairs), or None for an empty cell.
     """
-    from saca.experiments.stats import mean_ci, runner_up, winner
+    from saca.experiments.stats import mean_ci, paired_values, runner_up, winner
 
     ok = results[results["status"] == "ok"]
     cx, xl, _ = factor_cells(ok, fx, bins)
@@ -98,15 +98,11 @@ def winner_grid(
             sub = ok[(cx == ix) & (cy == iy)]
             if sub.empty:
                 continue
-            wide = sub.pivot_table(index=["point", "replicate"], columns="regime", values=metric)
-            values = {
-                r: wide[r].to_numpy(float) if r in wide else np.full(len(wide), np.nan)
-                for r in regimes
-            }
+            values = paired_values(sub, metric, regimes)
             cell = winner(values, higher_is_better)
             cell["cis"] = {r: mean_ci(v) for r, v in values.items()}
             cell["runner_up"] = runner_up(cell["best"], cell["means"])
-            cell["n"] = len(wide)
+            cell["n"] = len(values[regimes[0]])
             cells[iy][ix] = cell
     return {"xlabels": xl, "ylabels": yl, "cells": cells}
 

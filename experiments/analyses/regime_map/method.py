@@ -107,11 +107,7 @@ def map_cells(
                 sub = ok[(cx == ix) & (cy == iy)]
                 if sub.empty:
                     continue
-                wide = sub.pivot_table(index=["point", "replicate"], columns="regime", values=m)
-                values = {
-                    r: wide[r].to_numpy(float) if r in wide else np.full(len(wide), np.nan)
-                    for r in regimes
-                }
+                values = stats.paired_values(sub, m, regimes)
                 cell = stats.winner(values, higher)
                 rec: dict[str, Any] = {
                     "metric": m,
@@ -127,7 +123,7 @@ def map_cells(
                 ru = runner_up(cell["best"], cell["means"])
                 d = cell["diffs"].get(ru, {}) if ru is not None else {}
                 rec |= {
-                    "n": len(wide),
+                    "n": len(values[regimes[0]]),
                     "best": cell["best"],
                     "clear": bool(cell["clear"]),
                     "winner": cell["best"] if cell["clear"] else None,
