@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,41 +220,13 @@ def plot_sweep_winners(
                                 color="white",
                             )
             else:
-                colours = [
-                    *(lighten(regime_colour(regimes[i], i)) for i in range(len(regimes))),
-                    NO_WINNER,
-                    EMPTY_CELL,
-                ]
-                index = np.full((ny, nx), len(regimes) + 1)
-                for iy in range(ny):
-                    for ix in range(nx):
-                        c = g["cells"][iy][ix]
-                        if c is None or c["best"] is None:
-                            continue
-                        index[iy, ix] = regimes.index(c["best"]) if c["clear"] else len(regimes)
-                        if not c["clear"]:  # hatched too, so it reads in greyscale prints
-                            ax.add_patch(
-                                Rectangle(
-                                    (ix - 0.5, iy - 0.5),
-                                    1,
-                                    1,
-                                    fill=False,
-                                    hatch="///",
-                                    edgecolor=HATCH,
-                                    lw=0,
-                                )
-                            )
-                        ax.text(ix, iy, _cell_text(c), ha="center", va="center", fontsize=fontsize)
-                from matplotlib.colors import ListedColormap
-
-                ax.imshow(
-                    index,
-                    origin="lower",
-                    cmap=ListedColormap(colours),
-                    vmin=-0.5,
-                    vmax=len(colours) - 0.5,
-                    aspect="auto",
+                won = (
+                    (ix, iy, c["best"], c["clear"], _cell_text(c))
+                    for iy, row_cells in enumerate(g["cells"])
+                    for ix, c in enumerate(row_cells)
+                    if c is not None and c["best"] is not None
                 )
+                draw_winner_grid(ax, regimes, won, nx, ny, fontsize)
             ax.set_xticks(range(nx), g["xlabels"], fontsize=8)
             ax.set_yticks(range(ny), g["ylabels"], fontsize=8)
             ax.set_xlabel(fx["key"], fontsize=9)
@@ -286,6 +258,53 @@ def plot_sweep_winners(
         )
     suptitle(fig, title, fontsize=11)
     return save_figure(fig, path)
+
+
+def draw_winner_grid(
+    ax: Any,
+    regimes: Sequence[str],
+    cells: Iterable[tuple[int, int, str, bool, str]],
+    nx: int,
+    ny: int,
+    fontsize: float,
+) -> None:
+    """Colour a grid of cells by their winning regime: pale regime colours where one wins
+    clearly, grey and hatched where none does (hatched so it reads in greyscale prints),
+    the rest (no runs) blank; each cell with its text.
+
+    Args:
+        ax: the axes.
+        regimes: regime labels in order (their colours).
+        cells: ``(ix, iy, best regime, clear, text)`` of every cell that has a best regime.
+        nx: columns of the grid.
+        ny: rows of the grid.
+        fontsize: size of the cell text.
+    """
+    from matplotlib.colors import ListedColormap
+
+    colours = [
+        *(lighten(regime_colour(r, i)) for i, r in enumerate(regimes)),
+        NO_WINNER,
+        EMPTY_CELL,
+    ]
+    index = np.full((ny, nx), len(regimes) + 1)
+    for ix, iy, best, clear, text in cells:
+        index[iy, ix] = regimes.index(best) if clear else len(regimes)
+        if not clear:
+            ax.add_patch(
+                Rectangle(
+                    (ix - 0.5, iy - 0.5), 1, 1, fill=False, hatch="///", edgecolor=HATCH, lw=0
+                )
+            )
+        ax.text(ix, iy, text, ha="center", va="center", fontsize=fontsize)
+    ax.imshow(
+        index,
+        origin="lower",
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=len(colours) - 0.5,
+        aspect="auto",
+    )
 
 
 def _cell_text(cell: Mapping[str, Any]) -> str:

@@ -11,15 +11,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 
 from saca.experiments.plots.axes import lighten, short_number, suptitle
 from saca.experiments.plots.style import regime_colour, tick_label
-from saca.experiments.plots.sweeps import EMPTY_CELL, HATCH, NO_WINNER
+from saca.experiments.plots.sweeps import HATCH, NO_WINNER, draw_winner_grid
 from saca.model.metrics import RECORDS
 
 
@@ -63,40 +61,14 @@ def plot_map(
     fontsize = 7.5 if across <= 3 else 6.8
     fig = Figure(figsize=(width * len(metrics) + 0.4, height + 1.1), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    colours = [
-        *(lighten(regime_colour(r, i)) for i, r in enumerate(regimes)),
-        NO_WINNER,
-        EMPTY_CELL,
-    ]
     nx, ny = len(x["levels"]), len(y["levels"])
     for ax, m in zip(axes, metrics, strict=True):
-        sub = cells[cells["metric"] == m]
-        index = np.full((ny, nx), len(regimes) + 1)
-        for rec in sub.itertuples():
-            if rec.best is None or pd.isna(rec.best):
-                continue
-            index[rec.iy, rec.ix] = regimes.index(rec.best) if rec.clear else len(regimes)
-            if not rec.clear:  # hatched too, so it reads in greyscale prints
-                ax.add_patch(
-                    Rectangle(
-                        (rec.ix - 0.5, rec.iy - 0.5),
-                        1,
-                        1,
-                        fill=False,
-                        hatch="///",
-                        edgecolor=HATCH,
-                        lw=0,
-                    )
-                )
-            ax.text(rec.ix, rec.iy, _cell_text(rec), ha="center", va="center", fontsize=fontsize)
-        ax.imshow(
-            index,
-            origin="lower",
-            cmap=ListedColormap(colours),
-            vmin=-0.5,
-            vmax=len(colours) - 0.5,
-            aspect="auto",
+        won = (
+            (rec.ix, rec.iy, rec.best, rec.clear, _cell_text(rec))
+            for rec in cells[cells["metric"] == m].itertuples()
+            if rec.best is not None and not pd.isna(rec.best)
         )
+        draw_winner_grid(ax, regimes, won, nx, ny, fontsize)
         ax.set_xticks(range(nx), [tick_label(v) for v in x["levels"]], fontsize=8)
         ax.set_yticks(range(ny), [tick_label(v) for v in y["levels"]], fontsize=8)
         ax.set_xlabel(x["key"], fontsize=9)
