@@ -53,20 +53,12 @@ def _warm_up_plugin() -> Any:
 
 def _forkserver() -> dict[str, str]:
     """Dask settings that fork the LocalCluster's workers from the fork server, which
-    imports dask and the model once (:func:`forkserver.context`); none where there is no
-    fork server (Windows)."""
-    import multiprocessing
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    imports dask and the model once (:func:`forkserver.context`, which starts it: dask's
+    own list of imports, set when it first asks, then no longer applies); none where
+    there is no fork server (Windows)."""
+    if forkserver.context("distributed").get_start_method() != "forkserver":
         return {}
-    import dask
-    from distributed.utils import get_mp_context
-
-    method = {"distributed.worker.multiprocessing-method": "forkserver"}
-    with dask.config.set(method):
-        get_mp_context()  # dask sets its own list of imports the first time: before ours
-    forkserver.context("distributed")
-    return method
+    return {"distributed.worker.multiprocessing-method": "forkserver"}
 
 
 BATCH_SECONDS = 1.0
