@@ -12,8 +12,10 @@ happen; it never writes a cadre's state.
 Every cadre's state is a row of the model's :class:`CadreState` (numpy arrays), and a
 :class:`Cadre` agent is a view onto its row. The stages without a clock run for all cadres
 at once (:func:`begin_days`, :func:`end_days`, :func:`overheads`, …); a cadre's one-row
-methods (``cad.begin_day()``) call them on its row. Working the queue on the clock stays
-one cadre at a time (:meth:`Cadre.walk`); ordering the queues and deciding the needs a
+methods (``cad.begin_day()``) call them on its row. Working the queue on the clock is one
+cadre at a time by nature: :meth:`Cadre.walk` is the readable reference, and the work
+round runs the same shifts compiled, a whole kind of cadres in one call
+(:mod:`saca.agents.shifts`, tested equal); ordering the queues and deciding the needs a
 round finished run for many cadres at once in :mod:`saca.agents.round`.
 
 Seeds: 000 (effort, perfunctory work, anxiety, burnout, crowding out of motivation),
@@ -287,9 +289,12 @@ class Cadre(mesa.Agent):
         p = (1 − goals) · ``paper_closure``; perfunctory cadres close more because they fail
         more) or reworked for ``rework_share`` of its hours.
 
-        This is the one per-need loop of the day, on a clock, so it runs in Python: the
-        shift's running state (hours left, clock, hours worked, counts) is kept in local
-        variables and written back to the cadre's row at the end.
+        This is the readable reference of the day's per-need loop, on a clock: the work
+        round runs the same shift compiled for many cadres at once
+        (:func:`saca.agents.shifts.work_shifts`; ``model.compiled_shifts = False`` runs
+        the round with this method). The shift's running state (hours left, clock, hours
+        worked, counts) is kept in local variables and written back to the cadre's row
+        at the end.
 
         The outcome of an attempt does not change the shift's time (a failed need waits
         for another turn), so a round of many cadres can leave the attempts to

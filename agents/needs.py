@@ -87,6 +87,8 @@ class NeedPool:
         "peer": np.bool_,
         "chosen": np.bool_,
         "passed_by": np.int32,
+        # The household's hidden need below this one (its stack of hidden needs), or -1.
+        "hidden_below": np.int64,
     }
 
     def __init__(self) -> None:
@@ -152,6 +154,7 @@ class NeedPool:
         self.paper_closed[sl] = False
         self.triaged[sl] = self.unverified[sl] = self.chosen[sl] = self.peer[sl] = False
         self.channel[sl] = self.passed_by[sl] = -1
+        self.hidden_below[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
         return ids

@@ -19,6 +19,7 @@ from saca.agents import needs as nd
 from saca.agents.cadre import FAIL, LATE, SUCCESS
 
 if TYPE_CHECKING:
+    from saca.agents.cadre import Cadre
     from saca.model.model import CollaborationModel
 
 
@@ -42,6 +43,97 @@ class Finished:
         self.nid.append(nid)
         self.cadre.append(cadre)
         self.clock.append(clock)
+
+
+def run_shifts(m: CollaborationModel, cadres: list[Cadre], *, inline: bool) -> Finished:
+    """The shifts of ``cadres``, one after another, compiled
+    (:func:`saca.agents.shifts.work_shifts`): the numbers and draws of each cadre's
+    :meth:`Cadre.walk` in turn (``inline`` false: the needs whose hours are done are
+    returned, in the order they were finished, for :func:`attempt`), or of each sunk
+    cadre's :meth:`SunkCadre.work`, visits first and needs decided at once (``inline``
+    true, which needs the model's generator to be a numpy Generator). The escalations,
+    contacts, hand-offs and paper closures of the shifts are then applied in order.
+
+    The queues must be ordered (:func:`order_queues`).
+
+    Args:
+        m: the model.
+        cadres: the cadres, in the order they work.
+        inline: whether needs are decided as they are finished, after mandated visits.
+    """
+    from saca.agents import shifts  # compiled on first use (numba)
+
+    finished = Finished()
+    if not inline:
+        cadres = [c for c in cadres if c.queue]
+    if not cadres:
+        return finished
+    queues = [c.queue for c in cadres]
+    lens = np.fromiter(map(len, queues), np.int64, len(queues))
+    starts = np.zeros(len(queues) + 1, dtype=np.int64)
+    np.cumsum(lens, out=starts[1:])
+    flat = np.fromiter(itertools.chain.from_iterable(queues), np.int64, int(starts[-1]))
+    order = np.fromiter((c.idx for c in cadres), np.int64, len(cadres))
+    C, N, T, W = _shift_inputs(m, shifts, inline)
+    rng = m.rng if inline else _NO_DRAWS
+    new_starts, new_flat, touched, fin, esc, contacts, paper, handoffs = shifts.work_shifts(
+        C, N, T, W, order, starts, flat, m.hours_by_community, rng, inline
+    )
+    for k in np.flatnonzero(touched).tolist():
+        cadres[k].queue = new_flat[new_starts[k] : new_starts[k + 1]].tolist()
+    if len(esc[0]):
+        m.escalate_many(*esc)
+    m.record_handoffs(handoffs)
+    if len(contacts):
+        m.households.contact_many(contacts[:, 0], contacts[:, 1], contacts[:, 2])
+        won = int(np.isin(contacts[:, 2], (SUCCESS, LATE)).sum())
+        m.resolved_today += won
+        m.system_resolved_today += won
+        m.served_today += won
+    for nid in paper.tolist():
+        m.close_on_paper(nid)
+    finished.nid, finished.cadre, finished.clock = (x.tolist() for x in fin)
+    return finished
+
+
+# Passed for the generator when the shifts draw nothing (numba needs a Generator's type).
+_NO_DRAWS = np.random.default_rng(0)
+
+
+def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
+    """The model's arrays and today's constants, as :mod:`saca.agents.shifts` reads them."""
+    st, nds, b, r = m.cadre_state, m.needs, m.behaviour, m.regime
+    C = shifts.Cadres(
+        st.hours_left, st.clock, st.hours_worked, st.perfunctory_hours, st.formalism_hours,
+        st.np_left, st.np_clock, st.np_worked, st.np_perf, st.np_formal,
+        st.attempts_today, st.resolved_today, st.imposed_today, st.active, st.ordered,
+        st.reach, st.grid, st.community, st.experience, st.knowledge, st.effort,
+        st.effort < b.shirk_threshold,
+        np.maximum(st.resources, np.asarray(m.community_resources)[st.community]),
+        m.skill_matrix, m.backlog,
+    )  # fmt: skip
+    N = shifts.Needs(
+        nds.status, nds.where, nds.holder, nds.hh, nds.comm, nds.ntype, nds.level,
+        nds.deadline, nds.t_created, nds.t_deadline, nds.t_ready, nds.t_resolved,
+        nds.resolved, nds.hours, nds.hours_total, nds.fidelity, nds.unverified, nds.peer,
+        nds.reported, nds.channel, nds.chosen, nds.passed_by, nds.paper_closed,
+        nds.hidden_below,
+    )  # fmt: skip
+    visit_rate = r.mandated_visits_per_week / 7.0 * (1 - m.relief) if inline else 0.0
+    T = shifts.Today(
+        m.day, m.day * nd.HOURS_PER_DAY, r.goals, nd.HOURS_PER_DAY / b.need_hours,
+        b.verify_hours, b.diagnosis_hours, visit_rate, b.visit_hours,
+        isinstance(b.visit_hours, np.generic), (1 - r.goals) * b.paper_closure,
+        b.rework_share, b.skill_weight, b.experience_weight, b.familiarity_weight,
+        b.resources_weight, b.information_weight, b.success_floor, b.effort_weight,
+        b.perfunctory_success, m.volatility_today, b.staleness_peer,
+    )  # fmt: skip
+    ties = m.ties
+    ties._sync()
+    W = shifts.Places(
+        m._grid_start, m._comm_start, m.hidden_top, ties._keys, ties._kidx, ties.familiarity
+    )
+    return C, N, T, W
 
 
 def success_chances(

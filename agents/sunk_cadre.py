@@ -55,7 +55,8 @@ class SunkCadre(Cadre):
         self.start_day = 0
 
     def work(self) -> None:
-        """Mandated visits first (formalism, seed 001), then the queue."""
+        """Mandated visits first (formalism, seed 001), then the queue (the readable
+        reference of what the work round runs compiled, saca.agents.shifts)."""
         self.visit_households()
         super().work()
 

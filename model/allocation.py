@@ -121,6 +121,15 @@ class Allocation:
         np.add.at(cs.chosen_today if chosen else cs.imposed_today, cads, 1)
         np.add.at(self.backlog, cads, nds.hours[ids])
 
+    def record_handoffs(self, pairs: np.ndarray) -> None:
+        """Note needs passed from one cadre to another, in order (see record_handoff).
+
+        Args:
+            pairs: (giver, taker) rows.
+        """
+        for giver, taker in pairs.tolist():
+            record_handoff(self, giver, taker)
+
     def refresh_backlog(self) -> None:
         """Recount every cadre's backlog (hours of open needs it holds) from the needs.
 
@@ -439,27 +448,40 @@ class Allocation:
         self._to_cadres(tasks[w_task[fits]], a_idx[w_cad[fits]], chosen=True)
 
     def escalate(self, nid: int, cad: Cadre) -> None:
-        """Pass a need beyond the cadre's reach up the hierarchy (seed 004, P14).
-
-        Community-level needs go to a committee member; higher ones to the street office,
-        or straight to the city platform when escalation is central or when a grid
-        instructor carries it up across levels. The need sets off when the cadre passes it
-        on.
+        """Pass a need beyond the cadre's reach up the hierarchy, setting off at the
+        cadre's clock (see :meth:`escalate_many`).
 
         Args:
             nid: the need.
             cad: the cadre who diagnosed it.
         """
-        nds, r = self.needs, self.regime
-        arr = np.array([nid])
-        c = int(nds.comm[nid])
-        nds.passed_by[nid] = cad.idx  # for overload_cascades, when a cadre takes it next
-        if nds.level[nid] == 1 and self.committee[c]:
-            self.move(arr, nd.AT_COMMAND, hops=1, start=cad.clock)
-        elif r.escalation == "central" or getattr(cad, "instructor", False):
-            self.move(arr, nd.AT_CITY, hops=1, start=cad.clock)
+        self.escalate_many(np.array([nid]), np.array([cad.idx]), np.array([cad.clock]))
+
+    def escalate_many(self, ids: np.ndarray, cads: np.ndarray, start: np.ndarray) -> None:
+        """Pass needs beyond their cadres' reach up the hierarchy (seed 004, P14).
+
+        Community-level needs go to a committee member; higher ones to the street office,
+        or straight to the city platform when escalation is central or when a grid
+        instructor carries it up across levels. Each need sets off when its cadre passes
+        it on.
+
+        Args:
+            ids: the needs (distinct).
+            cads: the cadre (index) who diagnosed each.
+            start: the hour each cadre passed its need on.
+        """
+        nds = self.needs
+        nds.passed_by[ids] = cads  # for overload_cascades, when a cadre takes it next
+        up = (nds.level[ids] == 1) & self._has_committee[nds.comm[ids]]
+        if self.regime.escalation == "central":
+            city = ~up
         else:
-            self.move(arr, nd.AT_STREET, hops=1, start=cad.clock)
+            instructor = [getattr(self.cadres[c], "instructor", False) for c in cads.tolist()]
+            city = ~up & np.array(instructor, dtype=bool)
+        street = ~up & ~city
+        for where, sel in ((nd.AT_COMMAND, up), (nd.AT_CITY, city), (nd.AT_STREET, street)):
+            if sel.any():
+                self.move(ids[sel], where, hops=1, start=start[sel])
 
     # ----- settling -----------------------------------------------------------------
     def settle(self, nid: int, cad: Cadre, *, late: bool) -> None:

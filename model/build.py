@@ -59,7 +59,8 @@ class Construction:
         self.meeting = np.zeros(n_c, dtype=bool)
         self.surge = np.zeros(self.situation.streets, dtype=bool)
         self.served_today = 0
-        self._hidden_by_hh: dict[int, list[int]] = {}
+        # Each household's last hidden need, the top of its stack (see NeedFlow.hide), or -1.
+        self.hidden_top = np.full(len(st.hh_comm), -1, dtype=np.int64)
         self._comm_start = np.searchsorted(st.hh_comm, np.arange(n_c + 1))
         self._grid_start = np.searchsorted(st.hh_grid, np.arange(len(st.grid_comm) + 1))
         self._build_organizations()
@@ -249,6 +250,7 @@ class Construction:
         # The command's pools by index: posts of each grid, each committee, each community.
         self._post_idx = [[p.idx for p in posted] for posted in self.posts]
         self._committee_idx = [[x.idx for x in members] for members in self.committee]
+        self._has_committee = np.array([bool(members) for members in self.committee])
         self._community_idx = [[] for _ in range(n_c)]
         for cad in self.cadres:
             self._community_idx[cad.community].append(cad.idx)

@@ -23,7 +23,7 @@ from saca.agents import (
 )
 from saca.agents import needs as nd
 from saca.agents.cadre_state import RECOGNITION, begin_days, end_days, sanction, spend_many
-from saca.agents.round import Finished, attempt, order_queues
+from saca.agents.round import Finished, attempt, order_queues, run_shifts
 from saca.model.allocation import Allocation
 from saca.model.build import Construction
 from saca.model.metrics import METRICS, daily_metrics, summarise
@@ -58,6 +58,11 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
     end; ``datacollector`` is a ``mesa.DataCollector`` with one model variable per metric
     (``datacollector.get_model_vars_dataframe()`` is :meth:`timeseries` without ``phase``).
     """
+
+    #: Work the round's shifts compiled, all cadres of a kind in one call
+    #: (:func:`saca.agents.round.run_shifts`); False runs the readable one-cadre-at-a-time
+    #: reference (:meth:`Cadre.walk`, :meth:`SunkCadre.work`), with the same numbers.
+    compiled_shifts: bool = True
 
     def __init__(
         self,
@@ -253,26 +258,31 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         """Stage 6: the cadres work their queues, sunk cadres first, each kind in random
         order (the queues are ordered for all at once first).
 
-        Each kind's order is Mesa's ``shuffle_do`` order (the same draw of
-        ``model.random``). A cadre's walk through its queue draws nothing and no outcome
-        changes another's walk, so the finished needs of a whole kind are decided
-        together, in that order (:func:`attempt`). Sunk cadres that make mandated visits
-        draw those first, so each of them decides its own needs before the next visits.
+        Each kind's order is Mesa's ``shuffle_do`` order (the same draws of
+        ``model.random``, made by :func:`saca.model.streams.shuffle`). A cadre's walk
+        through its queue draws nothing and no outcome changes another's walk, so a whole
+        kind walks in one compiled call (:func:`walk_all`) and its finished needs are
+        decided together, in that order (:func:`attempt`). Sunk cadres that make mandated
+        visits draw those first, so each of them walks and decides its own needs before
+        the next visits (:meth:`SunkCadre.work`).
         """
+        from saca.model.streams import shuffle  # numba loads at the first step, not on import
+
         order_queues(self)
         visits = self.regime.mandated_visits_per_week / 7.0 * (1 - self.relief) > 0
         for kind in (SunkCadre, CommunityCadre):
             if kind not in self.agents_by_type:  # a population may have none of a kind
                 continue
             cadres = list(self.agents_by_type[kind])
-            self.random.shuffle(cadres)
-            if kind is SunkCadre and visits:
+            shuffle(self.random, cadres)  # = self.random.shuffle(cadres), faster
+            inline = kind is SunkCadre and visits
+            if not self.compiled_shifts or (inline and type(self.rng) is not np.random.Generator):
+                # The one-cadre-at-a-time reference (a test's scripted draws take it too).
+                finished = Finished()
                 for cad in cadres:
-                    cad.work()
-                continue
-            finished = Finished()
-            for cad in cadres:
-                cad.walk(finished)
+                    cad.work() if inline else cad.walk(finished)
+            else:
+                finished = run_shifts(self, cadres, inline=inline)
             attempt(self, finished)
 
     def _reset_counters(self) -> None:

@@ -126,21 +126,35 @@ class NeedFlow:
         p = hhs.report_probability(trusts, nd.URGENCY[nds.ntype[ids]])
         told = self.rng.random(len(ids)) < p
         self.report(ids[told], channels[told])
-        for nid, h in zip(ids[~told].tolist(), nds.hh[ids[~told]].tolist(), strict=True):
-            self._hidden_by_hh.setdefault(h, []).append(nid)
+        self.hide(ids[~told])
+
+    def hide(self, ids: np.ndarray) -> None:
+        """Needs their households keep to themselves: each goes on top of its household's
+        stack of hidden needs, which a visit takes from the top (:meth:`hidden_need_of`).
+
+        Args:
+            ids: the needs, in the order they were kept back.
+        """
+        top, below = self.hidden_top, self.needs.hidden_below
+        for nid, h in zip(ids.tolist(), self.needs.hh[ids].tolist(), strict=True):
+            below[nid] = top[h]
+            top[h] = nid
 
     def hidden_need_of(self, h: int) -> int:
-        """A live hidden need of household ``h`` (one a visit could reveal), or -1.
+        """A live hidden need of household ``h`` (one a visit could reveal), or -1: the
+        household's stack of hidden needs is taken from the top down to the first need
+        still hidden and not overdue.
 
         Args:
             h: household index.
         """
-        lst = self._hidden_by_hh.get(h)
-        nds = self.needs
-        while lst:
-            nid = lst.pop()
+        nds, top = self.needs, self.hidden_top
+        nid = int(top[h])
+        while nid >= 0:
+            top[h] = nds.hidden_below[nid]
             if nds.status[nid] == nd.HIDDEN and nds.deadline[nid] >= self.day:
                 return nid
+            nid = int(top[h])
         return -1
 
     def report(self, ids: np.ndarray, channels: np.ndarray) -> None:

@@ -209,7 +209,7 @@ def test_a_visit_reveals_a_hidden_need_to_the_visitor(small_model, add_need):
     cad = next(c for c in m.cadres if c.is_sunk)
     h = m.random_household(cad.community, cad.grid)
     nid = add_need(m, h, status=nd.HIDDEN)
-    m._hidden_by_hh[h] = [nid]
+    m.hide(np.array([nid]))
     m.households.visit(h, cad)
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
     assert m.needs.holder[nid] == cad.idx and nid in cad.queue

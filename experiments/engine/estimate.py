@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from saca.experiments.engine import runner, seeds
+from saca.experiments.engine.backends.forkserver import PRELOAD
 from saca.experiments.engine.plan import RunTask, SweepPlan, run_id
 from saca.experiments.engine.results import read_meta
 from saca.experiments.engine.spec import same_spec
@@ -54,7 +55,7 @@ def _startup_seconds(backend: str) -> float:
     Args:
         backend: ``process`` or ``dask`` (dask's server imports distributed too).
     """
-    code = "import saca.experiments.engine.runner, saca.model.model"
+    code = "import " + ", ".join(PRELOAD)
     if backend == "dask":
         code += "; import distributed"
     t0 = time.perf_counter()

@@ -13,9 +13,12 @@ PRELOAD = (
     "saca.experiments.engine.backends.forked",
     "saca.experiments.engine.runner",
     "saca.model.model",
+    "saca.agents.shifts",
+    "saca.model.streams",
 )
 """What the fork server imports before it forks any worker: Ctrl-C ignored from birth
-(:mod:`~saca.experiments.engine.backends.forked`), then the model and the run."""
+(:mod:`~saca.experiments.engine.backends.forked`), then the model and the run, and the
+model's compiled parts (numba, which the model imports at its first step)."""
 
 
 def context(*extra: str) -> Any:
