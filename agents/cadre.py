@@ -110,6 +110,8 @@ class Cadre(mesa.Agent):
     # Recalled to a sending unit (sunk cadres only; see model.set_sunk_presence).
     away = _Field(bool)
     load = _Field(float)
+    # New needs came in since the queue was last ordered (see order_queue).
+    queue_changed = _Field(bool)
 
     def __init__(
         self,
@@ -127,6 +129,7 @@ class Cadre(mesa.Agent):
     ) -> None:
         super().__init__(model)
         self.idx = model.cadre_state.add()
+        model.queues.add_cadre()
         model.cadres.append(self)
         model.cadre_state.sunk[self.idx] = self.is_sunk
         self.full_time = True
@@ -149,7 +152,7 @@ class Cadre(mesa.Agent):
         self.alignment = 0.5
         self.withdrawn = False
         self.active = True
-        self.queue: list[int] = []
+        self.queue = []
         self.queue_changed = False
         self.effort = motivation
         self.hours_left = 0.0
@@ -157,6 +160,16 @@ class Cadre(mesa.Agent):
         self.overtime = 0.0
         self.ordered = False
         self._reset_day()
+
+    @property
+    def queue(self) -> list[int]:
+        """The needs the cadre holds, in the order it works them (a copy; assign a list to
+        change it). All queues live in the model's :class:`~saca.agents.queues.Queues`."""
+        return self.model.queues.get(self.idx)
+
+    @queue.setter
+    def queue(self, ids: list[int]) -> None:
+        self.model.queues.set(self.idx, ids)
 
     def _reset_day(self) -> None:
         """Start today's records (hours, counts, events) from zero."""

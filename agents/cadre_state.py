@@ -81,6 +81,8 @@ class CadreState:
         # Yesterday's load L of an active cadre (0 when it did not work), observed by
         # metrics.overload_cascades; kept as it was while a cadre is away.
         "load": np.float64,
+        # New needs came into the cadre's queue since it was last ordered.
+        "queue_changed": np.bool_,
         # Whether hours_left, clock, hours_worked, formalism_hours and perfunctory_hours
         # hold a numpy scalar (rather than a Python float) in a run that keeps them per
         # cadre: an amount read from an array (a community's admin load, peer reports

@@ -10,7 +10,6 @@ Seeds: 000 (goal displacement, paper closure), 002, 004 (success).
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,23 +63,19 @@ def run_shifts(m: CollaborationModel, cadres: list[Cadre], *, inline: bool) -> F
     from saca.agents import shifts  # compiled on first use (numba)
 
     finished = Finished()
-    if not inline:
-        cadres = [c for c in cadres if c.queue]
     if not cadres:
         return finished
-    queues = [c.queue for c in cadres]
-    lens = np.fromiter(map(len, queues), np.int64, len(queues))
-    starts = np.zeros(len(queues) + 1, dtype=np.int64)
-    np.cumsum(lens, out=starts[1:])
-    flat = np.fromiter(itertools.chain.from_iterable(queues), np.int64, int(starts[-1]))
+    queues = m.queues
+    queues.merge()
     order = np.fromiter((c.idx for c in cadres), np.int64, len(cadres))
     C, N, T, W = _shift_inputs(m, shifts, inline)
     rng = m.rng if inline else _NO_DRAWS
-    new_starts, new_flat, touched, fin, esc, contacts, paper, handoffs = shifts.work_shifts(
-        C, N, T, W, order, starts, flat, m.hours_by_community, rng, inline
+    queues.flat, queues.start, fin, esc, contacts, paper, handoffs, taken = shifts.work_shifts(
+        C, N, T, W, order, queues.flat, queues.start, m.hours_by_community, rng, inline
     )
-    for k in np.flatnonzero(touched).tolist():
-        cadres[k].queue = new_flat[new_starts[k] : new_starts[k + 1]].tolist()
+    # One by one, as _to_cadre adds them: the backlog array may hold integers.
+    for c, hours in zip(taken[1].tolist(), taken[2].tolist(), strict=True):
+        m.backlog[c] += hours
     if len(esc[0]):
         m.escalate_many(*esc)
     m.record_handoffs(handoffs)
@@ -110,7 +105,7 @@ def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
         st.reach, st.grid, st.community, st.experience, st.knowledge, st.effort,
         st.effort < b.shirk_threshold,
         np.maximum(st.resources, np.asarray(m.community_resources)[st.community]),
-        m.skill_matrix, m.backlog,
+        m.skill_matrix,
     )  # fmt: skip
     N = shifts.Needs(
         nds.status, nds.where, nds.holder, nds.hh, nds.comm, nds.ntype, nds.level,
@@ -120,13 +115,16 @@ def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
         nds.hidden_below,
     )  # fmt: skip
     visit_rate = r.mandated_visits_per_week / 7.0 * (1 - m.relief) if inline else 0.0
+    # Plain Python numbers of fixed types: the compiled shifts are specialised on them.
     T = shifts.Today(
-        m.day, m.day * nd.HOURS_PER_DAY, r.goals, nd.HOURS_PER_DAY / b.need_hours,
-        b.verify_hours, b.diagnosis_hours, visit_rate, b.visit_hours,
-        isinstance(b.visit_hours, np.generic), (1 - r.goals) * b.paper_closure,
-        b.rework_share, b.skill_weight, b.experience_weight, b.familiarity_weight,
-        b.resources_weight, b.information_weight, b.success_floor, b.effort_weight,
-        b.perfunctory_success, m.volatility_today, b.staleness_peer,
+        int(m.day), float(m.day * nd.HOURS_PER_DAY), float(r.goals),
+        float(nd.HOURS_PER_DAY / b.need_hours), float(b.verify_hours),
+        float(b.diagnosis_hours), float(visit_rate), float(b.visit_hours),
+        isinstance(b.visit_hours, np.generic), float((1 - r.goals) * b.paper_closure),
+        float(b.rework_share), float(b.skill_weight), float(b.experience_weight),
+        float(b.familiarity_weight), float(b.resources_weight), float(b.information_weight),
+        float(b.success_floor), float(b.effort_weight), float(b.perfunctory_success),
+        float(m.volatility_today), float(b.staleness_peer),
     )  # fmt: skip
     ties = m.ties
     ties._sync()
@@ -233,18 +231,14 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
         m.close_on_paper(nid)
     rework = ~won_a & ~paper_a
     nds.hours[ids[rework]] = b.rework_share * nds.hours_total[ids[rework]]
-    gone: dict[int, set[int]] = {}
-    for c, nid in zip(cadres[~rework].tolist(), ids[~rework].tolist(), strict=True):
-        gone.setdefault(c, set()).add(nid)
-    for c, left in gone.items():
-        cad = m.cadres[c]
-        cad.queue = [x for x in cad.queue if x not in left]
+    m.queues.remove(cadres[~rework], ids[~rework])
 
 
 def order_queues(m: CollaborationModel) -> None:
     """Order every changed queue at once, before a round of work: as
     :meth:`Cadre.order_queue` does for one cadre (drop needs no longer held, sort by
-    the goals dial's key, ties in queue order), for all cadres whose queue changed.
+    the goals dial's key, ties in queue order), for all cadres whose queue changed,
+    compiled (:func:`saca.agents.shifts.order_queues`).
 
     While cadres work in turn, none changes the needs another holds, so ordering the
     queues first gives each cadre the order it would find at its turn.
@@ -252,24 +246,12 @@ def order_queues(m: CollaborationModel) -> None:
     Args:
         m: the model.
     """
-    changed = [c for c in m.cadres if c.queue_changed]
-    if not changed:
+    from saca.agents import shifts  # compiled on first use (numba)
+
+    cs, queues = m.cadre_state, m.queues
+    changed = cs.queue_changed[: cs.n]
+    queues.merge()
+    if not changed.any():
         return
-    nds = m.needs
-    lens = [len(c.queue) for c in changed]
-    flat = np.fromiter(itertools.chain.from_iterable(c.queue for c in changed), np.int64)
-    owner = np.repeat(np.arange(len(changed)), lens)
-    holder = np.repeat(np.array([c.idx for c in changed]), lens)
-    keep = (nds.status[flat] == nd.OPEN) & (nds.holder[flat] == holder)
-    flat, owner = flat[keep], owner[keep]
-    g = m.regime.goals
-    now = m.day * nd.HOURS_PER_DAY
-    scale = nd.HOURS_PER_DAY / m.behaviour.need_hours
-    key = g * nds.t_deadline[flat] + (1 - g) * (now + scale * nds.hours[flat])
-    ordered = flat[np.lexsort((key, owner))].tolist()
-    ends = np.cumsum(np.bincount(owner, minlength=len(changed))).tolist()
-    start = 0
-    for cad, end in zip(changed, ends, strict=True):
-        cad.queue = ordered[start:end]
-        cad.queue_changed = False
-        start = end
+    _, N, T, _ = _shift_inputs(m, shifts, inline=False)
+    queues.flat, queues.start = shifts.order_queues(queues.flat, queues.start, changed, N, T)

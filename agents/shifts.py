@@ -69,7 +69,6 @@ class Cadres(NamedTuple):
     perfunctory: np.ndarray  # effort below the shirking threshold today
     resources: np.ndarray  # its own or its community's, the larger
     skills: np.ndarray  # (cadres, need types)
-    backlog: np.ndarray  # the model's count of hours held
 
 
 class Needs(NamedTuple):
@@ -248,7 +247,7 @@ def _order(N, T, c, queue):
 
 
 @numba.njit(cache=True)
-def _visit(C, N, T, W, c, rng, contacts, handoffs, revealed):
+def _visit(C, N, T, W, c, rng, contacts, handoffs, revealed, taken):
     """Make cadre ``c``'s mandated visits (SunkCadre.visit_households): each costs
     ``visit_hours`` of formalism and reveals the household's last hidden need still
     open to be found, which the cadre takes on at once (seed 001); otherwise the visit
@@ -285,8 +284,8 @@ def _visit(C, N, T, W, c, rng, contacts, handoffs, revealed):
         N.holder[nid] = c
         N.chosen[nid] = False
         C.imposed_today[c] += 1
-        C.backlog[c] += N.hours[nid]
         revealed.append(nid)
+        taken.append((nid, c, N.hours[nid]))
         contacts.append((h, c, VISIT_WANTED))
 
 
@@ -372,25 +371,65 @@ def _work_on(C, N, T, W, c, nid, by_comm, rng, inline, ev):
     return False
 
 
+# ----- the queues (saca.agents.queues) --------------------------------------------------
 @numba.njit(cache=True)
-def work_shifts(C, N, T, W, order, starts, flat, by_comm, rng, inline):
+def merge_queues(flat, start, cadre, need):
+    """Queues ``flat``/``start`` with needs ``need`` put at the end of cadre ``cadre``'s
+    queue, in the order given; returns the new (flat, start)."""
+    n = start.shape[0] - 1
+    size = np.diff(start)
+    added = np.bincount(cadre, minlength=n)
+    new_start = np.zeros(n + 1, np.int64)
+    new_start[1:] = np.cumsum(size + added)
+    out = np.empty(new_start[n], np.int64)
+    end = np.empty(n, np.int64)
+    for c in range(n):
+        out[new_start[c] : new_start[c] + size[c]] = flat[start[c] : start[c + 1]]
+        end[c] = new_start[c] + size[c]
+    for j in range(cadre.shape[0]):
+        out[end[cadre[j]]] = need[j]
+        end[cadre[j]] += 1
+    return out, new_start
+
+
+@numba.njit(cache=True)
+def order_queues(flat, start, changed, N, T):
+    """Every changed queue ordered (:func:`_order`), its flag cleared; returns the new
+    (flat, start)."""
+    n = start.shape[0] - 1
+    out = np.empty(flat.shape[0], np.int64)
+    new_start = np.zeros(n + 1, np.int64)
+    p = 0
+    for c in range(n):
+        seg = flat[start[c] : start[c + 1]]
+        if changed[c]:
+            seg = _order(N, T, c, seg)
+            changed[c] = False
+        out[p : p + seg.shape[0]] = seg
+        p += seg.shape[0]
+        new_start[c + 1] = p
+    return out[:p], new_start
+
+
+@numba.njit(cache=True)
+def work_shifts(C, N, T, W, order, flat, start, by_comm, rng, inline):
     """The shifts of cadres ``order``, one after another: (visits, when ``inline``,) then
     the walk through the queue.
 
     Args:
         C, N, T, W: the cadres' rows, the needs' rows, today's constants, the places.
         order: the cadres, in the order they work.
-        starts, flat: cadre ``order[k]``'s queue is ``flat[starts[k]:starts[k + 1]]``,
-            ordered (changed queues are ordered again after visits reveal needs).
+        flat, start: every cadre's queue (:class:`saca.agents.queues.Queues`), ordered.
         by_comm: hours per community (coverage), updated.
         rng: the model's generator (used only when ``inline``).
         inline: whether needs are decided as they are finished (and visits made).
 
     Returns:
-        (new_starts, new_flat, touched): each cadre's queue afterwards, and whether it
-        changed; then the events in order, as arrays: finished needs (nid, cadre, clock),
-        escalated needs (nid, cadre, clock), contacts (household, cadre, outcome), paper
-        closures (nid), hand-offs (giver, taker).
+        (flat, start): every cadre's queue afterwards; then the events in order, as
+        arrays: finished needs (nid, cadre, clock), escalated needs (nid, cadre, clock),
+        contacts (household, cadre, outcome), paper closures (nid), hand-offs (giver,
+        taker), needs revealed and taken on (nid, cadre, hours), whose hours the caller
+        adds to the cadre's backlog.
     """
     finished = [(np.int64(0), np.int64(0), 0.0)][:0]
     escalated = [(np.int64(0), np.int64(0), 0.0)][:0]
@@ -398,40 +437,58 @@ def work_shifts(C, N, T, W, order, starts, flat, by_comm, rng, inline):
     handoffs = [(np.int64(0), np.int64(0))][:0]
     paper = [np.int64(0)][:0]
     revealed = [np.int64(0)][:0]
+    taken = [(np.int64(0), np.int64(0), 0.0)][:0]
     ev = (finished, escalated, contacts, paper)
-    new_flat = np.empty(flat.shape[0], dtype=np.int64)  # grown when visits reveal needs
-    new_starts = np.zeros(order.shape[0] + 1, dtype=np.int64)
-    touched = np.zeros(order.shape[0], dtype=np.bool_)
+    # The queues of the cadres in ``order`` afterwards, in that order (grown when visits
+    # reveal needs), then all queues again by cadre.
+    walked = np.empty(flat.shape[0], dtype=np.int64)
+    walked_start = np.zeros(order.shape[0] + 1, dtype=np.int64)
     for k in range(order.shape[0]):
         c = order[k]
-        queue = flat[starts[k] : starts[k + 1]]
+        queue = flat[start[c] : start[c + 1]]
         if inline:
             revealed.clear()
-            _visit(C, N, T, W, c, rng, contacts, handoffs, revealed)
+            _visit(C, N, T, W, c, rng, contacts, handoffs, revealed, taken)
             if len(revealed):
                 queue = _order(N, T, c, np.concatenate((queue, np.array(revealed))))
-                touched[k] = True
+        p = walked_start[k]
+        if queue.shape[0] == 0:  # nothing held: the common case, kept cheap
+            walked_start[k + 1] = p
+            continue
         gone = np.zeros(queue.shape[0], dtype=np.bool_)
         _walk(C, N, T, W, c, queue, by_comm, rng, inline, gone, ev)
-        n = new_starts[k]
-        if n + queue.shape[0] > new_flat.shape[0]:
-            new_flat = np.concatenate((new_flat, np.empty(n + 2 * queue.shape[0], np.int64)))
+        if p + queue.shape[0] > walked.shape[0]:
+            walked = np.concatenate((walked, np.empty(p + 2 * queue.shape[0], np.int64)))
         for j in range(queue.shape[0]):
-            if gone[j]:
-                touched[k] = True
-            else:
-                new_flat[n] = queue[j]
-                n += 1
-        new_starts[k + 1] = n
+            if not gone[j]:
+                walked[p] = queue[j]
+                p += 1
+        walked_start[k + 1] = p
+    n = start.shape[0] - 1
+    slot = np.full(n, -1, np.int64)
+    for k in range(order.shape[0]):
+        slot[order[k]] = k
+    new_start = np.zeros(n + 1, np.int64)
+    for c in range(n):
+        k = slot[c]
+        size = start[c + 1] - start[c] if k < 0 else walked_start[k + 1] - walked_start[k]
+        new_start[c + 1] = new_start[c] + size
+    new_flat = np.empty(new_start[n], np.int64)
+    for c in range(n):
+        k = slot[c]
+        if k < 0:  # not in this round: as it was
+            new_flat[new_start[c] : new_start[c + 1]] = flat[start[c] : start[c + 1]]
+            continue
+        new_flat[new_start[c] : new_start[c + 1]] = walked[walked_start[k] : walked_start[k + 1]]
     return (
-        new_starts,
         new_flat,
-        touched,
+        new_start,
         _timed(finished),
         _timed(escalated),
         _contacts(contacts),
         np.array(paper, dtype=np.int64),
         _pairs(handoffs),
+        _timed(taken),
     )
 
 

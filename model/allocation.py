@@ -87,10 +87,10 @@ class Allocation:
         nds.where[nid] = nd.AT_CADRE
         nds.holder[nid] = i
         nds.chosen[nid] = chosen
-        cad.queue.append(nid)
-        cad.queue_changed = True
-        # cad.received(chosen=...), on its row directly: this runs once per allocation.
+        self.queues.append(i, nid)
         cs = self.cadre_state
+        cs.queue_changed[i] = True
+        # cad.received(chosen=...), on its row directly: this runs once per allocation.
         (cs.chosen_today if chosen else cs.imposed_today)[i] += 1
         self.backlog[i] += nds.hours.item(nid)
 
@@ -104,7 +104,7 @@ class Allocation:
             cads: the cadre index each goes to.
             chosen: whether the cadres chose them.
         """
-        nds, cadres, cs = self.needs, self.cadres, self.cadre_state
+        nds, cs = self.needs, self.cadre_state
         passed = nds.passed_by[ids]
         was_passed = passed >= 0  # escalated by one cadre, now with another
         givers, takers = passed[was_passed].tolist(), cads[was_passed].tolist()
@@ -114,10 +114,8 @@ class Allocation:
         nds.where[ids] = nd.AT_CADRE
         nds.holder[ids] = cads
         nds.chosen[ids] = chosen
-        for nid, c in zip(ids.tolist(), cads.tolist(), strict=True):
-            cadres[c].queue.append(nid)
-        for c in np.unique(cads).tolist():
-            cadres[c].queue_changed = True
+        self.queues.extend(cads, ids)
+        cs.queue_changed[cads] = True
         np.add.at(cs.chosen_today if chosen else cs.imposed_today, cads, 1)
         np.add.at(self.backlog, cads, nds.hours[ids])
 

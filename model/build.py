@@ -22,6 +22,7 @@ from saca.agents import (
 from saca.agents import needs as nd
 from saca.agents.cadre import Cadre
 from saca.agents.cadre_state import CadreState
+from saca.agents.queues import Queues
 from saca.model.metrics import new_totals
 from saca.model.network import TieTable, adjacency, build_structure, resident_ties
 
@@ -63,6 +64,7 @@ class Construction:
         self.hidden_top = np.full(len(st.hh_comm), -1, dtype=np.int64)
         self._comm_start = np.searchsorted(st.hh_comm, np.arange(n_c + 1))
         self._grid_start = np.searchsorted(st.hh_grid, np.arange(len(st.grid_comm) + 1))
+        self.queues = Queues()  # every cadre's queue of needs
         self._build_organizations()
         self._build_cadres()
         self.backlog = np.zeros(len(self.cadres))

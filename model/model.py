@@ -587,3 +587,21 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
             ("cadre", c.unique_id) for c in self.cadres if c.community == community
         ]
         return g.subgraph(nodes)
+
+
+def compile_kernels() -> None:
+    """Compile the model's compiled parts (numba), or load them from numba's cache: the
+    cadres' shifts, the queues and the shuffle, by running one day of a tiny district
+    under door-knocking orders, which takes every one of them with the argument types of
+    a real run. The first run after saca is installed or changed compiles them (about
+    half a minute); later ones load them in a fraction of a second. The workers' fork
+    server calls this before it forks any worker, so that workers never compile.
+    """
+    tiny = {
+        "situation.households": 60,
+        "situation.grids": 2,
+        "situation.communities": 1,
+        "situation.streets": 1,
+        "regime.mandated_visits_per_week": 7.0,
+    }
+    CollaborationModel("emergency", "constructive", rng=0, overrides=tiny).step()

@@ -16,6 +16,7 @@ import pytest
 
 from saca.agents import needs as nd
 from saca.model import CollaborationModel
+from saca.model.model import compile_kernels
 
 SMALL: dict[str, Any] = {
     "situation.households": 400,
@@ -41,6 +42,18 @@ def _model(
 # Under pytest-xdist (``make test``) the modules that take longest start first, so the
 # longest one never begins last while the other worker has run out of work.
 SLOW_FIRST = ("test_validate.py", "test_app.py", "test_reliability.py", "test_sweep.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the model's kernels once, before any test (see ``compile_kernels``): in a
+    fresh clone every pytest-xdist worker, and every saca process a test starts, would
+    otherwise compile them side by side. The workers skip it: the controller did it.
+
+    Args:
+        config: pytest's configuration.
+    """
+    if not hasattr(config, "workerinput"):
+        compile_kernels()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

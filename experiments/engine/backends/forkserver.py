@@ -13,12 +13,12 @@ PRELOAD = (
     "saca.experiments.engine.backends.forked",
     "saca.experiments.engine.runner",
     "saca.model.model",
-    "saca.agents.shifts",
-    "saca.model.streams",
+    "saca.experiments.engine.backends.kernels",
 )
 """What the fork server imports before it forks any worker: Ctrl-C ignored from birth
 (:mod:`~saca.experiments.engine.backends.forked`), then the model and the run, and the
-model's compiled parts (numba, which the model imports at its first step)."""
+model's compiled parts, compiled or loaded once
+(:mod:`~saca.experiments.engine.backends.kernels`)."""
 
 
 def context(*extra: str) -> Any:
