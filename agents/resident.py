@@ -310,24 +310,23 @@ class Households:
         ties = m.ties
         n = len(self.trust_institution)
         k = ties.n
-        hh = ties.hh[:k]
-        sunk = m.cadre_is_sunk[ties.cadre[:k]]
-        trust = ties.trust[:k]
-        for is_sunk, opinion, name in (
-            (True, self.opinion_sunk, "perceived_sunk"),
-            (False, self.opinion_community, "perceived_community"),
-        ):
-            sel = sunk == is_sunk
-            cnt = np.bincount(hh[sel], minlength=n)
-            tot = np.bincount(hh[sel], weights=trust[sel], minlength=n)
-            perceived = np.where(cnt > 0, tot / np.maximum(cnt, 1), opinion)
-            setattr(self, name, perceived)
-            w = b.word_of_mouth
-            has_ties = m.degree > 0
-            opinion[has_ties] = ((1 - w) * opinion + w * (m.adjacency @ perceived))[has_ties]
-        ti = self.trust_institution
+        # One count over both kinds: bin 2h + 1 holds h's ties to sunk cadres, 2h the
+        # others (each bin's weights are summed in tie order, as per kind apart).
+        kind = ties.hh[:k].astype(np.int64) * 2 + m.cadre_is_sunk[ties.cadre[:k]]
+        cnt = np.bincount(kind, minlength=2 * n).reshape(n, 2)
+        tot = np.bincount(kind, weights=ties.trust[:k], minlength=2 * n).reshape(n, 2)
+        w = b.word_of_mouth
         has_ties = m.degree > 0
-        ti[has_ties] = ((1 - b.word_of_mouth) * ti + b.word_of_mouth * (m.adjacency @ ti))[has_ties]
+        for col, opinion, name in (
+            (1, self.opinion_sunk, "perceived_sunk"),
+            (0, self.opinion_community, "perceived_community"),
+        ):
+            c = cnt[:, col]
+            perceived = np.where(c > 0, tot[:, col] / np.maximum(c, 1), opinion)
+            setattr(self, name, perceived)
+            np.copyto(opinion, (1 - w) * opinion + w * (m.adjacency @ perceived), where=has_ties)
+        ti = self.trust_institution
+        np.copyto(ti, (1 - w) * ti + w * (m.adjacency @ ti), where=has_ties)
         self.engagement *= 1 - b.engagement_decay
 
 
