@@ -105,10 +105,8 @@ class Queues:
         self.merge()
         if len(ids) == 0:
             return
-        owner = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.start))
-        gone = np.isin((owner << 32) | self.flat, (cadres.astype(np.int64) << 32) | ids)
-        if not gone.any():
-            return
-        kept = np.bincount(owner[~gone], minlength=self.n)
-        self.flat = self.flat[~gone]
-        self.start = np.concatenate([[0], np.cumsum(kept)])
+        from saca.agents.shifts import remove_from_queues  # compiled (numba)
+
+        self.flat, self.start = remove_from_queues(
+            self.flat, self.start, cadres.astype(np.int64), ids.astype(np.int64)
+        )

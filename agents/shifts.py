@@ -393,6 +393,29 @@ def merge_queues(flat, start, cadre, need):
 
 
 @numba.njit(cache=True)
+def remove_from_queues(flat, start, cadre, need):
+    """Queues ``flat``/``start`` without need ``need[i]`` in cadre ``cadre[i]``'s queue;
+    returns the new (flat, start)."""
+    n = start.shape[0] - 1
+    gone = np.zeros(flat.shape[0], np.bool_)
+    for i in range(cadre.shape[0]):
+        c = cadre[i]
+        for j in range(start[c], start[c + 1]):
+            if flat[j] == need[i]:
+                gone[j] = True
+    out = np.empty(flat.shape[0], np.int64)
+    new_start = np.zeros(n + 1, np.int64)
+    p = 0
+    for c in range(n):
+        for j in range(start[c], start[c + 1]):
+            if not gone[j]:
+                out[p] = flat[j]
+                p += 1
+        new_start[c + 1] = p
+    return out[:p], new_start
+
+
+@numba.njit(cache=True)
 def order_queues(flat, start, changed, N, T):
     """Every changed queue ordered (:func:`_order`), its flag cleared; returns the new
     (flat, start)."""

@@ -598,10 +598,12 @@ def compile_kernels() -> None:
     server calls this before it forks any worker, so that workers never compile.
     """
     tiny = {
-        "situation.households": 60,
+        "situation.households": 200,
         "situation.grids": 2,
         "situation.communities": 1,
         "situation.streets": 1,
         "regime.mandated_visits_per_week": 7.0,
     }
-    CollaborationModel("emergency", "constructive", rng=0, overrides=tiny).step()
+    m = CollaborationModel("emergency", "constructive", rng=0, overrides=tiny)
+    m.step()
+    m.queues.remove(np.array([0]), np.array([-1]))  # no such need: the removal compiles
