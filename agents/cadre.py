@@ -304,7 +304,7 @@ class Cadre(mesa.Agent):
 
         This is the readable reference of the day's per-need loop, on a clock: the work
         round runs the same shift compiled for many cadres at once
-        (:func:`saca.agents.shifts.work_shifts`; ``model.compiled_shifts = False`` runs
+        (:func:`saca.agents.shifts.work_shifts`; ``model.compiled = False`` runs
         the round with this method). The shift's running state (hours left, clock, hours
         worked, counts) is kept in local variables and written back to the cadre's row
         at the end.

@@ -192,6 +192,10 @@ class Allocation:
             return
         nds, r, b, rng = self.needs, self.regime, self.behaviour, self.rng
         self.refresh_backlog()
+        if self.compiled and type(rng) is np.random.Generator:
+            self._assign_compiled(ids)
+            return
+        # The readable reference of the compiled loop (saca.model.posting).
         cs, cadres = self.cadre_state, self.cadres
         active = cs.active[: cs.n].copy()
         off_post = cs.sunk[: cs.n] & cs.full_time[: cs.n]
@@ -314,6 +318,68 @@ class Allocation:
             self._to_cadre(nid, cadres[cad], chosen=consulted)
         nds.t_ready[ids] = ready
         nds.left_grid[above] = True
+
+    def _assign_compiled(self, ids: np.ndarray) -> None:
+        """:meth:`assign_by_post`'s loop compiled (:func:`saca.model.posting.allocate`),
+        with the same numbers and draws; then the needs go to their cadres."""
+        from saca.model import posting  # compiled on first use (numba)
+
+        nds, r, b, cs = self.needs, self.regime, self.behaviour, self.cadre_state
+        n = cs.n
+        off_post = cs.sunk[:n] & cs.full_time[:n]
+        integers = self.backlog.dtype.kind != "f"  # numpy's bincount of nothing
+        backlog = self.backlog.astype(np.float64)
+        k = posting.Command(
+            float(r.decision), float(self.relief), bool(r.offloading_allowed),
+            float(b.consult_delay_hours), float(b.consult_hours), float(b.pool_backlog),
+            float(b.hop_hours), float(b.order_trust_loss), float(b.meeting_trust_gain),
+            float(b.offload_propensity), float(b.offload_trust_loss), float(b.knowledge_gain),
+            float(self.meeting_end(0)), float(self.day_end + b.workday_start + b.meeting_hours),
+            float(self.day_end), integers,
+        )  # fmt: skip
+        ready, above, to, chosen, contacts, handoffs, offloads = posting.allocate(
+            self._posting_pools(), k, ids, nds.grid[ids], nds.comm[ids], nds.hh[ids],
+            nds.ntype[ids], nds.t_ready[ids], nds.level[ids] >= 1, self.meeting,
+            cs.active[:n].copy(), cs.away[:n].copy(), self.cadre_is_sunk,
+            np.where(off_post, 100.0, 0.0), self.skill_matrix,
+            self.reported_backlog.astype(np.float64), self.cadre_hours, self.cadre_comm,
+            self._comm_street, backlog, cs.knowledge, self.cc_trust, nds.hours,
+            nds.passed_by, self.rng,
+        )  # fmt: skip
+        self.backlog[:] = backlog
+        nds.t_ready[ids] = ready
+        nds.left_grid[ids[above]] = True  # handled above the grid (_mark_left_grid)
+        self.record_handoffs(handoffs)
+        if len(contacts):
+            outcome = np.full(len(contacts), CONSULTED)
+            self.households.contact_many(contacts[:, 0], contacts[:, 1], outcome)
+        self.offloads_today += offloads
+        go = to >= 0
+        ids, to, chosen = ids[go], to[go], chosen[go]
+        nds.where[ids] = nd.AT_CADRE
+        nds.holder[ids] = to
+        nds.chosen[ids] = chosen
+        self.queues.extend(to, ids)
+        cs.queue_changed[to] = True
+        np.add.at(cs.chosen_today, to[chosen], 1)
+        np.add.at(cs.imposed_today, to[~chosen], 1)
+
+    def _posting_pools(self):
+        """The command's pools as compressed rows (built once: they do not change)."""
+        from saca.model import posting
+
+        if getattr(self, "_pools", None) is None:
+            n = len(self.cadres)
+            none = np.empty(0, np.int64)
+            ties = [self._cc_of_sunk.get(c, none) for c in range(n)]
+            keys = (self.cc_sunk.astype(np.int64) << 32) | self.cc_comm.astype(np.int64)
+            order = np.argsort(keys, kind="stable")
+            self._pools = posting.Pools(
+                *_rows(self._post_idx), *_rows(self._committee_idx), *_rows(self._community_idx),
+                *_rows(self.street_cadres), *_rows(self.sunk_idx), *_rows(ties),
+                keys[order], order.astype(np.int64),
+            )  # fmt: skip
+        return self._pools
 
     def _cadre_trust_event(self, sunk_idx: int, change: float) -> None:
         """Move the working trust on every tie of a sunk cadre: a gain as a fraction of the
@@ -509,3 +575,12 @@ class Allocation:
         self.resolved_today += len(ids)
         self.system_resolved_today += len(ids)
         self.households.settled_above(self.needs.hh[ids])
+
+
+def _rows(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """Lists (or arrays) of indices as compressed rows: (flat, start)."""
+    sizes = np.array([len(x) for x in rows], dtype=np.int64)
+    start = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=start[1:])
+    flat = np.concatenate([np.asarray(x, dtype=np.int64) for x in rows]) if rows else sizes
+    return flat.astype(np.int64), start

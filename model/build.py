@@ -258,6 +258,8 @@ class Construction:
             self._community_idx[cad.community].append(cad.idx)
         self.cadre_is_sunk = np.array([c.is_sunk for c in self.cadres], dtype=bool)
         self.cadre_comm = np.array([c.community for c in self.cadres], dtype=np.int64)
+        self._comm_street = np.asarray(self.structure.comm_street, dtype=np.int64)
+        self._pools = None  # the command's pools as compressed rows (Allocation._posting_pools)
         self.skill_matrix = np.array([c.skills for c in self.cadres]).reshape(-1, 5)
         # Offloading (seed 001): community cadres push part of their administrative load
         # onto the off-post cadres of their community when there is no duty boundary.

@@ -59,10 +59,12 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
     (``datacollector.get_model_vars_dataframe()`` is :meth:`timeseries` without ``phase``).
     """
 
-    #: Work the round's shifts compiled, all cadres of a kind in one call
-    #: (:func:`saca.agents.round.run_shifts`); False runs the readable one-cadre-at-a-time
-    #: reference (:meth:`Cadre.walk`, :meth:`SunkCadre.work`), with the same numbers.
-    compiled_shifts: bool = True
+    #: Run the sequential loops compiled: the round's shifts, all cadres of a kind in one
+    #: call (:func:`saca.agents.round.run_shifts`), and the command's allocation by post
+    #: (:mod:`saca.model.posting`). False runs the readable Python reference
+    #: (:meth:`Cadre.walk`, :meth:`SunkCadre.work`, the loop in ``assign_by_post``),
+    #: with the same numbers and draws.
+    compiled: bool = True
 
     def __init__(
         self,
@@ -276,7 +278,7 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
             cadres = list(self.agents_by_type[kind])
             shuffle(self.random, cadres)  # = self.random.shuffle(cadres), faster
             inline = kind is SunkCadre and visits
-            if not self.compiled_shifts or (inline and type(self.rng) is not np.random.Generator):
+            if not self.compiled or (inline and type(self.rng) is not np.random.Generator):
                 # The one-cadre-at-a-time reference (a test's scripted draws take it too).
                 finished = Finished()
                 for cad in cadres:

@@ -189,17 +189,18 @@ def test_fidelities_at_once_equal_one_by_one(small_model, add_need):
 def skill_of_handlers(small_model, contract: float, seed: int) -> float:
     m = small_model(seed=seed, overrides={"regime.contract": contract, "regime.decision": 0.0})
     log: list[float] = []
-    to_cadre, to_cadres = m._to_cadre, m._to_cadres
+    queues = m.queues  # every need handed to a cadre joins its queue through these
+    append, extend = queues.append, queues.extend
 
-    def spy(nid, cad, *, chosen):
-        log.append(float(cad.skills[m.needs.ntype[nid]]))
-        to_cadre(nid, cad, chosen=chosen)
+    def spy(cadre, nid):
+        log.append(float(m.skill_matrix[cadre, m.needs.ntype[nid]]))
+        append(cadre, nid)
 
-    def spy_many(ids, cads, *, chosen):
+    def spy_many(cads, ids):
         log.extend(m.skill_matrix[cads, m.needs.ntype[ids]].tolist())
-        to_cadres(ids, cads, chosen=chosen)
+        extend(cads, ids)
 
-    m._to_cadre, m._to_cadres = spy, spy_many
+    queues.append, queues.extend = spy, spy_many
     for _ in range(40):
         m.step()
     assert len(log) > 50

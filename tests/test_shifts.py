@@ -1,5 +1,6 @@
-"""The compiled shifts (agents.shifts, round.run_shifts) against the readable one-cadre-at-a-
-time reference (Cadre.walk, SunkCadre.work): the same numbers and draws, day after day."""
+"""The compiled loops (agents.shifts, round.run_shifts; model.posting) against the readable
+reference (Cadre.walk, SunkCadre.work, assign_by_post's loop): the same numbers and draws,
+day after day."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def _state(m: CollaborationModel) -> dict:
     out["ties"] = m.ties.familiarity[: m.ties.n].copy(), m.ties.trust[: m.ties.n].copy()
     out["handoffs"] = np.concatenate([np.zeros((0, 3), np.int64), *m.daily_totals["handoffs"]])
     out["paper"] = {d: list(v) for d, v in m._resurfacing.items()}
+    out["working_trust"] = m.cc_trust.copy()
+    out["backlog"] = m.backlog.copy(), np.array(m.backlog.dtype.str)
+    out["offloads"] = m.offloads_today
     return out
 
 
@@ -50,13 +54,14 @@ def _same(a: dict, b: dict, day: int) -> None:
         "constructive",  # mandated visits: visits, then each need decided at once
         "autonomous",  # claiming, peer reports to verify
         "grid_instructor",  # instructors carry escalations up to the city
-        "task_force",
+        "task_force",  # offloading onto sunk cadres, redeployment
+        "hybrid",  # consultation: consulted cadres learn and gain working trust
     ],
 )
-def test_compiled_shifts_give_the_reference_numbers_and_draws(small_overrides, regime):
+def test_compiled_give_the_reference_numbers_and_draws(small_overrides, regime):
     overrides = {**small_overrides, "situation.households": 1200}
     ref = CollaborationModel("emergency", regime, rng=7, overrides=overrides)
-    ref.compiled_shifts = False
+    ref.compiled = False
     fast = CollaborationModel("emergency", regime, rng=7, overrides=overrides)
     for day in range(25):
         ref.step()
