@@ -510,7 +510,7 @@ def work_shifts(C, N, T, W, order, flat, start, by_comm, rng, inline):
         _timed(escalated),
         _contacts(contacts),
         np.array(paper, dtype=np.int64),
-        _pairs(handoffs),
+        pairs(handoffs),
         _timed(taken),
     )
 
@@ -535,8 +535,8 @@ def _contacts(rows):
 
 
 @numba.njit(cache=True)
-def _pairs(rows):
-    """Hand-offs (giver, taker) as an (n, 2) array."""
+def pairs(rows):
+    """Pairs (hand-offs: giver, taker; contacts: household, cadre) as an (n, 2) array."""
     out = np.empty((len(rows), 2), np.int64)
     for i in range(len(rows)):
         out[i, 0], out[i, 1] = rows[i]

@@ -19,6 +19,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from saca.agents.shifts import pairs
+
 
 class Pools(NamedTuple):
     """Who can be given a need, as compressed rows (members of row r are
@@ -191,12 +193,4 @@ def allocate(
         # model's backlog holds integers, as numpy stores them).
         b = backlog[target] + hours[ids[i]]
         backlog[target] = float(int(b)) if K.backlog_integers else b
-    return ready, above, to, chosen, _rows2(contacts), _rows2(handoffs), offloads
-
-
-@numba.njit(cache=True)
-def _rows2(rows):
-    out = np.empty((len(rows), 2), np.int64)
-    for i in range(len(rows)):
-        out[i, 0], out[i, 1] = rows[i]
-    return out
+    return ready, above, to, chosen, pairs(contacts), pairs(handoffs), offloads
