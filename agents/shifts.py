@@ -2,9 +2,10 @@
 
 A shift runs on the cadre's clock, need after need, and each step depends on the last,
 so it cannot be an array expression; it is a loop compiled with numba instead, reading
-and writing the model's arrays. It is the one implementation of a cadre's shift:
-:meth:`Cadre.walk <saca.agents.cadre.Cadre.walk>` and the work round
-(:func:`saca.agents.round.walk_all`) both call :func:`work_shifts`.
+and writing the model's arrays. The work round calls it
+(:func:`saca.agents.round.run_shifts`); :meth:`Cadre.walk <saca.agents.cadre.Cadre.walk>`
+and :meth:`SunkCadre.work` are its readable reference (``model.compiled = False``), and
+``tests/test_shifts.py`` checks the two give the same numbers and draws.
 
 Two modes, as the work round needs them:
 

@@ -263,7 +263,7 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         Each kind's order is Mesa's ``shuffle_do`` order (the same draws of
         ``model.random``, made by :func:`saca.model.streams.shuffle`). A cadre's walk
         through its queue draws nothing and no outcome changes another's walk, so a whole
-        kind walks in one compiled call (:func:`walk_all`) and its finished needs are
+        kind walks in one compiled call (:func:`run_shifts`) and its finished needs are
         decided together, in that order (:func:`attempt`). Sunk cadres that make mandated
         visits draw those first, so each of them walks and decides its own needs before
         the next visits (:meth:`SunkCadre.work`).
@@ -593,11 +593,12 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
 
 def compile_kernels() -> None:
     """Compile the model's compiled parts (numba), or load them from numba's cache: the
-    cadres' shifts, the queues and the shuffle, by running one day of a tiny district
-    under door-knocking orders, which takes every one of them with the argument types of
-    a real run. The first run after saca is installed or changed compiles them (about
-    half a minute); later ones load them in a fraction of a second. The workers' fork
-    server calls this before it forks any worker, so that workers never compile.
+    cadres' shifts, the queues, the allocation by post and the shuffle, by running one
+    day of a tiny district under door-knocking orders, which takes every one of them with
+    the argument types of a real run. The first run after saca is installed or changed
+    compiles them (about half a minute); later ones load them in a fraction of a second.
+    The workers' fork server calls this before it forks any worker, so that workers never
+    compile.
     """
     tiny = {
         "situation.households": 200,
