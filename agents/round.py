@@ -97,8 +97,18 @@ _NO_DRAWS = np.random.default_rng(0)
 
 def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
     """The model's arrays and today's constants, as :mod:`saca.agents.shifts` reads them."""
-    st, nds, b, r = m.cadre_state, m.needs, m.behaviour, m.regime
-    C = shifts.Cadres(
+    return (
+        _cadre_rows(m, shifts),
+        _need_rows(m, shifts),
+        _today(m, shifts, inline),
+        _places(m, shifts),
+    )
+
+
+def _cadre_rows(m: CollaborationModel, shifts):
+    """The cadres' rows a shift reads and writes (:class:`saca.agents.shifts.Cadres`)."""
+    st, b = m.cadre_state, m.behaviour
+    return shifts.Cadres(
         st.hours_left, st.clock, st.hours_worked, st.perfunctory_hours, st.formalism_hours,
         st.np_left, st.np_clock, st.np_worked, st.np_perf, st.np_formal,
         st.attempts_today, st.resolved_today, st.imposed_today, st.active, st.ordered,
@@ -107,16 +117,26 @@ def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
         np.maximum(st.resources, np.asarray(m.community_resources)[st.community]),
         m.skill_matrix,
     )  # fmt: skip
-    N = shifts.Needs(
+
+
+def _need_rows(m: CollaborationModel, shifts):
+    """The needs' rows a shift reads and writes (:class:`saca.agents.shifts.Needs`)."""
+    nds = m.needs
+    return shifts.Needs(
         nds.status, nds.where, nds.holder, nds.hh, nds.comm, nds.ntype, nds.level,
         nds.deadline, nds.t_created, nds.t_deadline, nds.t_ready, nds.t_resolved,
         nds.resolved, nds.hours, nds.hours_total, nds.fidelity, nds.unverified, nds.peer,
         nds.reported, nds.channel, nds.chosen, nds.passed_by, nds.paper_closed,
         nds.hidden_below,
     )  # fmt: skip
+
+
+def _today(m: CollaborationModel, shifts, inline: bool):
+    """Today's constants (:class:`saca.agents.shifts.Today`), as plain Python numbers of
+    fixed types: the compiled code is specialised on them."""
+    b, r = m.behaviour, m.regime
     visit_rate = r.mandated_visits_per_week / 7.0 * (1 - m.relief) if inline else 0.0
-    # Plain Python numbers of fixed types: the compiled shifts are specialised on them.
-    T = shifts.Today(
+    return shifts.Today(
         int(m.day), float(m.day * nd.HOURS_PER_DAY), float(r.goals),
         float(nd.HOURS_PER_DAY / b.need_hours), float(b.verify_hours),
         float(b.diagnosis_hours), float(visit_rate), float(b.visit_hours),
@@ -126,12 +146,14 @@ def _shift_inputs(m: CollaborationModel, shifts, inline: bool) -> tuple:
         float(b.success_floor), float(b.effort_weight), float(b.perfunctory_success),
         float(m.volatility_today), float(b.staleness_peer),
     )  # fmt: skip
-    ties = m.ties
-    ties._sync()
-    W = shifts.Places(
-        m._grid_start, m._comm_start, m.hidden_top, ties._keys, ties._kidx, ties.familiarity
+
+
+def _places(m: CollaborationModel, shifts):
+    """Households' places and the ties (:class:`saca.agents.shifts.Places`)."""
+    keys, tie_of_key = m.ties.sorted_pairs()
+    return shifts.Places(
+        m._grid_start, m._comm_start, m.hidden_top, keys, tie_of_key, m.ties.familiarity
     )
-    return C, N, T, W
 
 
 def success_chances(
@@ -253,5 +275,5 @@ def order_queues(m: CollaborationModel) -> None:
     queues.merge()
     if not changed.any():
         return
-    _, N, T, _ = _shift_inputs(m, shifts, inline=False)
+    N, T = _need_rows(m, shifts), _today(m, shifts, inline=False)
     queues.flat, queues.start = shifts.order_queues(queues.flat, queues.start, changed, N, T)

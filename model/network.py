@@ -212,6 +212,12 @@ class TieTable:
         self._kidx = np.insert(self._kidx, pos, lo + order)
         self._sorted_n = hi
 
+    def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every tie's pair key (``household << 32 | cadre``), sorted, and the tie of each
+        key: what :meth:`lookup` searches, for compiled code to search the same way."""
+        self._sync()
+        return self._keys, self._kidx
+
     def lookup(self, hh: np.ndarray, cadre: np.ndarray) -> np.ndarray:
         """Tie index of each (household, cadre) pair, -1 where they have no tie.
 
