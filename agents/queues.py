@@ -27,11 +27,6 @@ class Queues:
         self._cadre: list[int] = []  # needs handed out since the last merge, in order
         self._need: list[int] = []
 
-    @property
-    def n(self) -> int:
-        """Number of cadres."""
-        return len(self.start) - 1
-
     def add_cadre(self) -> None:
         """Give the next cadre an empty queue."""
         self.start = np.append(self.start, self.start[-1])

@@ -248,7 +248,7 @@ def _order(N, T, c, queue):
 
 
 @numba.njit(cache=True)
-def _visit(C, N, T, W, c, rng, contacts, handoffs, revealed, taken):
+def _visit(C, N, T, W, c, rng, contacts, handoffs, taken):
     """Make cadre ``c``'s mandated visits (SunkCadre.visit_households): each costs
     ``visit_hours`` of formalism and reveals the household's last hidden need still
     open to be found, which the cadre takes on at once (seed 001); otherwise the visit
@@ -285,7 +285,6 @@ def _visit(C, N, T, W, c, rng, contacts, handoffs, revealed, taken):
         N.holder[nid] = c
         N.chosen[nid] = False
         C.imposed_today[c] += 1
-        revealed.append(nid)
         taken.append((nid, c, N.hours[nid]))
         contacts.append((h, c, VISIT_WANTED))
 
@@ -460,8 +459,7 @@ def work_shifts(C, N, T, W, order, flat, start, by_comm, rng, inline):
     contacts = [(np.int64(0), np.int64(0), np.int64(0))][:0]
     handoffs = [(np.int64(0), np.int64(0))][:0]
     paper = [np.int64(0)][:0]
-    revealed = [np.int64(0)][:0]
-    taken = [(np.int64(0), np.int64(0), 0.0)][:0]
+    taken = [(np.int64(0), np.int64(0), 0.0)][:0]  # needs visits revealed and took on
     ev = (finished, escalated, contacts, paper)
     # The queues of the cadres in ``order`` afterwards, in that order (grown when visits
     # reveal needs), then all queues again by cadre.
@@ -471,10 +469,11 @@ def work_shifts(C, N, T, W, order, flat, start, by_comm, rng, inline):
         c = order[k]
         queue = flat[start[c] : start[c + 1]]
         if inline:
-            revealed.clear()
-            _visit(C, N, T, W, c, rng, contacts, handoffs, revealed, taken)
-            if len(revealed):
-                queue = _order(N, T, c, np.concatenate((queue, np.array(revealed))))
+            before = len(taken)
+            _visit(C, N, T, W, c, rng, contacts, handoffs, taken)
+            if len(taken) > before:  # this cadre's visits revealed needs: order again
+                revealed = np.array([taken[j][0] for j in range(before, len(taken))])
+                queue = _order(N, T, c, np.concatenate((queue, revealed)))
         p = walked_start[k]
         if queue.shape[0] == 0:  # nothing held: the common case, kept cheap
             walked_start[k + 1] = p
