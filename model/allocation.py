@@ -104,20 +104,34 @@ class Allocation:
             cads: the cadre index each goes to.
             chosen: whether the cadres chose them.
         """
-        nds, cs = self.needs, self.cadre_state
+        nds = self.needs
         passed = nds.passed_by[ids]
         was_passed = passed >= 0  # escalated by one cadre, now with another
         givers, takers = passed[was_passed].tolist(), cads[was_passed].tolist()
         for giver, taker in zip(givers, takers, strict=True):
             record_handoff(self, giver, taker)
         nds.passed_by[ids[was_passed]] = -1
+        self._hand_over(ids, cads, np.full(len(ids), chosen))
+        np.add.at(self.backlog, cads, nds.hours[ids])
+
+    def _hand_over(self, ids: np.ndarray, cads: np.ndarray, chosen: np.ndarray) -> None:
+        """The needs are now held by their cadres, at the end of their queues, each
+        counted as chosen or imposed (what :meth:`_to_cadres` and the compiled allocation
+        share; hand-offs and backlogs are theirs).
+
+        Args:
+            ids: the needs (distinct), in order.
+            cads: the cadre index each goes to.
+            chosen: whether each cadre had a say.
+        """
+        nds, cs = self.needs, self.cadre_state
         nds.where[ids] = nd.AT_CADRE
         nds.holder[ids] = cads
         nds.chosen[ids] = chosen
         self.queues.extend(cads, ids)
         cs.queue_changed[cads] = True
-        np.add.at(cs.chosen_today if chosen else cs.imposed_today, cads, 1)
-        np.add.at(self.backlog, cads, nds.hours[ids])
+        np.add.at(cs.chosen_today, cads[chosen], 1)
+        np.add.at(cs.imposed_today, cads[~chosen], 1)
 
     def record_handoffs(self, pairs: np.ndarray) -> None:
         """Note needs passed from one cadre to another, in order (see record_handoff).
@@ -354,21 +368,14 @@ class Allocation:
             outcome = np.full(len(contacts), CONSULTED)
             self.households.contact_many(contacts[:, 0], contacts[:, 1], outcome)
         self.offloads_today += offloads
-        go = to >= 0
-        ids, to, chosen = ids[go], to[go], chosen[go]
-        nds.where[ids] = nd.AT_CADRE
-        nds.holder[ids] = to
-        nds.chosen[ids] = chosen
-        self.queues.extend(to, ids)
-        cs.queue_changed[to] = True
-        np.add.at(cs.chosen_today, to[chosen], 1)
-        np.add.at(cs.imposed_today, to[~chosen], 1)
+        go = to >= 0  # the others wait for tomorrow's meeting
+        self._hand_over(ids[go], to[go], chosen[go])
 
     def _posting_pools(self):
         """The command's pools as compressed rows (built once: they do not change)."""
         from saca.model import posting
 
-        if getattr(self, "_pools", None) is None:
+        if self._pools is None:
             n = len(self.cadres)
             none = np.empty(0, np.int64)
             ties = [self._cc_of_sunk.get(c, none) for c in range(n)]

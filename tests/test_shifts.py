@@ -23,7 +23,7 @@ def _state(m: CollaborationModel) -> dict:
     out |= {f"need.{k}": getattr(nds, k)[: nds.n].copy() for k in NeedPool._FIELDS}
     out["queues"] = [list(c.queue) for c in m.cadres]
     out["hidden_top"] = m.hidden_top.copy()
-    out["hours_by_community"] = m.datacollector.get_model_vars_dataframe().copy()
+    out["model_vars"] = m.datacollector.get_model_vars_dataframe().copy()
     out["contacts"] = m.households.contacts
     out["ties"] = m.ties.familiarity[: m.ties.n].copy(), m.ties.trust[: m.ties.n].copy()
     out["handoffs"] = np.concatenate([np.zeros((0, 3), np.int64), *m.daily_totals["handoffs"]])
