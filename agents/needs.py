@@ -174,12 +174,12 @@ class NeedPool:
             self.resolved[ids] = np.floor(np.asarray(t) / HOURS_PER_DAY)
         self.holder[ids] = -1
 
-    def close_on_paper(self, nid: int) -> None:
+    def close_on_paper(self, nid: int | np.ndarray) -> None:
         """Record a need as done while its problem is unsolved: it ends DROPPED (not
         resolved) and marked ``paper_closed``.
 
         Args:
-            nid: the need.
+            nid: the need, or needs.
         """
         self.status[nid] = DROPPED
         self.holder[nid] = -1
@@ -193,13 +193,11 @@ class NeedPool:
             where: one of AT_LIST, AT_COMMAND, ...
             before: the hour (usually the end of today).
         """
-        live = self.live
-        sel = live[
-            (self.status[live] == OPEN)
-            & (self.where[live] == where)
-            & (self.t_ready[live] < before)
-        ]
-        return sel
+        from saca.agents import passes  # compiled on first use (numba)
+
+        return passes.waiting(
+            self.live, self.status, self.where, self.t_ready, OPEN, where, float(before)
+        )
 
     def prune(self, day: int, patience: float) -> np.ndarray:
         """Drop reported needs past deadline + patience; forget settled and expired ones.

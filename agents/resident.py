@@ -110,7 +110,7 @@ class Households:
 
         Going through a household's ties in order and keeping the first strictly more
         trusted one ends at the most trusted tie of lowest index when it beats the
-        institution, so that tie is found per household by sorting.
+        institution, so that tie is found for all households in one pass over the ties.
 
         Args:
             hh: household indices (repeats allowed).
@@ -118,22 +118,13 @@ class Households:
         Returns:
             (cadre index or -1, the trust in that channel), one entry per household given.
         """
+        from saca.agents import passes  # compiled on first use (numba)
+
         ties = self.model.ties
-        inst = self.trust_institution[hh]
-        n_hh = len(self.trust_institution)
-        asked = np.zeros(n_hh, bool)
-        asked[hh] = True
-        sel = np.flatnonzero(asked[ties.hh[: ties.n]])  # their ties, in tie order
-        tie_hh, tie_trust = ties.hh[sel], ties.trust[sel]
-        order = np.lexsort((sel, -tie_trust, tie_hh))
-        g = tie_hh[order]
-        top = order[np.flatnonzero(np.r_[True, g[1:] != g[:-1]])] if len(g) else order
-        best_trust = np.full(n_hh, -np.inf)
-        best_cadre = np.full(n_hh, -1, np.int64)
-        best_trust[tie_hh[top]] = tie_trust[top]
-        best_cadre[tie_hh[top]] = ties.cadre[sel[top]]
-        better = best_trust[hh] > inst
-        return np.where(better, best_cadre[hh], -1), np.where(better, best_trust[hh], inst)
+        return passes.best_channels(
+            ties.hh, ties.cadre, ties.trust, ties.n, np.asarray(hh, np.int64),
+            self.trust_institution,
+        )  # fmt: skip
 
     def report_probability(self, trust: np.ndarray, urgency: np.ndarray) -> np.ndarray:
         """Chance that a need is reported: logistic in trust, urgent needs more (seed 000).
@@ -286,11 +277,16 @@ class Households:
         Args:
             hh: households served.
         """
+        from saca.agents import passes  # compiled on first use (numba)
+
         b = self.model.behaviour
-        g = b.trust_gain
-        np.add.at(self.trust_institution, hh, g * (1 - self.trust_institution[hh]))
-        np.add.at(self.satisfaction, hh, b.satisfaction_step * (1 - self.satisfaction[hh]))
-        self._clip(hh)
+        passes.settle(
+            self.trust_institution,
+            self.satisfaction,
+            np.asarray(hh, np.int64),
+            float(b.trust_gain),
+            float(b.satisfaction_step),
+        )
 
     def _clip(self, hh: np.ndarray) -> None:
         """Keep the touched households' trust and satisfaction in [0, 1] (a household with
@@ -306,27 +302,22 @@ class Households:
         the institution's trust is pulled the same way; engagement fades without
         consultation.
         """
+        from saca.agents import passes  # compiled on first use (numba)
+
         m, b = self.model, self.model.behaviour
         ties = m.ties
-        n = len(self.trust_institution)
-        k = ties.n
-        # One count over both kinds: bin 2h + 1 holds h's ties to sunk cadres, 2h the
-        # others (each bin's weights are summed in tie order, as per kind apart).
-        kind = ties.hh[:k].astype(np.int64) * 2 + m.cadre_is_sunk[ties.cadre[:k]]
-        cnt = np.bincount(kind, minlength=2 * n).reshape(n, 2)
-        tot = np.bincount(kind, weights=ties.trust[:k], minlength=2 * n).reshape(n, 2)
-        w = b.word_of_mouth
+        self.perceived_sunk, self.perceived_community = passes.perceived(
+            ties.hh, ties.cadre, ties.trust, ties.n, m.cadre_is_sunk,
+            self.opinion_sunk, self.opinion_community,
+        )  # fmt: skip
+        w = float(b.word_of_mouth)
         has_ties = m.degree > 0
-        for col, opinion, name in (
-            (1, self.opinion_sunk, "perceived_sunk"),
-            (0, self.opinion_community, "perceived_community"),
+        for opinion, heard in (
+            (self.opinion_sunk, self.perceived_sunk),
+            (self.opinion_community, self.perceived_community),
+            (self.trust_institution, self.trust_institution),
         ):
-            c = cnt[:, col]
-            perceived = np.where(c > 0, tot[:, col] / np.maximum(c, 1), opinion)
-            setattr(self, name, perceived)
-            np.copyto(opinion, (1 - w) * opinion + w * (m.adjacency @ perceived), where=has_ties)
-        ti = self.trust_institution
-        np.copyto(ti, (1 - w) * ti + w * (m.adjacency @ ti), where=has_ties)
+            passes.mix(opinion, m.adjacency @ heard, w, has_ties)
         self.engagement *= 1 - b.engagement_decay
 
 

@@ -18,7 +18,6 @@ from saca.agents import needs as nd
 from saca.agents.cadre import FAIL, LATE, SUCCESS
 
 if TYPE_CHECKING:
-    from saca.agents.cadre import Cadre
     from saca.model.model import CollaborationModel
 
 
@@ -44,7 +43,7 @@ class Finished:
         self.clock.append(clock)
 
 
-def run_shifts(m: CollaborationModel, cadres: list[Cadre], *, inline: bool) -> Finished:
+def run_shifts(m: CollaborationModel, order: np.ndarray, *, inline: bool) -> Finished:
     """The shifts of ``cadres``, one after another, compiled
     (:func:`saca.agents.shifts.work_shifts`): the numbers and draws of each cadre's
     :meth:`Cadre.walk` in turn (``inline`` false: the needs whose hours are done are
@@ -57,17 +56,16 @@ def run_shifts(m: CollaborationModel, cadres: list[Cadre], *, inline: bool) -> F
 
     Args:
         m: the model.
-        cadres: the cadres, in the order they work.
+        order: the cadres' indices (int64), in the order they work.
         inline: whether needs are decided as they are finished, after mandated visits.
     """
     from saca.agents import shifts  # compiled on first use (numba)
 
     finished = Finished()
-    if not cadres:
+    if len(order) == 0:
         return finished
     queues = m.queues
     queues.merge()
-    order = np.fromiter((c.idx for c in cadres), np.int64, len(cadres))
     C, N, T, W = _shift_inputs(m, shifts, inline)
     rng = m.rng if inline else _NO_DRAWS
     queues.flat, queues.start, fin, esc, contacts, paper, handoffs, taken = shifts.work_shifts(
@@ -85,8 +83,7 @@ def run_shifts(m: CollaborationModel, cadres: list[Cadre], *, inline: bool) -> F
         m.resolved_today += won
         m.system_resolved_today += won
         m.served_today += won
-    for nid in paper.tolist():
-        m.close_on_paper(nid)
+    m.close_on_paper_many(paper)
     finished.nid, finished.cadre, finished.clock = (x.tolist() for x in fin)
     return finished
 
@@ -249,8 +246,7 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
     m.resolved_today += len(solved)
     m.system_resolved_today += len(solved)
     m.served_today += len(solved)
-    for nid in ids[paper_a].tolist():
-        m.close_on_paper(nid)
+    m.close_on_paper_many(ids[paper_a])
     rework = ~won_a & ~paper_a
     nds.hours[ids[rework]] = b.rework_share * nds.hours_total[ids[rework]]
     m.queues.remove(cadres[~rework], ids[~rework])

@@ -9,7 +9,7 @@ import numpy as np
 from saca.agents import needs as nd
 from saca.agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
 from saca.agents.cadre_state import spend_many
-from saca.model.metrics import record_handoff
+from saca.model.metrics import record_handoff, record_handoffs
 
 
 class Allocation:
@@ -139,8 +139,7 @@ class Allocation:
         Args:
             pairs: (giver, taker) rows.
         """
-        for giver, taker in pairs.tolist():
-            record_handoff(self, giver, taker)
+        record_handoffs(self, pairs)
 
     def refresh_backlog(self) -> None:
         """Recount every cadre's backlog (hours of open needs it holds) from the needs.

@@ -65,6 +65,7 @@ class Construction:
         self._comm_start = np.searchsorted(st.hh_comm, np.arange(n_c + 1))
         self._grid_start = np.searchsorted(st.hh_grid, np.arange(len(st.grid_comm) + 1))
         self.queues = Queues()  # every cadre's queue of needs
+        self._kind_idx: dict[type, np.ndarray] = {}  # see CollaborationModel._cadres_of_kind
         self._build_organizations()
         self._build_cadres()
         self.backlog = np.zeros(len(self.cadres))

@@ -346,6 +346,17 @@ def record_handoff(m: CollaborationModel, giver: int, receiver: int) -> None:
         m.daily_totals["handoffs_today"].append((giver, receiver))
 
 
+def record_handoffs(m: CollaborationModel, pairs: np.ndarray) -> None:
+    """:func:`record_handoff` for many hand-offs at once, in order.
+
+    Args:
+        m: the model.
+        pairs: (giver, receiver) rows.
+    """
+    passed = pairs[pairs[:, 0] != pairs[:, 1]]
+    m.daily_totals["handoffs_today"].extend(map(tuple, passed.tolist()))
+
+
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from saca.agents import (
+    Cadre,
     CommunityCadre,
     SunkCadre,
 )
@@ -268,24 +269,34 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         visits draw those first, so each of them walks and decides its own needs before
         the next visits (:meth:`SunkCadre.work`).
         """
-        from saca.model.streams import shuffle  # numba loads at the first step, not on import
+        from saca.model.streams import shuffled  # numba loads at the first step, not on import
 
         order_queues(self)
         visits = self.regime.mandated_visits_per_week / 7.0 * (1 - self.relief) > 0
         for kind in (SunkCadre, CommunityCadre):
             if kind not in self.agents_by_type:  # a population may have none of a kind
                 continue
-            cadres = list(self.agents_by_type[kind])
-            shuffle(self.random, cadres)  # = self.random.shuffle(cadres), faster
+            # = self.random.shuffle(list(self.agents_by_type[kind])), as cadre indices
+            order = shuffled(self.random, self._cadres_of_kind(kind))
             inline = kind is SunkCadre and visits
             if not self.compiled or (inline and type(self.rng) is not np.random.Generator):
                 # The one-cadre-at-a-time reference (a test's scripted draws take it too).
                 finished = Finished()
-                for cad in cadres:
+                for i in order.tolist():
+                    cad = self.cadres[i]
                     cad.work() if inline else cad.walk(finished)
             else:
-                finished = run_shifts(self, cadres, inline=inline)
+                finished = run_shifts(self, order, inline=inline)
             attempt(self, finished)
+
+    def _cadres_of_kind(self, kind: type[Cadre]) -> np.ndarray:
+        """Indices of the cadres of a kind, in Mesa's order (``agents_by_type[kind]``),
+        found once: cadres are never added or removed during a run."""
+        agents = self.agents_by_type[kind]
+        idx = self._kind_idx.get(kind)
+        if idx is None or len(idx) != len(agents):
+            idx = self._kind_idx[kind] = np.fromiter((c.idx for c in agents), np.int64)
+        return idx
 
     def _reset_counters(self) -> None:
         self.created_today = 0
@@ -593,7 +604,8 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
 
 def compile_kernels() -> None:
     """Compile the model's compiled parts (numba), or load them from numba's cache: the
-    cadres' shifts, the queues, the allocation by post and the shuffle, by running one
+    cadres' shifts, the queues, the allocation by post, the shuffle and the passes over
+    households and needs (:mod:`saca.agents.passes`), by running one
     day of a tiny district under door-knocking orders, which takes every one of them with
     the argument types of a real run. The first run after saca is installed or changed
     compiles them (about half a minute); later ones load them in a fraction of a second.
@@ -610,3 +622,4 @@ def compile_kernels() -> None:
     m = CollaborationModel("emergency", "constructive", rng=0, overrides=tiny)
     m.step()
     m.queues.remove(np.array([0]), np.array([-1]))  # no such need: the removal compiles
+    m.households.settled_above(np.array([0]))  # the street office may not settle on day 0

@@ -104,6 +104,19 @@ class NeedFlow:
         due = self.day + max(1, round(self.behaviour.resurface_days))
         self._resurfacing.setdefault(due, []).append(nid)
 
+    def close_on_paper_many(self, ids: np.ndarray) -> None:
+        """:meth:`close_on_paper` for several needs (distinct), in order.
+
+        Args:
+            ids: the needs.
+        """
+        if len(ids) == 0:
+            return
+        self.needs.close_on_paper(ids)
+        self.paper_closures_today += len(ids)
+        due = self.day + max(1, round(self.behaviour.resurface_days))
+        self._resurfacing.setdefault(due, []).extend(ids.tolist())
+
     def self_help(self, ids: np.ndarray) -> np.ndarray:
         """Stage 3: residents solve a share through their own ties at once (seed 003);
         return the rest."""

@@ -66,6 +66,16 @@ def _shuffle_order(n: int, mt: np.ndarray, pos: int) -> tuple[np.ndarray, int]:
     return order, pos
 
 
+def _permutation(rng: random.Random, n: int) -> np.ndarray:
+    """The order ``rng.shuffle`` gives a list of ``n`` items (item ``order[i]`` ends at
+    ``i``), drawn compiled and with the stream advanced as that shuffle advances it."""
+    version, internal, gauss_next = rng.getstate()
+    mt = np.array(internal[:-1], dtype=np.int64)
+    order, pos = _shuffle_order(n, mt, internal[-1])
+    rng.setstate((version, (*mt.tolist(), pos), gauss_next))
+    return order
+
+
 def shuffle[T](rng: random.Random, items: list[T]) -> None:
     """Shuffle ``items`` in place exactly as ``rng.shuffle(items)`` does, with the same
     draws (``rng`` ends in the same state).
@@ -75,12 +85,22 @@ def shuffle[T](rng: random.Random, items: list[T]) -> None:
             own method).
         items: the list to shuffle.
     """
-    n = len(items)
-    if type(rng) is not random.Random or n < 2:
+    if type(rng) is not random.Random or len(items) < 2:
         rng.shuffle(items)
         return
-    version, internal, gauss_next = rng.getstate()
-    mt = np.array(internal[:-1], dtype=np.int64)
-    order, pos = _shuffle_order(n, mt, internal[-1])
-    rng.setstate((version, (*mt.tolist(), pos), gauss_next))
-    items[:] = [items[i] for i in order.tolist()]
+    items[:] = [items[i] for i in _permutation(rng, len(items)).tolist()]
+
+
+def shuffled(rng: random.Random, items: np.ndarray) -> np.ndarray:
+    """``items`` in the order ``rng.shuffle`` would leave a list of them, with the same
+    draws (see :func:`shuffle`).
+
+    Args:
+        rng: the stream.
+        items: a one-dimensional array (not changed).
+    """
+    if type(rng) is not random.Random or len(items) < 2:
+        as_list = items.tolist()
+        rng.shuffle(as_list)
+        return np.array(as_list, dtype=items.dtype)
+    return items[_permutation(rng, len(items))]

@@ -94,7 +94,7 @@ def test_a_cadre_with_visits_walks_its_revealed_need_the_same_day(small_model, a
         if m.rng.poisson(2.0 * (1 - m.relief)) > 0:
             m.rng.bit_generator.state = state
             break
-    run_shifts(m, [cad], inline=True)
+    run_shifts(m, np.array([cad.idx]), inline=True)
     assert m.needs.channel[hidden] == cad.idx and m.needs.reported[hidden]
     assert not m.needs.reported[overdue] and m.hidden_top[h] == -1  # passed over, popped
     assert cad.attempts_today == 1  # worked and decided in the same shift

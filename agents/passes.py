@@ -1,0 +1,123 @@
+"""Single passes over the households', ties' and needs' arrays, compiled with numba.
+
+Each of these replaced a chain of numpy expressions (masks, fancy indexing, ``add.at``,
+``bincount``, ``lexsort``) that went over the same 100,000 households or half a million
+ties several times a day. One compiled loop reads each element once and does the same
+arithmetic in the same order, so the numbers are the same to the last bit;
+``tests/test_passes.py`` checks each against the numpy expression it replaced.
+
+Callers import this module when they first need it (numba loads on first use).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def waiting(live, status, where, t_ready, open_code, place, before):
+    """Ids among ``live`` of needs with status ``open_code`` waiting at ``place`` that
+    arrive before hour ``before``, in the order of ``live`` (NeedPool.waiting)."""
+    out = np.empty(live.shape[0], np.int64)
+    k = 0
+    for i in range(live.shape[0]):
+        j = live[i]
+        if status[j] == open_code and where[j] == place and t_ready[j] < before:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@numba.njit(cache=True)
+def _clip01(x, hh):
+    """Clip the entries ``hh`` of ``x`` to [0, 1] (as np.clip on finite numbers)."""
+    for i in range(hh.shape[0]):
+        v = x[hh[i]]
+        if v < 0.0:
+            x[hh[i]] = 0.0
+        elif v > 1.0:
+            x[hh[i]] = 1.0
+
+
+@numba.njit(cache=True)
+def settle(trust, satisfaction, hh, gain, step):
+    """Households ``hh`` (repeats allowed) served from above: trust += gain (1 − trust),
+    satisfaction += step (1 − satisfaction), each change computed from the values before
+    any of them is added (as ``np.add.at``), then clipped to [0, 1]."""
+    n = hh.shape[0]
+    d = np.empty(n)
+    for i in range(n):
+        d[i] = gain * (1 - trust[hh[i]])
+    for i in range(n):
+        trust[hh[i]] += d[i]
+    for i in range(n):
+        d[i] = step * (1 - satisfaction[hh[i]])
+    for i in range(n):
+        satisfaction[hh[i]] += d[i]
+    _clip01(trust, hh)
+    _clip01(satisfaction, hh)
+
+
+@numba.njit(cache=True)
+def best_channels(tie_hh, tie_cadre, tie_trust, n_ties, hh, institution):
+    """Each household's most trusted channel (Households.choose_channel, for many): the
+    tie of highest trust, the first in tie order among equals, if it beats the
+    household's trust in the institution; else the hotline (-1) at that trust.
+
+    Returns:
+        (cadre or -1, trust), one entry per household in ``hh``.
+    """
+    n_hh = institution.shape[0]
+    asked = np.zeros(n_hh, np.bool_)
+    for i in range(hh.shape[0]):
+        asked[hh[i]] = True
+    best = np.full(n_hh, -np.inf)
+    cadre = np.full(n_hh, -1, np.int64)
+    for t in range(n_ties):
+        h = tie_hh[t]
+        if asked[h] and tie_trust[t] > best[h]:
+            best[h] = tie_trust[t]
+            cadre[h] = tie_cadre[t]
+    out_c = np.empty(hh.shape[0], np.int64)
+    out_t = np.empty(hh.shape[0])
+    for i in range(hh.shape[0]):
+        h = hh[i]
+        if best[h] > institution[h]:
+            out_c[i], out_t[i] = cadre[h], best[h]
+        else:
+            out_c[i], out_t[i] = -1, institution[h]
+    return out_c, out_t
+
+
+@numba.njit(cache=True)
+def perceived(tie_hh, tie_cadre, tie_trust, n_ties, is_sunk, opinion_sunk, opinion_community):
+    """Mean trust on each household's ties to sunk cadres and to the others, summed in
+    tie order (as ``np.bincount``); a household with no tie of a kind keeps its opinion
+    of that kind.
+
+    Returns:
+        (perceived sunk, perceived community), one entry per household.
+    """
+    n = opinion_sunk.shape[0]
+    cnt = np.zeros((n, 2), np.int64)
+    tot = np.zeros((n, 2))
+    for t in range(n_ties):
+        h, k = tie_hh[t], 1 if is_sunk[tie_cadre[t]] else 0
+        cnt[h, k] += 1
+        tot[h, k] += tie_trust[t]
+    sunk = np.empty(n)
+    comm = np.empty(n)
+    for h in range(n):
+        sunk[h] = tot[h, 1] / cnt[h, 1] if cnt[h, 1] > 0 else opinion_sunk[h]
+        comm[h] = tot[h, 0] / cnt[h, 0] if cnt[h, 0] > 0 else opinion_community[h]
+    return sunk, comm
+
+
+@numba.njit(cache=True)
+def mix(opinion, heard, w, has_ties):
+    """Word of mouth: opinion ← (1 − w) opinion + w heard, where the household has ties."""
+    keep = 1 - w
+    for h in range(opinion.shape[0]):
+        if has_ties[h]:
+            opinion[h] = keep * opinion[h] + w * heard[h]

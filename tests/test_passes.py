@@ -1,0 +1,126 @@
+"""agents.passes: each compiled pass gives, bit for bit, what the numpy expression it
+replaced gives; and compile_kernels leaves nothing for a run to compile."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from saca.agents import passes
+from saca.agents.needs import AT_CADRE, AT_COMMAND, OPEN
+from saca.model.model import compile_kernels
+from tests.conftest import _model
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+def _ties(rng: np.random.Generator, n_hh: int, n_ties: int, n_cad: int):
+    hh = rng.integers(0, n_hh, n_ties).astype(np.int32)
+    cadre = rng.integers(0, n_cad, n_ties).astype(np.int32)
+    # a few exact repeats of trust, so that ties between equals are exercised
+    trust = np.round(rng.random(n_ties), 1)
+    pad = 7  # the table's arrays are longer than its n
+    return (
+        np.r_[hh, np.zeros(pad, np.int32)],
+        np.r_[cadre, np.zeros(pad, np.int32)],
+        np.r_[trust, np.full(pad, 9.0)],
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n=st.integers(0, 300))
+def test_waiting_is_the_masked_selection(seed, n):
+    rng = np.random.default_rng(seed)
+    status = rng.integers(0, 4, n + 5).astype(np.int8)
+    where = rng.integers(0, 6, n + 5).astype(np.int8)
+    t_ready = rng.random(n + 5) * 48
+    live = rng.permutation(n + 5)[:n].astype(np.int64)
+    for place in (AT_COMMAND, AT_CADRE):
+        numpy = live[(status[live] == OPEN) & (where[live] == place) & (t_ready[live] < 24.0)]
+        got = passes.waiting(live, status, where, t_ready, OPEN, place, 24.0)
+        assert got.dtype == np.int64 and np.array_equal(got, numpy)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n=st.integers(0, 200), gain=st.floats(0, 1.5), step=st.floats(0, 1.5))
+def test_settle_is_add_at_then_clip(seed, n, gain, step):
+    rng = np.random.default_rng(seed)
+    trust, sat = rng.random(50), rng.random(50)
+    hh = rng.integers(0, 50, n)  # repeats: several needs of one household
+    t2, s2 = trust.copy(), sat.copy()
+    np.add.at(t2, hh, gain * (1 - t2[hh]))
+    np.add.at(s2, hh, step * (1 - s2[hh]))
+    t2[hh], s2[hh] = np.clip(t2[hh], 0, 1), np.clip(s2[hh], 0, 1)
+    passes.settle(trust, sat, hh, gain, step)
+    assert np.array_equal(trust, t2) and np.array_equal(sat, s2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n_ties=st.integers(0, 400), n_asked=st.integers(0, 80))
+def test_best_channels_keep_the_first_most_trusted_tie(seed, n_ties, n_asked):
+    rng = np.random.default_rng(seed)
+    tie_hh, tie_cad, tie_trust = _ties(rng, 60, n_ties, 9)
+    inst = np.round(rng.random(60), 1)
+    hh = rng.integers(0, 60, n_asked)
+    cad, trust = passes.best_channels(tie_hh, tie_cad, tie_trust, n_ties, hh, inst)
+    for i, h in enumerate(hh):  # Households.choose_channel, tie by tie
+        best, best_t = -1, inst[h]
+        for t in np.flatnonzero(tie_hh[:n_ties] == h):
+            if tie_trust[t] > best_t:
+                best, best_t = tie_cad[t], tie_trust[t]
+        assert (cad[i], trust[i]) == (best, best_t)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n_ties=st.integers(0, 400))
+def test_perceived_is_the_bincount_mean(seed, n_ties):
+    rng = np.random.default_rng(seed)
+    n = 70
+    tie_hh, tie_cad, tie_trust = _ties(rng, n, n_ties, 9)
+    is_sunk = rng.random(9) < 0.5
+    op_s, op_c = rng.random(n), rng.random(n)
+    sunk, comm = passes.perceived(tie_hh, tie_cad, tie_trust, n_ties, is_sunk, op_s, op_c)
+    kind = tie_hh[:n_ties].astype(np.int64) * 2 + is_sunk[tie_cad[:n_ties]]
+    cnt = np.bincount(kind, minlength=2 * n).reshape(n, 2)
+    tot = np.bincount(kind, weights=tie_trust[:n_ties], minlength=2 * n).reshape(n, 2)
+    assert np.array_equal(sunk, np.where(cnt[:, 1] > 0, tot[:, 1] / np.maximum(cnt[:, 1], 1), op_s))
+    assert np.array_equal(comm, np.where(cnt[:, 0] > 0, tot[:, 0] / np.maximum(cnt[:, 0], 1), op_c))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, w=st.floats(0, 1))
+def test_mix_is_the_weighted_mean_where_ties(seed, w):
+    rng = np.random.default_rng(seed)
+    opinion, heard, has = rng.random(90), rng.random(90), rng.random(90) < 0.7
+    want = opinion.copy()
+    np.copyto(want, (1 - w) * want + w * heard, where=has)
+    passes.mix(opinion, heard, w, has)
+    assert np.array_equal(opinion, want)
+
+
+def _compiled_dispatchers() -> list[numba.core.registry.CPUDispatcher]:
+    from saca.agents import queues, shifts
+    from saca.model import posting, streams
+
+    return [
+        f
+        for mod in (passes, shifts, queues, posting, streams)
+        for f in vars(mod).values()
+        if isinstance(f, numba.core.registry.CPUDispatcher)
+    ]
+
+
+@pytest.mark.parametrize("regime", ["autonomous", "constructive", "task_force"])
+def test_compile_kernels_leaves_nothing_to_compile(regime):
+    """A run after compile_kernels (as every worker's) never stops to compile: each
+    compiled function already has the one signature a run uses."""
+    compile_kernels()
+    before = {f.py_func.__qualname__: len(f.signatures) for f in _compiled_dispatchers()}
+    m = _model("emergency", regime, overrides={"regime.mandated_visits_per_week": 3.0})
+    for _ in range(15):
+        m.step()
+    after = {f.py_func.__qualname__: len(f.signatures) for f in _compiled_dispatchers()}
+    assert after == before
