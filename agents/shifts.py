@@ -140,7 +140,7 @@ class Places(NamedTuple):
 
 
 # ----- one cadre's hours ----------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _spend(C, c, want, comm, by_comm):
     """Spend up to ``want`` hours of cadre ``c``'s shift on a need of community ``comm``;
     return the hours spent."""
@@ -163,7 +163,7 @@ def _spend(C, c, want, comm, by_comm):
     return h
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _spend_formal(C, c, want, want_np):
     """Spend up to ``want`` hours of formalism (a mandated visit); return the hours spent."""
     left = C.hours_left[c]
@@ -183,7 +183,7 @@ def _spend_formal(C, c, want, want_np):
     return h
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _wait_until(C, c, t):
     """Idle until hour ``t``: the time is lost, not worked."""
     clock = C.clock[c]
@@ -196,7 +196,7 @@ def _wait_until(C, c, t):
 
 
 # ----- what a cadre knows and can do ---------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _familiarity(W, h, c):
     """Familiarity between household ``h`` and cadre ``c`` (0 for strangers)."""
     keys = W.tie_keys
@@ -209,7 +209,7 @@ def _familiarity(W, h, c):
     return 0.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _chance(C, N, T, W, c, nid):
     """Chance that cadre ``c``'s finished work resolves need ``nid`` now (Cadre._success):
     q = w_s skill + w_e experience + w_f familiarity + w_r resources
@@ -233,7 +233,7 @@ def _chance(C, N, T, W, c, nid):
     return p * T.perfunctory_success if C.perfunctory[c] else p
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _order(N, T, c, queue):
     """A changed queue, ordered (Cadre.order_queue): the needs still open and held by
     ``c``, by the goals dial's key g · deadline + (1 − g) · (now + hours · scale), ties in
@@ -247,7 +247,7 @@ def _order(N, T, c, queue):
     return q[np.argsort(key, kind="mergesort")]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _visit(C, N, T, W, c, rng, contacts, handoffs, taken):
     """Make cadre ``c``'s mandated visits (SunkCadre.visit_households): each costs
     ``visit_hours`` of formalism and reveals the household's last hidden need still
@@ -289,7 +289,7 @@ def _visit(C, N, T, W, c, rng, contacts, handoffs, taken):
         contacts.append((h, c, VISIT_WANTED))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _walk(C, N, T, W, c, queue, by_comm, rng, inline, gone, ev):
     """Cadre ``c`` works through its ordered ``queue`` (Cadre.walk): the needs that have
     reached it, in queue order, then those that arrive during the shift, as they arrive.
@@ -327,7 +327,7 @@ def _walk(C, N, T, W, c, queue, by_comm, rng, inline, gone, ev):
         gone[j] = _work_on(C, N, T, W, c, nid, by_comm, rng, inline, ev)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _work_on(C, N, T, W, c, nid, by_comm, rng, inline, ev):
     """Spend hours on one need; return True when it leaves the queue."""
     finished, escalated, contacts, paper = ev
