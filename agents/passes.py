@@ -121,3 +121,22 @@ def mix(opinion, heard, w, has_ties):
     for h in range(opinion.shape[0]):
         if has_ties[h]:
             opinion[h] = keep * opinion[h] + w * heard[h]
+
+
+@numba.njit(cache=True)
+def merge_sorted(keys, kidx, new, new_idx):
+    """Sorted ``keys`` (with a tie index each) and sorted ``new`` keys merged into one
+    sorted pair of arrays, each new key before an equal old one (as ``np.insert`` at
+    ``np.searchsorted(keys, new)``)."""
+    n, k = keys.shape[0], new.shape[0]
+    out = np.empty(n + k, np.int64)
+    out_idx = np.empty(n + k, np.int64)
+    i = j = 0
+    for o in range(n + k):
+        if j < k and (i == n or new[j] <= keys[i]):
+            out[o], out_idx[o] = new[j], new_idx[j]
+            j += 1
+        else:
+            out[o], out_idx[o] = keys[i], kidx[i]
+            i += 1
+    return out, out_idx

@@ -99,7 +99,7 @@ class Households:
         ties = self.model.ties
         trust = ties.trust.item
         best, best_trust = -1, self.trust_institution.item(h)
-        for t in ties.by_household[h]:
+        for t in ties.of_household(h):
             tr = trust(t)
             if tr > best_trust:
                 best, best_trust = ties.cadre.item(t), tr
@@ -380,7 +380,7 @@ class Resident(mesa.Agent):
                 float(ties.familiarity[t]),
                 float(ties.trust[t]),
             )
-            for t in ties.by_household[self.index]
+            for t in ties.of_household(self.index)
         }
 
     @property

@@ -170,11 +170,10 @@ class TieTable:
     """Cadre–resident familiarity ties with the resident's trust in that cadre.
 
     Ties are created on first contact (or at start for people who already know each
-    other) and kept in growable arrays; ``by_household[h]`` lists the tie indices of one
-    household so that reporting can pick its most trusted cadre. Besides the dict
-    ``index`` (one pair at a time), the pairs are kept as sorted int64 keys
-    ``household << 32 | cadre`` so that a day's contacts are looked up and added at once
-    (:meth:`lookup`, :meth:`get_or_add_many`).
+    other) and kept in growable arrays, numbered in the order they were made. The pairs
+    are kept as sorted int64 keys ``household << 32 | cadre`` so that a day's contacts are
+    looked up and added at once (:meth:`lookup`, :meth:`get_or_add_many`);
+    :meth:`of_household` lists one household's ties.
 
     Args:
         n_households: number of households.
@@ -186,10 +185,8 @@ class TieTable:
         self.familiarity = np.empty(1024, np.float64)
         self.trust = np.empty(1024, np.float64)
         self.n = 0
-        self.index: dict[tuple[int, int], int] = {}
-        self.by_household: list[list[int]] = [[] for _ in range(n_households)]
         # Sorted pair keys and their tie indices, for the first ``_sorted_n`` ties (the
-        # others, added one at a time, are merged in when next looked up).
+        # others are merged in when next looked up).
         self._keys = np.empty(0, np.int64)
         self._kidx = np.empty(0, np.int64)
         self._sorted_n = 0
@@ -201,15 +198,14 @@ class TieTable:
 
     def _sync(self) -> None:
         """Merge the ties added since the last lookup into the sorted keys."""
+        from saca.agents import passes  # compiled on first use (numba)
+
         lo, hi = self._sorted_n, self.n
         if lo == hi:
             return
         new = self._key(self.hh[lo:hi], self.cadre[lo:hi])
         order = np.argsort(new, kind="stable")
-        new = new[order]
-        pos = np.searchsorted(self._keys, new)
-        self._keys = np.insert(self._keys, pos, new)
-        self._kidx = np.insert(self._kidx, pos, lo + order)
+        self._keys, self._kidx = passes.merge_sorted(self._keys, self._kidx, new[order], lo + order)
         self._sorted_n = hi
 
     def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -234,6 +230,24 @@ class TieTable:
         hit = self._keys[pos] == q
         out[hit] = self._kidx[pos[hit]]
         return out
+
+    def tie(self, h: int, c: int) -> int:
+        """Tie index of one (household, cadre) pair, -1 if they have none.
+
+        Args:
+            h: household index.
+            c: cadre index.
+        """
+        return int(self.lookup(np.array([h]), np.array([c]))[0])
+
+    def of_household(self, h: int) -> list[int]:
+        """The ties of one household, in the order they were made (a scan of every tie:
+        for inspecting a household, not for the daily step).
+
+        Args:
+            h: household index.
+        """
+        return np.flatnonzero(self.hh[: self.n] == h).tolist()
 
     def get_or_add_many(self, hh: np.ndarray, cadre: np.ndarray, trust: np.ndarray) -> np.ndarray:
         """Tie index of each pair, creating stranger ties for new pairs: the same indices,
@@ -262,10 +276,6 @@ class TieTable:
         sl = slice(self.n, self.n + k)
         self.hh[sl], self.cadre[sl] = hh[src], cadre[src]
         self.familiarity[sl], self.trust[sl] = 0.0, trust[src]
-        new_h, new_c = hh[src].tolist(), cadre[src].tolist()
-        for i, (h, c) in enumerate(zip(new_h, new_c, strict=True), start=self.n):
-            self.index[(h, c)] = i
-            self.by_household[h].append(i)
         self.n += k
         return idx
 
@@ -295,9 +305,6 @@ class TieTable:
         self._grow(self.n + k)
         sl = slice(self.n, self.n + k)
         self.hh[sl], self.cadre[sl], self.familiarity[sl], self.trust[sl] = hh, cadre, fam, trust
-        for i, (h, c) in enumerate(zip(hh.tolist(), cadre.tolist(), strict=True)):
-            self.index[(h, c)] = self.n + i
-            self.by_household[h].append(self.n + i)
         self.n += k
 
     def get_or_add(self, h: int, c: int, trust: float) -> int:
@@ -308,14 +315,12 @@ class TieTable:
             c: cadre index.
             trust: the household's prior trust in this kind of cadre, for a new tie.
         """
-        idx = self.index.get((h, c))
-        if idx is None:
+        idx = self.tie(h, c)
+        if idx < 0:
             self._grow(self.n + 1)
             idx = self.n
             self.hh[idx], self.cadre[idx] = h, c
             self.familiarity[idx], self.trust[idx] = 0.0, trust
-            self.index[(h, c)] = idx
-            self.by_household[h].append(idx)
             self.n += 1
         return idx
 
@@ -326,8 +331,8 @@ class TieTable:
             h: household index.
             c: cadre index.
         """
-        idx = self.index.get((h, c))
-        return 0.0 if idx is None else self.familiarity.item(idx)
+        idx = self.tie(h, c)
+        return 0.0 if idx < 0 else self.familiarity.item(idx)
 
     def decay(self, rate: float) -> None:
         """Let every familiarity decay by one day without contact.

@@ -37,7 +37,7 @@ def test_community_cadres_know_their_residents(small_model):
         assert set(mine.tolist()) == set(np.flatnonzero(st.hh_grid == cad.grid).tolist())
     committee_ids = {c.idx for c in community_cadres(m) if c.role == "committee"}
     for h in range(st.n_households):
-        assert any(int(ties.cadre[t]) in committee_ids for t in ties.by_household[h])
+        assert any(int(ties.cadre[t]) in committee_ids for t in ties.of_household(h))
     known = ties.cadre[: ties.n]
     is_comm = ~m.cadre_is_sunk[known]
     assert ties.familiarity[: ties.n][is_comm].min() > 0

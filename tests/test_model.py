@@ -100,7 +100,7 @@ def route(small_model, add_need, overrides, *, ntype=nd.SERVICE, level=0, channe
     h = int(np.flatnonzero(~np.isin(m.structure.hh_comm, list(m.firms)))[0])
     nid = add_need(m, h, ntype=ntype, level=level, status=nd.HIDDEN)
     if channel is None:
-        channel = int(m.ties.cadre[m.ties.by_household[h][0]])
+        channel = int(m.ties.cadre[m.ties.of_household(h)[0]])
     m.report(np.array([nid]), np.array([channel]))
     assert m.needs.status[nid] == nd.OPEN and m.needs.reported[nid]
     return m, nid

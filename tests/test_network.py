@@ -160,7 +160,7 @@ def test_tie_table_adds_finds_and_decays():
     i = t.get_or_add(2, 7, trust=0.35)
     assert i == 2 and t.trust[i] == 0.35 and t.familiarity[i] == 0.0
     assert t.get_or_add(2, 7, trust=0.9) == i  # no duplicate, trust kept
-    assert t.trust[i] == 0.35 and t.by_household[2] == [i]
+    assert t.trust[i] == 0.35 and t.of_household(2) == [i]
     t.decay(0.1)
     assert t.familiarity_of(0, 7) == pytest.approx(0.45)
     assert t.familiarity_of(1, 7) == pytest.approx(0.18)
@@ -172,7 +172,7 @@ def test_tie_table_grows_beyond_its_first_allocation():
         t.get_or_add(h, h % 7, trust=h / 3000)
     assert t.n == 3000
     assert t.trust[2999] == pytest.approx(2999 / 3000)
-    assert t.index[(1500, 1500 % 7)] == 1500
+    assert t.tie(1500, 1500 % 7) == 1500 and t.tie(1500, 1) == -1
 
 
 def test_tie_table_adds_in_bulk_as_one_by_one():
@@ -189,8 +189,11 @@ def test_tie_table_adds_in_bulk_as_one_by_one():
     expected = [one.get_or_add(h, c, p) for h, c, p in zip(hh, cad, prior, strict=True)]
     got = bulk.get_or_add_many(hh, cad, prior)
     assert got.tolist() == expected
-    assert bulk.n == one.n and bulk.index == one.index
-    assert bulk.by_household == one.by_household
+    assert bulk.n == one.n
+    assert [bulk.of_household(h) for h in range(40)] == [one.of_household(h) for h in range(40)]
+    assert np.array_equal(bulk.hh[: bulk.n], one.hh[: one.n])
+    assert np.array_equal(bulk.sorted_pairs()[0], one.sorted_pairs()[0])
+    assert np.array_equal(bulk.sorted_pairs()[1], one.sorted_pairs()[1])
     assert np.array_equal(bulk.trust[: bulk.n], one.trust[: one.n])
     assert np.array_equal(bulk.cadre[: bulk.n], one.cadre[: one.n])
     assert bulk.lookup(np.array([1, 2, 39]), np.array([3, 9, 9])).tolist() == [0, -1, -1]

@@ -124,3 +124,16 @@ def test_compile_kernels_leaves_nothing_to_compile(regime):
         m.step()
     after = {f.py_func.__qualname__: len(f.signatures) for f in _compiled_dispatchers()}
     assert after == before
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n=st.integers(0, 200), k=st.integers(0, 60))
+def test_merge_sorted_is_insert_at_searchsorted(seed, n, k):
+    rng = np.random.default_rng(seed)
+    both = rng.choice(10 * (n + k) + 1, n + k, replace=False).astype(np.int64)
+    keys, new = np.sort(both[:n]), np.sort(both[n:])
+    kidx, new_idx = rng.permutation(n).astype(np.int64), n + rng.permutation(k).astype(np.int64)
+    pos = np.searchsorted(keys, new)
+    got_keys, got_idx = passes.merge_sorted(keys, kidx, new, new_idx)
+    assert np.array_equal(got_keys, np.insert(keys, pos, new))
+    assert np.array_equal(got_idx, np.insert(kidx, pos, new_idx))

@@ -107,9 +107,9 @@ def test_hidden_needs_rise_as_trust_falls(run_small):
 def test_channel_is_the_most_trusted_known_cadre_or_the_hotline(small_model):
     m = small_model()
     hhs, ties = m.households, m.ties
-    h = int(np.flatnonzero([len(ties.by_household[i]) >= 1 for i in range(400)])[0])
-    first = ties.by_household[h][0]
-    ties.trust[ties.by_household[h]] = 0.1
+    h = int(np.flatnonzero([len(ties.of_household(i)) >= 1 for i in range(400)])[0])
+    first = ties.of_household(h)[0]
+    ties.trust[ties.of_household(h)] = 0.1
     ties.trust[first] = 0.95
     hhs.trust_institution[h] = 0.5
     assert hhs.choose_channel(h) == (int(ties.cadre[first]), pytest.approx(0.95))
@@ -286,7 +286,7 @@ def test_resident_reads_its_row(small_model):
     assert r.satisfaction == m.households.satisfaction[123]
     assert r.complaints == m.households.complaints[123]
     known = r.known_cadres
-    assert len(known) == len(m.ties.by_household[123])
+    assert len(known) == len(m.ties.of_household(123))
     assert all(0 <= f <= 1 and 0 <= t <= 1 for f, t in known.values())
     nds = m.needs
     assert len(r.needs) == int((nds.hh[: nds.n] == 123).sum())
