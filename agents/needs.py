@@ -97,6 +97,10 @@ class NeedPool:
         for name, dtype in self._FIELDS.items():
             setattr(self, name, np.empty(0, dtype))
         self.live = np.empty(0, np.int64)
+        # Needs by deadline day: all of them, and the resolved ones no longer live (whose
+        # status is final), so that the resolution rate never rescans the whole run.
+        self._due_by_day = np.zeros(0, np.int64)
+        self._settled_by_day = np.zeros(0, np.int64)
 
     def _grow(self, need: int) -> None:
         if need <= self._cap:
@@ -157,6 +161,7 @@ class NeedPool:
         self.hidden_below[sl] = -1
         self.n += k
         self.live = np.concatenate([self.live, ids])
+        self._due_by_day = _count_days(self._due_by_day, self.deadline[sl])
         return ids
 
     def resolve(self, ids: np.ndarray | int, t: float | np.ndarray) -> None:
@@ -216,8 +221,26 @@ class NeedPool:
         self.status[dropped] = DROPPED
         self.holder[dropped] = -1
         keep = ((status == OPEN) & ~overdue) | ((status == HIDDEN) & (self.deadline[live] >= day))
+        settled = live[~keep & (status == RESOLVED)]
+        self._settled_by_day = _count_days(self._settled_by_day, self.deadline[settled])
         self.live = live[keep]
         return dropped
+
+    def resolution_counts(self, day: int) -> tuple[int, int]:
+        """(resolved, all) among the needs whose deadline day is ``day`` or earlier.
+
+        A need leaves ``live`` only when its status is final (see :meth:`prune`), so
+        the resolved ones that left are counted by deadline as they leave and only the
+        live ones are looked at.
+
+        Args:
+            day: the day.
+        """
+        live = self.live
+        resolved_live = (self.status[live] == RESOLVED) & (self.deadline[live] <= day)
+        upto = max(day + 1, 0)
+        settled = int(self._settled_by_day[:upto].sum())
+        return settled + int(resolved_live.sum()), int(self._due_by_day[:upto].sum())
 
     def counts(self) -> dict[str, int]:
         """Final-status counts over all needs so far."""
@@ -229,3 +252,11 @@ class NeedPool:
             "hidden": int((st == HIDDEN).sum()),
             "dropped": int((st == DROPPED).sum()),
         }
+
+
+def _count_days(counts: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``counts`` (one per day) with one more for each of ``days``, grown as needed."""
+    if len(days) == 0:
+        return counts
+    size = max(len(counts), int(days.max()) + 1)
+    return np.bincount(days, minlength=size) + np.pad(counts, (0, size - len(counts)))

@@ -140,3 +140,21 @@ def merge_sorted(keys, kidx, new, new_idx):
             out[o], out_idx[o] = keys[i], kidx[i]
             i += 1
     return out, out_idx
+
+
+@numba.njit(cache=True)
+def spread(indptr, indices, data, x0, x1, x2):
+    """The sparse products A x0, A x1, A x2 of a CSR matrix, in one pass over the
+    matrix, each row's terms summed in stored order from 0 (as scipy's ``csr_matvec``
+    sums them for one vector)."""
+    n = indptr.shape[0] - 1
+    out0, out1, out2 = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        s0 = s1 = s2 = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            a, c = data[jj], indices[jj]
+            s0 += a * x0[c]
+            s1 += a * x1[c]
+            s2 += a * x2[c]
+        out0[i], out1[i], out2[i] = s0, s1, s2
+    return out0, out1, out2

@@ -85,7 +85,7 @@ class Households:
         st = self.model.structure
         n_c = st.n_communities
         tot = np.bincount(st.hh_comm, weights=self.engagement, minlength=n_c)
-        return tot / np.maximum(np.bincount(st.hh_comm, minlength=n_c), 1)
+        return tot / np.maximum(st.households_per_community, 1)
 
     def choose_channel(self, h: int) -> tuple[int, float]:
         """The cadre the household trusts most among those it knows, or the hotline (-1).
@@ -312,12 +312,15 @@ class Households:
         )  # fmt: skip
         w = float(b.word_of_mouth)
         has_ties = m.degree > 0
-        for opinion, heard in (
-            (self.opinion_sunk, self.perceived_sunk),
-            (self.opinion_community, self.perceived_community),
-            (self.trust_institution, self.trust_institution),
+        a = m.adjacency
+        heard = passes.spread(
+            a.indptr, a.indices, a.data,
+            self.perceived_sunk, self.perceived_community, self.trust_institution,
+        )  # fmt: skip
+        for opinion, told in zip(
+            (self.opinion_sunk, self.opinion_community, self.trust_institution), heard, strict=True
         ):
-            passes.mix(opinion, m.adjacency @ heard, w, has_ties)
+            passes.mix(opinion, told, w, has_ties)
         self.engagement *= 1 - b.engagement_decay
 
 

@@ -436,7 +436,7 @@ class Allocation:
         nds, b = self.needs, self.behaviour
         if b.list_read_hours <= 0:
             return
-        lo = int(np.searchsorted(nds.created[: nds.n], self.day))
+        lo = int(np.searchsorted(nds.created[: nds.n], nds.created.dtype.type(self.day)))
         today = np.arange(lo, nds.n)
         today = today[nds.peer[today]]
         if len(today) == 0:

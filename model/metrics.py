@@ -343,7 +343,7 @@ def record_handoff(m: CollaborationModel, giver: int, receiver: int) -> None:
         receiver: index of the cadre it goes to.
     """
     if giver != receiver:
-        m.daily_totals["handoffs_today"].append((giver, receiver))
+        m.daily_totals["handoffs_today"].append(np.array([[giver, receiver]], np.int64))
 
 
 def record_handoffs(m: CollaborationModel, pairs: np.ndarray) -> None:
@@ -354,7 +354,18 @@ def record_handoffs(m: CollaborationModel, pairs: np.ndarray) -> None:
         pairs: (giver, receiver) rows.
     """
     passed = pairs[pairs[:, 0] != pairs[:, 1]]
-    m.daily_totals["handoffs_today"].extend(map(tuple, passed.tolist()))
+    if len(passed):
+        m.daily_totals["handoffs_today"].append(passed.astype(np.int64, copy=False))
+
+
+def handoffs_today(m: CollaborationModel) -> np.ndarray:
+    """Today's hand-offs so far, in order: (giver, receiver) rows.
+
+    Args:
+        m: the model.
+    """
+    blocks = m.daily_totals["handoffs_today"]
+    return np.concatenate(blocks) if blocks else np.empty((0, 2), np.int64)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -364,7 +375,7 @@ def _ratio(a: float, b: float) -> float:
 def new_totals(n_communities: int) -> tuple[dict[str, Any], np.ndarray]:
     """Empty per-day totals (hours, formalism, perfunctory hours, needs settled by the
     system, hours per community; per cadre: needs resolved, on duty, overloaded; the
-    handoffs of each day and of today so far) and the (due, on time) counts per
+    handoffs of each day and of today so far, in blocks of rows) and the (due, on time) counts per
     community.
 
     Args:
@@ -394,7 +405,8 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     """
     nds, day = m.needs, m.day
     n = nds.n
-    recent = int(np.searchsorted(nds.created[:n], day - 60))
+    # the day as the column's own dtype: a Python int would cast the whole column first
+    recent = int(np.searchsorted(nds.created[:n], nds.created.dtype.type(day - 60)))
     sl = slice(recent, n)
     status, dl, res = nds.status[sl], nds.deadline[sl], nds.resolved[sl]
     due = dl == day
@@ -430,7 +442,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     comm_due = m.due_by_community
     np.add.at(comm_due[0], nds.comm[sl][due], 1)
     np.add.at(comm_due[1], nds.comm[sl][on_time], 1)
-    hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
+    hh_per_comm = m.structure.households_per_community
     cum_hours = raw["hours_by_comm_sum"]
     observed = comm_due[0] >= 5
     st = nds.status[live]
@@ -441,7 +453,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
     raw["on_duty"].append(on_duty)
     raw["overloaded"].append(cs.load[: cs.n] > 1)
     row = len(raw["overloaded"]) - 1  # today's row of the series
-    passed = np.array(raw["handoffs_today"], dtype=np.int64).reshape(-1, 2)
+    passed = handoffs_today(m)
     raw["handoffs"].append(np.column_stack([np.full(len(passed), row), passed]))
     raw["handoffs_today"].clear()
     # Only the last k + 1 days' handoffs (and the day before them) can make today's onset
@@ -457,10 +469,7 @@ def daily_metrics(m: CollaborationModel) -> dict[str, float]:
         "needs_hidden": int((st == nd.HIDDEN).sum()),
         "needs_dropped": m.dropped_today,
         "efficacy": _ratio(on_time.sum(), due.sum()),
-        "resolution_rate": _ratio(
-            (nds.status[:n][nds.deadline[:n] <= day] == nd.RESOLVED).sum(),
-            (nds.deadline[:n] <= day).sum(),
-        ),
+        "resolution_rate": _ratio(*nds.resolution_counts(day)),
         "response_time_mean": float(wait.mean()) if len(wait) else float("nan"),
         "response_time_p90": float(np.percentile(wait, 90)) if len(wait) else float("nan"),
         "escalation_share": _ratio(nds.left_grid[sl][done_today].sum(), done_today.sum()),
@@ -506,7 +515,7 @@ def _window_needs(m: CollaborationModel, a: int, b: int) -> dict[str, float]:
     """Need-based metrics for needs created in days [a, b)."""
     nds = m.needs
     n = nds.n
-    lo, hi = np.searchsorted(nds.created[:n], [a, b])
+    lo, hi = np.searchsorted(nds.created[:n], np.array([a, b], nds.created.dtype))
     sl = slice(lo, hi)
     status, dl = nds.status[sl], nds.deadline[sl]
     created = hi - lo
@@ -570,7 +579,7 @@ def summarise(m: CollaborationModel) -> pd.DataFrame:
     """
     ts = m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     raw = m.daily_totals
-    hh_per_comm = np.bincount(m.structure.hh_comm, minlength=m.structure.n_communities)
+    hh_per_comm = m.structure.households_per_community
     rows = {}
     for name, a, b in windows(m.situation.timeline, len(ts)):
         row = {}

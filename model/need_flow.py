@@ -119,14 +119,19 @@ class NeedFlow:
 
     def self_help(self, ids: np.ndarray) -> np.ndarray:
         """Stage 3: residents solve a share through their own ties at once (seed 003);
-        return the rest."""
+        return the rest.
+
+        Args:
+            ids: today's new needs, ascending (as :meth:`arise_needs` returns them).
+        """
         nds = self.needs
         p = self.households.self_help_probability(nds.comm[ids], nds.ntype[ids], nds.hh[ids])
-        solved = ids[self.rng.random(len(ids)) < p]
+        helped = self.rng.random(len(ids)) < p
+        solved = ids[helped]
         nds.resolve(solved, nds.t_created[solved])
         nds.self_helped[solved] = True
         self.resolved_today += len(solved)
-        return np.setdiff1d(ids, solved)
+        return ids[~helped]  # today's ids are ascending: what np.setdiff1d would return
 
     # ----- stage 4: reporting -------------------------------------------------------
     def reporting(self, ids: np.ndarray) -> None:

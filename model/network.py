@@ -13,6 +13,7 @@ copies the current weights onto the graph when a notebook or the app wants to dr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -59,6 +60,11 @@ class Structure:
     def n_communities(self) -> int:
         """Number of communities."""
         return len(self.comm_street)
+
+    @functools.cached_property
+    def households_per_community(self) -> np.ndarray:
+        """Number of households of each community (counted once: read every day)."""
+        return np.bincount(self.hh_comm, minlength=self.n_communities)
 
     @property
     def hh_street(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from saca.model.metrics import (
     STATE_METRICS,
     cascade_onsets,
     gini,
+    handoffs_today,
     task_concentration,
     windows,
     worst_decile,
@@ -382,7 +383,7 @@ def test_overload_passes_on_through_redeployment_and_escalation(
     nid = add_need(m, hh)
     m.needs.where[nid] = nd.AT_COMMAND
     m.assign_by_post(np.array([nid]))
-    (giver, receiver), *rest = m.daily_totals["handoffs_today"]
+    (giver, receiver), *rest = handoffs_today(m).tolist()
     assert not rest and giver in posts and receiver not in posts
     assert m.needs.holder[nid] == receiver
 
@@ -390,9 +391,9 @@ def test_overload_passes_on_through_redeployment_and_escalation(
     up = add_need(m, hh, level=1)
     grid_cadre = m.cadres[posts[0]]
     m.escalate(up, grid_cadre)
-    assert m.daily_totals["handoffs_today"] == []  # passed up, no one has it yet
+    assert handoffs_today(m).tolist() == []  # passed up, no one has it yet
     other = next(c for c in m.cadres if c.idx != grid_cadre.idx)
     m._to_cadre(up, other, chosen=False)
-    assert m.daily_totals["handoffs_today"] == [(grid_cadre.idx, other.idx)]
+    assert handoffs_today(m).tolist() == [[grid_cadre.idx, other.idx]]
     m._to_cadre(up, other, chosen=False)  # recorded once
-    assert len(m.daily_totals["handoffs_today"]) == 1
+    assert len(handoffs_today(m)) == 1

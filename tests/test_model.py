@@ -13,7 +13,7 @@ from saca.agents import CommunityCadre, SunkCadre
 from saca.agents import needs as nd
 from saca.agents.cadre import CONSULTED
 from saca.model import CollaborationModel, SacaInputError
-from saca.model.metrics import METRICS
+from saca.model.metrics import METRICS, handoffs_today
 
 EMERGENCY_TL = [
     {"phase": "normal", "start": 0, "end": 3},
@@ -564,8 +564,8 @@ def test_handing_needs_to_cadres_at_once_equals_one_by_one(small_model, add_need
                 [m.cadres[c].queue for c in range(4)],
                 m.cadre_state.chosen_today[:4].tolist(),
                 m.backlog[:4].tolist(),
-                list(m.daily_totals["handoffs_today"]),
+                handoffs_today(m).tolist(),
             )
         )
     assert runs[0] == runs[1]
-    assert runs[0][5] == [(2, 1)]
+    assert runs[0][5] == [[2, 1]]

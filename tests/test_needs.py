@@ -146,3 +146,18 @@ def test_needs_take_more_hours_at_higher_levels(small_model):
     assert set(np.unique(lv)) == {0, 1, 2, 3}
     assert np.array_equal(m.needs.comm[:k], m.structure.hh_comm[m.needs.hh[:k]])
     assert np.array_equal(m.needs.grid[:k], m.structure.hh_grid[m.needs.hh[:k]])
+
+
+@pytest.mark.parametrize("regime", ["constructive", "autonomous"])
+def test_resolution_counts_match_a_scan_of_every_need(small_model, regime):
+    """The counts kept by deadline day (resolved needs counted as they leave ``live``)
+    equal a scan of the whole run, day after day, through an emergency."""
+    m = small_model(scenario="emergency", regime=regime)
+    for _ in range(40):
+        m.step()
+        nds, n = m.needs, m.needs.n
+        for day in (m.day, m.day - 3, m.day + 5):
+            due = nds.deadline[:n] <= day
+            scan = (int((nds.status[:n][due] == nd.RESOLVED).sum()), int(due.sum()))
+            assert nds.resolution_counts(day) == scan
+    assert nds.resolution_counts(m.day)[0] > 0

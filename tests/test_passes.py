@@ -137,3 +137,15 @@ def test_merge_sorted_is_insert_at_searchsorted(seed, n, k):
     got_keys, got_idx = passes.merge_sorted(keys, kidx, new, new_idx)
     assert np.array_equal(got_keys, np.insert(keys, pos, new))
     assert np.array_equal(got_idx, np.insert(kidx, pos, new_idx))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, n=st.integers(1, 120), density=st.floats(0, 0.2))
+def test_spread_is_scipys_product(seed, n, density):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    a = sp.csr_array(sp.random_array((n, n), density=density, rng=rng))
+    x = [rng.random(n) for _ in range(3)]
+    got = passes.spread(a.indptr, a.indices, a.data, *x)
+    assert all(np.array_equal(g, a @ v) for g, v in zip(got, x, strict=True))
