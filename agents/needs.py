@@ -236,11 +236,13 @@ class NeedPool:
         Args:
             day: the day.
         """
+        if day < 0:  # before the run (the counts start at day 0): look at every need
+            due = self.deadline[: self.n] <= day
+            return int((self.status[: self.n][due] == RESOLVED).sum()), int(due.sum())
         live = self.live
         resolved_live = (self.status[live] == RESOLVED) & (self.deadline[live] <= day)
-        upto = max(day + 1, 0)
-        settled = int(self._settled_by_day[:upto].sum())
-        return settled + int(resolved_live.sum()), int(self._due_by_day[:upto].sum())
+        settled = int(self._settled_by_day[: day + 1].sum())
+        return settled + int(resolved_live.sum()), int(self._due_by_day[: day + 1].sum())
 
     def counts(self) -> dict[str, int]:
         """Final-status counts over all needs so far."""
@@ -255,8 +257,10 @@ class NeedPool:
 
 
 def _count_days(counts: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """``counts`` (one per day) with one more for each of ``days``, grown as needed."""
+    """``counts`` (one per day from day 0) with one more for each of ``days``, grown as
+    needed; a day before day 0 (a test's need overdue from the start) counts on day 0."""
     if len(days) == 0:
         return counts
+    days = np.maximum(days, 0)
     size = max(len(counts), int(days.max()) + 1)
     return np.bincount(days, minlength=size) + np.pad(counts, (0, size - len(counts)))

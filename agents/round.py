@@ -147,9 +147,8 @@ def _today(m: CollaborationModel, shifts, inline: bool):
 
 def _places(m: CollaborationModel, shifts):
     """Households' places and the ties (:class:`saca.agents.shifts.Places`)."""
-    keys, tie_of_key = m.ties.sorted_pairs()
     return shifts.Places(
-        m._grid_start, m._comm_start, m.hidden_top, keys, tie_of_key, m.ties.familiarity
+        m._grid_start, m._comm_start, m.hidden_top, *m.ties.key_tables(), m.ties.familiarity
     )
 
 

@@ -134,8 +134,10 @@ class Places(NamedTuple):
     grid_start: np.ndarray
     comm_start: np.ndarray
     hidden_top: np.ndarray  # each household's last hidden need, or -1
-    tie_keys: np.ndarray  # household << 32 | cadre, sorted (TieTable)
+    tie_keys: np.ndarray  # household << 32 | cadre, sorted (TieTable's main table)
     tie_index: np.ndarray  # the tie of each key
+    recent_keys: np.ndarray  # the same for TieTable's recent table
+    recent_index: np.ndarray
     familiarity: np.ndarray  # per tie
 
 
@@ -199,14 +201,22 @@ def _wait_until(C, c, t):
 @numba.njit(cache=True, inline="always")
 def _familiarity(W, h, c):
     """Familiarity between household ``h`` and cadre ``c`` (0 for strangers)."""
-    keys = W.tie_keys
-    if keys.shape[0] == 0:
-        return 0.0
     key = (np.int64(h) << 32) | np.int64(c)
+    tie = _find(W.tie_keys, W.tie_index, key)
+    if tie < 0:
+        tie = _find(W.recent_keys, W.recent_index, key)
+    return W.familiarity[tie] if tie >= 0 else 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _find(keys, index, key):
+    """The tie of ``key`` in one sorted table, or -1."""
+    if keys.shape[0] == 0:
+        return -1
     pos = np.searchsorted(keys, key)
     if pos < keys.shape[0] and keys[pos] == key:
-        return W.familiarity[W.tie_index[pos]]
-    return 0.0
+        return index[pos]
+    return -1
 
 
 @numba.njit(cache=True, inline="always")

@@ -192,10 +192,17 @@ class TieTable:
         self.trust = np.empty(1024, np.float64)
         self.n = 0
         # Sorted pair keys and their tie indices, for the first ``_sorted_n`` ties (the
-        # others are merged in when next looked up).
+        # others are merged in when next looked up), in two tables: the recent ties, merged
+        # into the main table only once they reach a share of it (RECENT_SHARE), so that a
+        # day's few thousand new ties do not rewrite a million keys.
         self._keys = np.empty(0, np.int64)
         self._kidx = np.empty(0, np.int64)
+        self._recent_keys = np.empty(0, np.int64)
+        self._recent_kidx = np.empty(0, np.int64)
         self._sorted_n = 0
+
+    #: The recent table is merged into the main one when it holds this share of it.
+    RECENT_SHARE = 1 / 16
 
     @staticmethod
     def _key(hh: np.ndarray, cadre: np.ndarray) -> np.ndarray:
@@ -211,14 +218,30 @@ class TieTable:
             return
         new = self._key(self.hh[lo:hi], self.cadre[lo:hi])
         order = np.argsort(new, kind="stable")
-        self._keys, self._kidx = passes.merge_sorted(self._keys, self._kidx, new[order], lo + order)
+        self._recent_keys, self._recent_kidx = passes.merge_sorted(
+            self._recent_keys, self._recent_kidx, new[order], lo + order
+        )
+        if len(self._recent_keys) > self.RECENT_SHARE * len(self._keys):
+            self._keys, self._kidx = passes.merge_sorted(
+                self._keys, self._kidx, self._recent_keys, self._recent_kidx
+            )
+            self._recent_keys = self._recent_keys[:0]
+            self._recent_kidx = self._recent_kidx[:0]
         self._sorted_n = hi
 
-    def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every tie's pair key (``household << 32 | cadre``), sorted, and the tie of each
-        key: what :meth:`lookup` searches, for compiled code to search the same way."""
+    def key_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The pair keys (``household << 32 | cadre``) of every tie in two sorted tables,
+        main and recent, each key with its tie: what :meth:`lookup` searches, for
+        compiled code to search the same way (a pair is in one table or the other)."""
         self._sync()
-        return self._keys, self._kidx
+        return self._keys, self._kidx, self._recent_keys, self._recent_kidx
+
+    def sorted_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every tie's pair key, sorted, and the tie of each key (both tables merged)."""
+        from saca.agents import passes  # compiled on first use (numba)
+
+        keys, kidx, recent, recent_idx = self.key_tables()
+        return passes.merge_sorted(keys, kidx, recent, recent_idx)
 
     def lookup(self, hh: np.ndarray, cadre: np.ndarray) -> np.ndarray:
         """Tie index of each (household, cadre) pair, -1 where they have no tie.
@@ -230,11 +253,12 @@ class TieTable:
         self._sync()
         q = self._key(hh, cadre)
         out = np.full(len(q), -1, np.int64)
-        if len(self._keys) == 0 or len(q) == 0:
-            return out
-        pos = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
-        hit = self._keys[pos] == q
-        out[hit] = self._kidx[pos[hit]]
+        for keys, kidx in ((self._keys, self._kidx), (self._recent_keys, self._recent_kidx)):
+            if len(keys) == 0 or len(q) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+            hit = keys[pos] == q
+            out[hit] = kidx[pos[hit]]
         return out
 
     def tie(self, h: int, c: int) -> int:

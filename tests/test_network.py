@@ -222,3 +222,26 @@ def test_model_graph_has_cadres_organisations_and_synced_weights(small_model):
     assert fam and all(0 <= d["weight"] <= 1 and 0 <= d["trust"] <= 1 for d in fam)
     whole = m.sync_graph()
     assert whole.number_of_nodes() >= sub.number_of_nodes()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), batches=st.integers(1, 30))
+def test_tie_lookup_finds_every_pair_whichever_table_holds_it(seed, batches):
+    """New ties wait in the recent table until it is large enough to merge into the main
+    one; a pair is found, with its tie, wherever it is."""
+    rng = np.random.default_rng(seed)
+    t, known, seen_recent = TieTable(50), {}, False
+    for _ in range(batches):
+        hh, cad = rng.integers(0, 50, 40), rng.integers(0, 30, 40)
+        idx = t.get_or_add_many(hh, cad, rng.random(40))
+        for h, c, i in zip(hh.tolist(), cad.tolist(), idx.tolist(), strict=True):
+            assert known.setdefault((h, c), i) == i
+        main, _, recent, _ = t.key_tables()
+        assert len(recent) <= TieTable.RECENT_SHARE * len(main)
+        seen_recent = seen_recent or len(recent) > 0
+    pairs = np.array(list(known))
+    assert t.lookup(pairs[:, 0], pairs[:, 1]).tolist() == list(known.values())
+    assert t.lookup(np.array([0, 49]), np.array([30, 31])).tolist() == [-1, -1]
+    keys, kidx = t.sorted_pairs()
+    assert np.all(np.diff(keys) > 0) and sorted(kidx.tolist()) == list(range(t.n))
+    assert seen_recent or batches < 20  # long runs look pairs up in both tables
