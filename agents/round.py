@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 class Finished:
     """Needs whose hours are done, waiting for the draw that decides them: in the order
-    the cadres finished them, with the cadre and its clock at that moment."""
+    the cadres finished them, with the cadre and its clock at that moment (lists filled
+    one at a time, or arrays from the compiled shifts)."""
 
     def __init__(self) -> None:
         self.nid: list[int] = []
@@ -84,7 +85,7 @@ def run_shifts(m: CollaborationModel, order: np.ndarray, *, inline: bool) -> Fin
         m.system_resolved_today += won
         m.served_today += won
     m.close_on_paper_many(paper)
-    finished.nid, finished.cadre, finished.clock = (x.tolist() for x in fin)
+    finished.nid, finished.cadre, finished.clock = fin
     return finished
 
 
@@ -171,25 +172,13 @@ def success_chances(
         cadres: the cadre of each need.
         clock: the hour of each attempt.
     """
-    nds, b, st = m.needs, m.behaviour, m.cadre_state
-    tie = m.ties.lookup(nds.hh[ids], cadres)
-    fam = np.where(tie >= 0, m.ties.familiarity[np.maximum(tie, 0)], 0.0)
-    skill = m.skill_matrix[cadres, nds.ntype[ids]]
-    fid = m.fidelities(ids, clock)
-    res = np.maximum(st.resources[cadres], np.asarray(m.community_resources)[st.community[cadres]])
-    effort = st.effort[cadres]
-    q = (
-        b.skill_weight * skill
-        + b.experience_weight * st.experience[cadres]
-        + b.familiarity_weight * fam
-        + b.resources_weight * res
-        + b.information_weight * fid * st.knowledge[cadres]
-    )
-    q = np.minimum(1.0, np.maximum(0.0, q))
-    p = b.success_floor + (1 - b.success_floor) * np.sqrt(q) * (
-        1 - b.effort_weight + b.effort_weight * effort
-    )
-    return np.where(effort < b.shirk_threshold, p * b.perfunctory_success, p)
+    from saca.agents import shifts  # compiled on first use (numba)
+
+    C, N, T, W = _shift_inputs(m, shifts, inline=False)
+    return shifts.chances(
+        C, N, T, W, np.asarray(ids, np.int64), np.asarray(cadres, np.int64),
+        np.asarray(clock, np.float64),
+    )  # fmt: skip
 
 
 def attempt(m: CollaborationModel, finished: Finished) -> None:
@@ -200,9 +189,9 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
     for ``rework_share`` of its hours. A resolved need is settled at the cadre's clock
     when it finished it (late after its deadline).
 
-    The draws are those a need-by-need loop makes: one per need, and after a failure a
-    second one when closing on paper can happen. They are drawn in blocks no larger than
-    the draws still certainly needed, so the stream is consumed exactly as by that loop.
+    The draws are those of a need-by-need loop: one per need, and after a failure a
+    second one when closing on paper can happen, made compiled
+    (:func:`saca.agents.shifts.decide`) when the generator is numpy's.
 
     Args:
         m: the model.
@@ -212,30 +201,25 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
     if n == 0:
         return
     nds, b, st, rng = m.needs, m.behaviour, m.cadre_state, m.rng
-    ids = np.array(finished.nid, dtype=np.int64)
-    cadres = np.array(finished.cadre, dtype=np.int64)
-    clock = np.array(finished.clock)
-    p = success_chances(m, ids, cadres, finished.clock)
-    p_paper = (1 - m.regime.goals) * b.paper_closure
-    if p_paper > 0:
-        chance, won, paper = p.tolist(), [False] * n, [False] * n
-        u, pos = [], 0
-        for j in range(n):
-            if pos == len(u):  # the rest need at least one draw each
-                u, pos = rng.random(n - j).tolist(), 0
-            won[j] = u[pos] < chance[j]
-            pos += 1
-            if won[j]:
-                continue
-            if pos == len(u):  # this closure's draw and one for each need after it
-                u, pos = rng.random(n - j).tolist(), 0
-            paper[j] = u[pos] < p_paper
-            pos += 1
-        won_a, paper_a = np.array(won), np.array(paper)
-    else:
+    ids = np.asarray(finished.nid, dtype=np.int64)
+    cadres = np.asarray(finished.cadre, dtype=np.int64)
+    clock = np.asarray(finished.clock, dtype=np.float64)
+    p = success_chances(m, ids, cadres, clock)
+    p_paper = float((1 - m.regime.goals) * b.paper_closure)
+    if p_paper <= 0:
         # No draw when nothing can happen: regimes with resident goals keep their
         # random streams.
         won_a, paper_a = rng.random(n) < p, np.zeros(n, dtype=bool)
+    elif m.compiled and type(rng) is np.random.Generator:
+        from saca.agents import shifts  # compiled on first use (numba)
+
+        won_a, paper_a = shifts.decide(rng, p, p_paper)
+    else:  # the reference loop (a test's scripted draws take it too)
+        won_a, paper_a = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for j, chance in enumerate(p.tolist()):
+            won_a[j] = rng.random() < chance
+            if not won_a[j]:
+                paper_a[j] = rng.random() < p_paper
     late = clock > nds.t_deadline[ids]
     outcome = np.where(won_a, np.where(late, LATE, SUCCESS), FAIL)
     m.households.contact_many(nds.hh[ids], cadres, outcome)

@@ -220,12 +220,12 @@ def _find(keys, index, key):
 
 
 @numba.njit(cache=True, inline="always")
-def _chance(C, N, T, W, c, nid):
-    """Chance that cadre ``c``'s finished work resolves need ``nid`` now (Cadre._success):
+def _chance(C, N, T, W, c, nid, clock):
+    """Chance that cadre ``c``'s work, finished at hour ``clock``, resolves need ``nid``
+    (Cadre._success):
     q = w_s skill + w_e experience + w_f familiarity + w_r resources
         + w_i · fidelity · local knowledge, clipped to [0, 1];
     p = p₀ + (1 − p₀) √q (1 − w_E + w_E effort), times ρ when perfunctory."""
-    clock = C.clock[c]
     age = max(0.0, clock - N.t_created[nid]) / HOURS_PER_DAY
     k = T.staleness_peer if N.peer[nid] else 1.0
     fidelity = N.fidelity[nid] * math.exp(-T.volatility * age * k)
@@ -361,7 +361,7 @@ def _work_on(C, N, T, W, c, nid, by_comm, rng, inline, ev):
         finished.append((nid, c, C.clock[c]))
         return False
     clock = C.clock[c]
-    if rng.random() < _chance(C, N, T, W, c, nid):
+    if rng.random() < _chance(C, N, T, W, c, nid, clock):
         C.resolved_today[c] += 1
         N.status[nid] = RESOLVED
         N.t_resolved[nid] = clock
@@ -379,6 +379,35 @@ def _work_on(C, N, T, W, c, nid, by_comm, rng, inline, ev):
         return True
     N.hours[nid] = T.rework_share * N.hours_total[nid]
     return False
+
+
+# ----- the attempts left to the round (saca.agents.round.attempt) ----------------------
+@numba.njit(cache=True)
+def chances(C, N, T, W, ids, cadres, clocks):
+    """:func:`_chance` of each finished need ``ids[i]``, by cadre ``cadres[i]`` at hour
+    ``clocks[i]``."""
+    p = np.empty(ids.shape[0])
+    for i in range(ids.shape[0]):
+        p[i] = _chance(C, N, T, W, cadres[i], ids[i], clocks[i])
+    return p
+
+
+@numba.njit(cache=True)
+def decide(rng, chance, p_paper):
+    """Draw, need by need, whether each finished need is resolved (``chance``) and, for
+    a failure, whether it is closed on paper (``p_paper``; no draw when it is 0).
+
+    Returns:
+        (won, closed on paper), one entry per need.
+    """
+    n = chance.shape[0]
+    won = np.zeros(n, np.bool_)
+    paper = np.zeros(n, np.bool_)
+    for j in range(n):
+        won[j] = rng.random() < chance[j]
+        if not won[j] and p_paper > 0:
+            paper[j] = rng.random() < p_paper
+    return won, paper
 
 
 # ----- the queues (saca.agents.queues) --------------------------------------------------
