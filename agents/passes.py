@@ -158,3 +158,21 @@ def spread(indptr, indices, data, x0, x1, x2):
             s2 += a * x2[c]
         out0[i], out1[i], out2[i] = s0, s1, s2
     return out0, out1, out2
+
+
+@numba.njit(cache=True)
+def backlog(live, status, where, holder, hours, open_code, place, n_cadres):
+    """Hours of the open needs among ``live`` waiting at ``place`` (with their cadres),
+    summed per holder in the order of ``live`` (as ``np.bincount`` with weights).
+
+    Returns:
+        (hours per cadre, the number of needs counted).
+    """
+    out = np.zeros(n_cadres)
+    k = 0
+    for i in range(live.shape[0]):
+        j = live[i]
+        if status[j] == open_code and where[j] == place:
+            out[holder[j]] += hours[j]
+            k += 1
+    return out, k

@@ -147,12 +147,16 @@ class Allocation:
         Cadres read it through :meth:`Cadre.backlog`; allocation keeps it current as it
         assigns, and the model recounts it before each stage that reads it.
         """
+        from saca.agents import passes  # compiled on first use (numba)
+
         nds = self.needs
-        live = nds.live
-        held = live[(nds.status[live] == nd.OPEN) & (nds.where[live] == nd.AT_CADRE)]
-        self.backlog = np.bincount(
-            nds.holder[held], weights=nds.hours[held], minlength=len(self.cadres)
-        )
+        hours, held = passes.backlog(
+            nds.live, nds.status, nds.where, nds.holder, nds.hours, nd.OPEN, nd.AT_CADRE,
+            len(self.cadres),
+        )  # fmt: skip
+        # With no need held, np.bincount (which this replaced) gave integer zeros, and the
+        # allocation then adds whole hours: kept so that every run keeps its numbers.
+        self.backlog = hours if held else np.zeros(len(self.cadres), np.int64)
 
     def fidelity(self, nid: int, t: float) -> float:
         """Information fidelity when work starts: routing losses, and staleness as the

@@ -24,7 +24,7 @@ from saca.agents import (
 )
 from saca.agents import needs as nd
 from saca.agents.cadre_state import RECOGNITION, begin_days, end_days, sanction, spend_many
-from saca.agents.round import Finished, attempt, order_queues, run_shifts
+from saca.agents.round import Finished, attempt, order_queues, run_shifts, success_chances
 from saca.model.allocation import Allocation
 from saca.model.build import Construction
 from saca.model.metrics import METRICS, daily_metrics, summarise
@@ -612,6 +612,8 @@ def compile_kernels() -> None:
     The workers' fork server calls this before it forks any worker, so that workers never
     compile.
     """
+    from saca.agents import shifts  # numba loads here, not on import
+
     tiny = {
         "situation.households": 200,
         "situation.grids": 2,
@@ -622,4 +624,10 @@ def compile_kernels() -> None:
     m = CollaborationModel("emergency", "constructive", rng=0, overrides=tiny)
     m.step()
     m.queues.remove(np.array([0]), np.array([-1]))  # no such need: the removal compiles
-    m.households.settled_above(np.array([0]))  # the street office may not settle on day 0
+    # What the first day may not reach: the street office settling, and deciding the
+    # round's finished needs (chances, then the draws of paper closure).
+    m.households.settled_above(np.array([0]))
+    while m.needs.n == 0:
+        m.step()
+    p = success_chances(m, np.array([0]), np.array([0]), np.array([m.day_open]))
+    shifts.decide(np.random.default_rng(0), p, 0.5)

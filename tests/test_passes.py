@@ -149,3 +149,18 @@ def test_spread_is_scipys_product(seed, n, density):
     x = [rng.random(n) for _ in range(3)]
     got = passes.spread(a.indptr, a.indices, a.data, *x)
     assert all(np.array_equal(g, a @ v) for g, v in zip(got, x, strict=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds, n=st.integers(0, 300))
+def test_backlog_is_the_weighted_bincount(seed, n):
+    rng = np.random.default_rng(seed)
+    status = rng.integers(0, 4, n + 5).astype(np.int8)
+    where = rng.integers(0, 6, n + 5).astype(np.int8)
+    holder = rng.integers(0, 12, n + 5).astype(np.int32)
+    hours = rng.random(n + 5) * 5
+    live = rng.permutation(n + 5)[:n].astype(np.int64)
+    held = live[(status[live] == OPEN) & (where[live] == AT_CADRE)]
+    got, k = passes.backlog(live, status, where, holder, hours, OPEN, AT_CADRE, 12)
+    assert k == len(held)
+    assert np.array_equal(got, np.bincount(holder[held], weights=hours[held], minlength=12))
