@@ -310,8 +310,8 @@ class Construction:
             hh = np.concatenate(hh_list).astype(np.int32)
             cad = np.concatenate(cad_list).astype(np.int32)
             fam = np.concatenate(fam_list)
-            hh_cad = np.stack([hh, cad], 1)
-            _, first = np.unique(hh_cad, axis=0, return_index=True)
+            # each pair once, at its first listing, in pair order (as np.unique on rows)
+            _, first = np.unique((hh.astype(np.int64) << 32) | cad, return_index=True)
             hh, cad, fam = hh[first], cad[first], fam[first]
             sunk = self.cadre_is_sunk[cad]
             prior = np.where(

@@ -153,8 +153,11 @@ def resident_ties(st: Structure, rng: np.random.Generator) -> np.ndarray:
         edges.append(np.stack([src, dst], axis=1))
     e = np.concatenate(edges) if edges else np.empty((0, 2), int)
     e = e[e[:, 0] != e[:, 1]]
-    e = np.unique(np.sort(e, axis=1), axis=0)
-    return e.astype(np.int32)
+    # Each pair once, sorted: np.unique on one int64 key per pair, which orders them as
+    # np.unique(..., axis=0) does (households are non-negative and below 2³¹) but faster.
+    e = np.sort(e, axis=1).astype(np.int64)
+    key = np.unique((e[:, 0] << 32) | e[:, 1])
+    return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1).astype(np.int32)
 
 
 def adjacency(edges: np.ndarray, n: int) -> sp.csr_array:
