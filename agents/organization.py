@@ -102,10 +102,15 @@ class StreetOffice(Organization):
         ids = m.needs.waiting(self.where, m.day_end)
         return ids[m.structure.comm_street[m.needs.comm[ids]] == self.street]
 
-    def step(self) -> None:
-        """Handle up to capacity waiting needs."""
+    def step(self, queue: np.ndarray | None = None) -> None:
+        """Handle up to capacity waiting needs.
+
+        Args:
+            queue: the needs waiting here now, oldest first, if already known (the model
+                finds every office's at once); None to look.
+        """
         self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
-        ids = self.queue()
+        ids = self.queue() if queue is None else queue
         n = min(len(ids), int(self._credit))
         self._credit -= n
         self.handled_today = n
@@ -198,15 +203,33 @@ class PropertyFirm(Organization):
 
     def step(self) -> None:
         """Settle waiting facility needs of its community, up to capacity."""
-        m = self.model
-        ids = m.waiting_at_firm(self.community)
-        self._credit = min(self._credit + self.capacity, max(self.capacity, 1.0))
-        n = min(len(ids), int(self._credit))
-        self._credit -= n
+        PropertyFirm.step_all(self.model, [self])
+
+    @staticmethod
+    def step_all(model: CollaborationModel, firms: list[PropertyFirm]) -> None:
+        """The steps of several firms, one after another, done at once.
+
+        Each firm handles the needs waiting for it today, oldest first, as many as its
+        capacity allows, and settles each with ``settle_probability``. A firm touches only
+        its own community's needs and households, so handling them all together settles
+        the same needs with the same draws (one block, in firm order) as firm after firm.
+
+        Args:
+            model: the model.
+            firms: the firms, in the order they step.
+        """
+        m = model
         nds, b = m.needs, m.behaviour
-        handled = ids[:n]
-        nds.t_ready[handled] = np.maximum(nds.t_ready[handled], m.day_open) + b.office_handle_hours
-        won = m.rng.random(n) < b.settle_probability
-        ok = handled[won]
+        handled = [np.empty(0, np.int64)]
+        for firm in firms:
+            ids = m.waiting_at_firm(firm.community)
+            firm._credit = min(firm._credit + firm.capacity, max(firm.capacity, 1.0))
+            n = min(len(ids), int(firm._credit))
+            firm._credit -= n
+            handled.append(ids[:n])
+        done = np.concatenate(handled)
+        nds.t_ready[done] = np.maximum(nds.t_ready[done], m.day_open) + b.office_handle_hours
+        won = m.rng.random(len(done)) < b.settle_probability
+        ok = done[won]
         m.settle_above(ok, nds.t_ready[ok])
-        nds.t_ready[handled[~won]] = m.day_end + b.workday_start
+        nds.t_ready[done[~won]] = m.day_end + b.workday_start

@@ -20,6 +20,7 @@ import pandas as pd
 from saca.agents import (
     Cadre,
     CommunityCadre,
+    PropertyFirm,
     SunkCadre,
 )
 from saca.agents import needs as nd
@@ -229,11 +230,12 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         self.assign_by_post(self.needs.waiting(nd.AT_COMMAND, self.day_end))
         self.claim_tasks()
         self.work_round()
+        # An office handles only its own street's needs: the queues can be found at once.
+        at_street = self.waiting_by_street()
         for office in self.street_offices:
-            office.step()
+            office.step(at_street.get(office.street, np.empty(0, np.int64)))
         self.city.step()
-        for firm in self.firms.values():
-            firm.step()
+        PropertyFirm.step_all(self, list(self.firms.values()))  # = each firm's step in turn
         # What came back during the day (escalated to the committee, sent back down by an
         # office, unclaimed past its wait) is allocated and worked the same day if the
         # shifts still have room: the afternoon round.
@@ -475,18 +477,18 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
         """
         if self._firm_queue_day != self.day:
             q = self.needs.waiting(nd.AT_FIRM, self.day_end)
-            comm = self.needs.comm[q]
-            order = np.argsort(comm, kind="stable")  # oldest first within a community
-            q, comm = q[order], comm[order]
-            cut = np.flatnonzero(np.diff(comm)) + 1
-            self._firm_queue = dict(
-                zip(comm[np.r_[0, cut]].tolist(), np.split(q, cut), strict=True) if len(q) else ()
-            )
+            self._firm_queue = _split(q, self.needs.comm[q])
             self._firm_queue_day = self.day
         q = self._firm_queue.get(community)
         if q is None:
             return np.empty(0, np.int64)
         return q[self.needs.status[q] == nd.OPEN]
+
+    def waiting_by_street(self) -> dict[int, np.ndarray]:
+        """The needs waiting at each street office now, oldest first, by street:
+        :meth:`StreetOffice.queue` of every office from one pass over the needs."""
+        q = self.needs.waiting(nd.AT_STREET, self.day_end)
+        return _split(q, self.structure.comm_street[self.needs.comm[q]])
 
     def random_household(self, community: int, grid: int) -> int:
         """A random household of a grid (or of the community when grid is -1).
@@ -631,3 +633,13 @@ def compile_kernels() -> None:
         m.step()
     p = success_chances(m, np.array([0]), np.array([0]), np.array([m.day_open]))
     shifts.decide(np.random.default_rng(0), p, 0.5)
+
+
+def _split(ids: np.ndarray, group: np.ndarray) -> dict[int, np.ndarray]:
+    """``ids`` by ``group`` (one group per id), each keeping the order of ``ids``."""
+    order = np.argsort(group, kind="stable")
+    ids, group = ids[order], group[order]
+    cut = np.flatnonzero(np.diff(group)) + 1
+    if len(ids) == 0:
+        return {}
+    return dict(zip(group[np.r_[0, cut]].tolist(), np.split(ids, cut), strict=True))

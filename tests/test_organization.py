@@ -260,3 +260,44 @@ def test_organisation_kinds(small_model):
     assert all(isinstance(o, StreetOffice) and o.kind == "street_office" for o in m.street_offices)
     assert isinstance(m.city, CityPlatform) and m.city.kind == "city_platform"
     assert {u.kind for u in m.units} == {"sending_unit"}
+
+
+def _organisations_state(m):
+    nds = m.needs
+    return (
+        nds.status[: nds.n].tolist(),
+        nds.where[: nds.n].tolist(),
+        nds.t_ready[: nds.n].tolist(),
+        m.households.trust_institution.tolist(),
+        [f._credit for f in m.firms.values()],
+        [o._credit for o in m.street_offices],
+        m.rng.random(),
+    )
+
+
+def test_offices_and_firms_stepped_at_once_as_one_by_one(small_model, add_need):
+    """The model finds every street office's queue in one pass and steps the firms
+    together; stepping each office and firm on its own gives the same needs, trust,
+    credits and draws."""
+    states = []
+    for together in (True, False):
+        m = small_model(scenario="emergency", regime="constructive", days=8)
+        m.assign_by_post(m.needs.waiting(nd.AT_COMMAND, m.day_end))
+        m.work_round()
+        for street in range(len(m.street_offices)):
+            needs_waiting_at(m, add_need, nd.AT_STREET, 4 + street, street=street, level=street)
+        firm_needs = sum(len(m.waiting_at_firm(c)) for c in m.firms)
+        if together:
+            queues = m.waiting_by_street()
+            for office in m.street_offices:
+                office.step(queues.get(office.street, np.empty(0, np.int64)))
+            PropertyFirm.step_all(m, list(m.firms.values()))
+        else:
+            for office in m.street_offices:
+                assert np.array_equal(office.queue(), m.waiting_by_street().get(office.street, []))
+                office.step()
+            for firm in m.firms.values():
+                firm.step()
+        states.append(_organisations_state(m))
+    assert states[0] == states[1]
+    assert firm_needs > 0 and sum(o.handled_today for o in m.street_offices) > 0
