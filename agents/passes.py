@@ -176,3 +176,96 @@ def backlog(live, status, where, holder, hours, open_code, place, n_cadres):
             out[holder[j]] += hours[j]
             k += 1
     return out, k
+
+
+# Contact outcomes (saca.agents.cadre; checked equal in tests/test_passes.py).
+SUCCESS, LATE, FAIL, VISIT_UNWANTED, VISIT_WANTED, CONSULTED = range(6)
+
+
+@numba.njit(cache=True, inline="always")
+def _trust_change(t, out, fam, k):
+    """The trust change of one contact (Households.apply_contacts), from the constants
+    ``k`` = (g, h·g, −λ·g, −v, g_c)."""
+    g, hg, loss, visit_loss, consult = k
+    if out == SUCCESS:
+        return g * (1 - t)
+    if out == LATE:
+        return hg * (1 - t)
+    if out == VISIT_WANTED:
+        return hg * (1 - t)
+    if out == FAIL:
+        return loss * t
+    if out == VISIT_UNWANTED:
+        return visit_loss * (1 - fam)
+    if out == CONSULTED:
+        return consult * (1 - t)
+    return 0.0
+
+
+@numba.njit(cache=True)
+def contacts(idx, hh, out, trust, familiarity, n_ties, institution, engagement, satisfaction, k):
+    """A day's contacts applied in order (Households.apply_contacts): trust on each tie,
+    familiarity, institution trust, engagement of the consulted and satisfaction, each
+    change computed from the values before any of that kind is added (as ``np.add.at``),
+    each array clipped to [0, 1] after its changes (engagement only when someone was
+    consulted).
+
+    Args:
+        idx, hh, out: each contact's tie, household and outcome.
+        trust, familiarity, n_ties: the ties' arrays and how many ties there are.
+        institution, engagement, satisfaction: the households' arrays.
+        k: (g, h·g, −λ·g, −v, g_c, φ, ι, engagement gain, satisfaction step).
+
+    Returns:
+        Each contact's familiarity before today's contacts.
+    """
+    n = idx.shape[0]
+    g, hg, loss, visit_loss, consult, phi, share, eng_gain, step = k
+    tk = (g, hg, loss, visit_loss, consult)
+    fam = np.empty(n)
+    d = np.empty(n)
+    for i in range(n):
+        fam[i] = familiarity[idx[i]]
+        d[i] = _trust_change(trust[idx[i]], out[i], fam[i], tk)
+    for i in range(n):
+        trust[idx[i]] += d[i]
+    _clip_all(trust, n_ties)
+    for i in range(n):
+        familiarity[idx[i]] += phi * (1 - fam[i])
+    _clip_all(familiarity, n_ties)
+    for i in range(n):
+        d[i] = share * _trust_change(institution[hh[i]], out[i], fam[i], tk)
+    for i in range(n):
+        institution[hh[i]] += d[i]
+    _clip_all(institution, institution.shape[0])
+    consulted = False
+    for i in range(n):
+        d[i] = eng_gain * (1 - engagement[hh[i]]) if out[i] == CONSULTED else 0.0
+    for i in range(n):
+        if out[i] == CONSULTED:
+            engagement[hh[i]] += d[i]
+            consulted = True
+    if consulted:
+        _clip_all(engagement, engagement.shape[0])
+    for i in range(n):
+        s = satisfaction[hh[i]]
+        if out[i] <= LATE:
+            d[i] = step * (1 - s)
+        elif out[i] == FAIL:
+            d[i] = -step * s
+        else:
+            d[i] = 0.0
+    for i in range(n):
+        satisfaction[hh[i]] += d[i]
+    _clip_all(satisfaction, satisfaction.shape[0])
+    return fam
+
+
+@numba.njit(cache=True)
+def _clip_all(x, n):
+    """Clip ``x[:n]`` to [0, 1] (as np.clip on finite numbers)."""
+    for i in range(n):
+        if x[i] < 0.0:
+            x[i] = 0.0
+        elif x[i] > 1.0:
+            x[i] = 1.0

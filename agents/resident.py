@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from saca.agents import needs as nd
-from saca.agents.cadre import CONSULTED, FAIL, LATE, SUCCESS, VISIT_UNWANTED, VISIT_WANTED
+from saca.agents.cadre import FAIL, VISIT_UNWANTED, VISIT_WANTED
 
 if TYPE_CHECKING:
     from saca.agents.cadre import Cadre
@@ -186,7 +186,7 @@ class Households:
 
     def apply_contacts(self) -> None:
         """Move trust, familiarity, satisfaction and complaints for today's contacts (seed
-        000, 001).
+        000, 001), in one compiled pass (:func:`saca.agents.passes.contacts`).
 
         success: t += g (1 − t); late: t += h g (1 − t); failure: t −= λ g t;
         unwanted visit: t −= v (1 − familiarity), complaint with p = c (1 − familiarity);
@@ -195,6 +195,8 @@ class Households:
         every contact: familiarity += φ (1 − familiarity).
         Institution trust moves by the share ι of the same changes.
         """
+        from saca.agents import passes  # compiled on first use (numba)
+
         self._flush()
         if not self._blocks:
             return
@@ -208,25 +210,25 @@ class Households:
         sunk = m.cadre_is_sunk[cad]
         prior = np.where(sunk, self.opinion_sunk[hh], self.opinion_community[hh])
         idx = ties.get_or_add_many(hh, cad, prior)
-        t = ties.trust[idx]
-        fam = ties.familiarity[idx]
-        np.add.at(ties.trust, idx, self._trust_delta(t, out, fam))
-        np.clip(ties.trust[: ties.n], 0, 1, out=ties.trust[: ties.n])
-        np.add.at(ties.familiarity, idx, b.familiarity_gain * (1 - fam))
-        np.clip(ties.familiarity[: ties.n], 0, 1, out=ties.familiarity[: ties.n])
-        ti = self.trust_institution[hh]
-        np.add.at(self.trust_institution, hh, b.institution_share * self._trust_delta(ti, out, fam))
-        np.clip(self.trust_institution, 0, 1, out=self.trust_institution)
-        consulted = hh[out == CONSULTED]
-        if len(consulted):
-            e = self.engagement[consulted]
-            np.add.at(self.engagement, consulted, b.engagement_gain * (1 - e))
-            np.clip(self.engagement, 0, 1, out=self.engagement)
-        sat = self.satisfaction[hh]
-        step = b.satisfaction_step
-        ds = np.select([out <= LATE, out == FAIL], [step * (1 - sat), -step * sat], 0.0)
-        np.add.at(self.satisfaction, hh, ds)
-        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
+        g = b.trust_gain
+        constants = tuple(
+            float(x)
+            for x in (
+                g,
+                b.late_gain_share * g,
+                -b.loss_aversion * g,
+                -b.visit_trust_loss,
+                b.consult_trust_gain,
+                b.familiarity_gain,
+                b.institution_share,
+                b.engagement_gain,
+                b.satisfaction_step,
+            )
+        )
+        fam = passes.contacts(
+            idx, hh, out, ties.trust, ties.familiarity, ties.n, self.trust_institution,
+            self.engagement, self.satisfaction, constants,
+        )  # fmt: skip
         p_complain = np.select(
             [out == VISIT_UNWANTED, out == FAIL],
             [b.complaint_prob * (1 - fam), b.fail_complaint_share * b.complaint_prob],
@@ -235,29 +237,6 @@ class Households:
         complain = m.rng.random(len(hh)) < p_complain
         np.add.at(self.complaints, hh[complain], 1)
         self.complaints_today += int(complain.sum())
-
-    def _trust_delta(self, t: np.ndarray, out: np.ndarray, fam: np.ndarray) -> np.ndarray:
-        """Trust change per contact, losses larger than gains (loss aversion)."""
-        b = self.model.behaviour
-        g, h = b.trust_gain, b.late_gain_share
-        return np.select(
-            [
-                out == SUCCESS,
-                out == LATE,
-                out == FAIL,
-                out == VISIT_UNWANTED,
-                out == VISIT_WANTED,
-                out == CONSULTED,
-            ],
-            [
-                g * (1 - t),
-                h * g * (1 - t),
-                -b.loss_aversion * g * t,
-                -b.visit_trust_loss * (1 - fam),
-                h * g * (1 - t),
-                b.consult_trust_gain * (1 - t),
-            ],
-        )
 
     def gave_up(self, hh: np.ndarray) -> None:
         """Households whose reported need was dropped lose trust in the institution.

@@ -164,3 +164,56 @@ def test_backlog_is_the_weighted_bincount(seed, n):
     got, k = passes.backlog(live, status, where, holder, hours, OPEN, AT_CADRE, 12)
     assert k == len(held)
     assert np.array_equal(got, np.bincount(holder[held], weights=hours[held], minlength=12))
+
+
+def test_outcome_codes_are_the_cadres():
+    from saca.agents import cadre
+
+    names = ("SUCCESS", "LATE", "FAIL", "VISIT_UNWANTED", "VISIT_WANTED", "CONSULTED")
+    assert [getattr(passes, n) for n in names] == [getattr(cadre, n) for n in names]
+
+
+def _contacts_numpy(idx, hh, out, ties_trust, ties_fam, n, ti_all, eng, sat, k):
+    """The numpy expressions passes.contacts replaced (Households.apply_contacts)."""
+    g, hg, loss, visit_loss, consult, phi, share, eng_gain, step = k
+
+    def delta(t, fam):
+        gain = (1 - t) * np.select([out == 0, out == 5], [g, consult], hg)
+        return np.select([out == 2, out == 3], [loss * t, visit_loss * (1 - fam)], gain)
+
+    t, fam = ties_trust[idx], ties_fam[idx]
+    np.add.at(ties_trust, idx, delta(t, fam))
+    np.clip(ties_trust[:n], 0, 1, out=ties_trust[:n])
+    np.add.at(ties_fam, idx, phi * (1 - fam))
+    np.clip(ties_fam[:n], 0, 1, out=ties_fam[:n])
+    ti = ti_all[hh]
+    np.add.at(ti_all, hh, share * delta(ti, fam))
+    np.clip(ti_all, 0, 1, out=ti_all)
+    consulted = hh[out == 5]
+    if len(consulted):
+        e = eng[consulted]
+        np.add.at(eng, consulted, eng_gain * (1 - e))
+        np.clip(eng, 0, 1, out=eng)
+    s = sat[hh]
+    np.add.at(sat, hh, np.select([out <= 1, out == 2], [step * (1 - s), -step * s], 0.0))
+    np.clip(sat, 0, 1, out=sat)
+    return fam
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=seeds, n=st.integers(0, 150), consulting=st.booleans())
+def test_contacts_are_the_add_at_expressions(seed, n, consulting):
+    rng = np.random.default_rng(seed)
+    n_ties, n_hh = 40, 30
+    hh = rng.integers(0, n_hh, n)
+    idx = rng.integers(0, n_ties, n)  # repeats: several contacts on one tie in a day
+    out = rng.integers(0, 6 if consulting else 5, n)
+    k = tuple(float(x) for x in (0.3, 0.15, -0.6, -0.2, 0.25, 0.4, 0.5, 0.3, 0.35))
+    # some values just outside [0, 1], as word of mouth's rounding can leave them
+    arrays = [np.clip(rng.random(m) * 1.0002 - 0.0001, -1e-4, 1 + 1e-4) for m in (48, 48)]
+    arrays += [rng.random(n_hh) * 1.0001 for _ in range(3)]
+    ours = [a.copy() for a in arrays]
+    want_fam = _contacts_numpy(idx, hh, out, *arrays[:2], n_ties, *arrays[2:], k)
+    fam = passes.contacts(idx, hh, out, ours[0], ours[1], n_ties, *ours[2:], k)
+    assert np.array_equal(fam, want_fam)
+    assert all(np.array_equal(a, b) for a, b in zip(ours, arrays, strict=True))
