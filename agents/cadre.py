@@ -151,8 +151,7 @@ class Cadre(mesa.Agent):
         self.job_control = 0.5
         self.alignment = 0.5
         self.withdrawn = False
-        self.active = True
-        self.queue = []
+        self.active = True  # its queue is empty: Queues.add_cadre gave it one
         self.queue_changed = False
         self.effort = motivation
         self.hours_left = 0.0

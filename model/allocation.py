@@ -10,6 +10,7 @@ from saca.agents import needs as nd
 from saca.agents.cadre import CONSULTED, LATE, SUCCESS, Cadre
 from saca.agents.cadre_state import spend_many
 from saca.model.metrics import record_handoff, record_handoffs
+from saca.model.network import unique_first
 
 
 class Allocation:
@@ -509,7 +510,7 @@ class Allocation:
         best = np.full(len(tasks), -1.0)
         np.maximum.at(best, task_rep, score)
         win = respond & (score == best[task_rep]) & (best[task_rep] >= 0)
-        w_task, first = np.unique(task_rep[win], return_index=True)
+        w_task, first, _ = unique_first(task_rep[win])
         w_cad = cad_pos[win][first]
         w_est = estimate[win][first]
         # A cadre takes its tasks in random order while their estimated hours fit.

@@ -24,7 +24,13 @@ from saca.agents.cadre import Cadre
 from saca.agents.cadre_state import CadreState
 from saca.agents.queues import Queues
 from saca.model.metrics import new_totals
-from saca.model.network import TieTable, adjacency, build_structure, resident_ties
+from saca.model.network import (
+    TieTable,
+    adjacency,
+    build_structure,
+    resident_ties,
+    unique_first,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -117,9 +123,10 @@ class Construction:
             "skills": np.clip(
                 quality + rng.normal(0, pop.skill_sd, len(nd.NEED_TYPES)), 0.02, 0.98
             ),
-            "experience": float(np.clip(rng.normal(experience, 0.1), 0, 1)),
-            "motivation": float(
-                np.clip(rng.normal(pop.motivation_mean, pop.motivation_sd), 0.05, 1)
+            # min/max: what np.clip gives for one number, without numpy's call per cadre
+            "experience": min(max(float(rng.normal(experience, 0.1)), 0.0), 1.0),
+            "motivation": min(
+                max(float(rng.normal(pop.motivation_mean, pop.motivation_sd)), 0.05), 1.0
             ),
         }
 
@@ -311,7 +318,7 @@ class Construction:
             cad = np.concatenate(cad_list).astype(np.int32)
             fam = np.concatenate(fam_list)
             # each pair once, at its first listing, in pair order (as np.unique on rows)
-            _, first = np.unique((hh.astype(np.int64) << 32) | cad, return_index=True)
+            _, first, _ = unique_first((hh.astype(np.int64) << 32) | cad)
             hh, cad, fam = hh[first], cad[first], fam[first]
             sunk = self.cadre_is_sunk[cad]
             prior = np.where(

@@ -11,6 +11,7 @@ cites its seed in the method that runs it; ``docs/ODD.md`` gives the equations.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -99,7 +100,15 @@ class CollaborationModel(Construction, NeedFlow, Allocation, mesa.Model):
             ]
         )
         self._set_situation(0)
-        self._build()
+        # Building creates hundreds of thousands of objects that live as long as the model:
+        # the cyclic garbage collector would scan them again and again for nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            if collecting:
+                gc.enable()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, k=name: m.today[k]) for name in METRICS}
         )

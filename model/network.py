@@ -156,8 +156,26 @@ def resident_ties(st: Structure, rng: np.random.Generator) -> np.ndarray:
     # Each pair once, sorted: np.unique on one int64 key per pair, which orders them as
     # np.unique(..., axis=0) does (households are non-negative and below 2³¹) but faster.
     e = np.sort(e, axis=1).astype(np.int64)
-    key = np.unique((e[:, 0] << 32) | e[:, 1])
+    key, _, _ = unique_first((e[:, 0] << 32) | e[:, 1])
     return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1).astype(np.int32)
+
+
+def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted distinct values, the index of each one's first occurrence and each
+    value's position among them: ``np.unique(values, return_index=True,
+    return_inverse=True)``, by one stable sort (numpy 2.5's np.unique is ten to fifty
+    times slower on integers).
+
+    Args:
+        values: a one-dimensional array.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], order[new], inverse
 
 
 def adjacency(edges: np.ndarray, n: int) -> sp.csr_array:
@@ -296,9 +314,7 @@ class TieTable:
         miss = np.flatnonzero(idx < 0)
         if len(miss) == 0:
             return idx
-        keys, first, inv = np.unique(
-            self._key(hh[miss], cadre[miss]), return_index=True, return_inverse=True
-        )
+        keys, first, inv = unique_first(self._key(hh[miss], cadre[miss]))
         by_first = np.argsort(first, kind="stable")
         number = np.empty(len(keys), np.int64)
         number[by_first] = self.n + np.arange(len(keys))

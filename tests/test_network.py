@@ -16,6 +16,7 @@ from saca.model.network import (
     build_graph,
     build_structure,
     resident_ties,
+    unique_first,
 )
 from saca.model.situation import Situation
 
@@ -245,3 +246,12 @@ def test_tie_lookup_finds_every_pair_whichever_table_holds_it(seed, batches):
     keys, kidx = t.sorted_pairs()
     assert np.all(np.diff(keys) > 0) and sorted(kidx.tolist()) == list(range(t.n))
     assert seen_recent or batches < 20  # long runs look pairs up in both tables
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), span=st.integers(1, 50))
+def test_unique_first_is_numpys_unique(seed, n, span):
+    values = np.random.default_rng(seed).integers(0, span, n)
+    got = unique_first(values)
+    want = np.unique(values, return_index=True, return_inverse=True)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
