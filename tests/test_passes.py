@@ -30,14 +30,19 @@ def _ties(rng: np.random.Generator, n_hh: int, n_ties: int, n_cad: int):
     )
 
 
+def _needs(rng: np.random.Generator, n: int):
+    """Statuses and places of n + 5 needs, n of them live in shuffled order."""
+    status = rng.integers(0, 4, n + 5).astype(np.int8)
+    where = rng.integers(0, 6, n + 5).astype(np.int8)
+    return status, where, rng.permutation(n + 5)[:n].astype(np.int64)
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=seeds, n=st.integers(0, 300))
 def test_waiting_is_the_masked_selection(seed, n):
     rng = np.random.default_rng(seed)
-    status = rng.integers(0, 4, n + 5).astype(np.int8)
-    where = rng.integers(0, 6, n + 5).astype(np.int8)
+    status, where, live = _needs(rng, n)
     t_ready = rng.random(n + 5) * 48
-    live = rng.permutation(n + 5)[:n].astype(np.int64)
     for place in (AT_COMMAND, AT_CADRE):
         numpy = live[(status[live] == OPEN) & (where[live] == place) & (t_ready[live] < 24.0)]
         got = passes.waiting(live, status, where, t_ready, OPEN, place, 24.0)
@@ -155,11 +160,9 @@ def test_spread_is_scipys_product(seed, n, density):
 @given(seed=seeds, n=st.integers(0, 300))
 def test_backlog_is_the_weighted_bincount(seed, n):
     rng = np.random.default_rng(seed)
-    status = rng.integers(0, 4, n + 5).astype(np.int8)
-    where = rng.integers(0, 6, n + 5).astype(np.int8)
+    status, where, live = _needs(rng, n)
     holder = rng.integers(0, 12, n + 5).astype(np.int32)
     hours = rng.random(n + 5) * 5
-    live = rng.permutation(n + 5)[:n].astype(np.int64)
     held = live[(status[live] == OPEN) & (where[live] == AT_CADRE)]
     got, k = passes.backlog(live, status, where, holder, hours, OPEN, AT_CADRE, 12)
     assert k == len(held)
