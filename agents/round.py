@@ -45,7 +45,7 @@ class Finished:
 
 
 def run_shifts(m: CollaborationModel, order: np.ndarray, *, inline: bool) -> Finished:
-    """The shifts of ``cadres``, one after another, compiled
+    """The shifts of the cadres ``order``, one after another, compiled
     (:func:`saca.agents.shifts.work_shifts`): the numbers and draws of each cadre's
     :meth:`Cadre.walk` in turn (``inline`` false: the needs whose hours are done are
     returned, in the order they were finished, for :func:`attempt`), or of each sunk
@@ -206,11 +206,7 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
     clock = np.asarray(finished.clock, dtype=np.float64)
     p = success_chances(m, ids, cadres, clock)
     p_paper = float((1 - m.regime.goals) * b.paper_closure)
-    if p_paper <= 0:
-        # No draw when nothing can happen: regimes with resident goals keep their
-        # random streams.
-        won_a, paper_a = rng.random(n) < p, np.zeros(n, dtype=bool)
-    elif m.compiled and type(rng) is np.random.Generator:
+    if m.compiled and type(rng) is np.random.Generator:
         from saca.agents import shifts  # compiled on first use (numba)
 
         won_a, paper_a = shifts.decide(rng, p, p_paper)
@@ -218,7 +214,9 @@ def attempt(m: CollaborationModel, finished: Finished) -> None:
         won_a, paper_a = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for j, chance in enumerate(p.tolist()):
             won_a[j] = rng.random() < chance
-            if not won_a[j]:
+            # No draw when closing on paper cannot happen: regimes with resident goals
+            # keep their random streams.
+            if not won_a[j] and p_paper > 0:
                 paper_a[j] = rng.random() < p_paper
     late = clock > nds.t_deadline[ids]
     outcome = np.where(won_a, np.where(late, LATE, SUCCESS), FAIL)

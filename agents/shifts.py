@@ -395,7 +395,8 @@ def chances(C, N, T, W, ids, cadres, clocks):
 @numba.njit(cache=True)
 def decide(rng, chance, p_paper):
     """Draw, need by need, whether each finished need is resolved (``chance``) and, for
-    a failure, whether it is closed on paper (``p_paper``; no draw when it is 0).
+    a failure, whether it is closed on paper (``p_paper``; no draw when it is 0, so
+    regimes with resident goals keep their random streams).
 
     Returns:
         (won, closed on paper), one entry per need.
