@@ -98,9 +98,7 @@ class StreetOffice(Organization):
 
     def queue(self) -> np.ndarray:
         """Needs waiting here today, oldest first."""
-        m = self.model
-        ids = m.needs.waiting(self.where, m.day_end)
-        return ids[m.structure.comm_street[m.needs.comm[ids]] == self.street]
+        return self.model.waiting_by_street().get(self.street, np.empty(0, np.int64))
 
     def step(self, queue: np.ndarray | None = None) -> None:
         """Handle up to capacity waiting needs.

@@ -108,9 +108,7 @@ class Allocation:
         nds = self.needs
         passed = nds.passed_by[ids]
         was_passed = passed >= 0  # escalated by one cadre, now with another
-        givers, takers = passed[was_passed].tolist(), cads[was_passed].tolist()
-        for giver, taker in zip(givers, takers, strict=True):
-            record_handoff(self, giver, taker)
+        self.record_handoffs(np.column_stack([passed[was_passed], cads[was_passed]]))
         nds.passed_by[ids[was_passed]] = -1
         self._hand_over(ids, cads, np.full(len(ids), chosen))
         np.add.at(self.backlog, cads, nds.hours[ids])

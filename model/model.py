@@ -646,9 +646,9 @@ def compile_kernels() -> None:
 
 def _split(ids: np.ndarray, group: np.ndarray) -> dict[int, np.ndarray]:
     """``ids`` by ``group`` (one group per id), each keeping the order of ``ids``."""
+    if len(ids) == 0:
+        return {}
     order = np.argsort(group, kind="stable")
     ids, group = ids[order], group[order]
     cut = np.flatnonzero(np.diff(group)) + 1
-    if len(ids) == 0:
-        return {}
     return dict(zip(group[np.r_[0, cut]].tolist(), np.split(ids, cut), strict=True))

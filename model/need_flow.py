@@ -99,10 +99,7 @@ class NeedFlow:
         Args:
             nid: the need.
         """
-        self.needs.close_on_paper(nid)
-        self.paper_closures_today += 1
-        due = self.day + max(1, round(self.behaviour.resurface_days))
-        self._resurfacing.setdefault(due, []).append(nid)
+        self.close_on_paper_many(np.array([nid]))
 
     def close_on_paper_many(self, ids: np.ndarray) -> None:
         """:meth:`close_on_paper` for several needs (distinct), in order.
