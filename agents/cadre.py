@@ -129,7 +129,7 @@ class Cadre(mesa.Agent):
     ) -> None:
         super().__init__(model)
         self.idx = model.cadre_state.add()
-        model.queues.add_cadre()
+        model.queues.add_cadre()  # an empty queue
         model.cadres.append(self)
         model.cadre_state.sunk[self.idx] = self.is_sunk
         self.full_time = True
@@ -151,7 +151,7 @@ class Cadre(mesa.Agent):
         self.job_control = 0.5
         self.alignment = 0.5
         self.withdrawn = False
-        self.active = True  # its queue is empty: Queues.add_cadre gave it one
+        self.active = True
         self.queue_changed = False
         self.effort = motivation
         self.hours_left = 0.0

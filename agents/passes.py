@@ -29,15 +29,17 @@ def waiting(live, status, where, t_ready, open_code, place, before):
     return out[:k].copy()
 
 
+@numba.njit(cache=True, inline="always")
+def _unit(v):
+    """``v`` clipped to [0, 1] (as np.clip on a finite number)."""
+    return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
+
+
 @numba.njit(cache=True)
 def _clip01(x, hh):
-    """Clip the entries ``hh`` of ``x`` to [0, 1] (as np.clip on finite numbers)."""
+    """Clip the entries ``hh`` of ``x`` to [0, 1]."""
     for i in range(hh.shape[0]):
-        v = x[hh[i]]
-        if v < 0.0:
-            x[hh[i]] = 0.0
-        elif v > 1.0:
-            x[hh[i]] = 1.0
+        x[hh[i]] = _unit(x[hh[i]])
 
 
 @numba.njit(cache=True)
@@ -263,9 +265,6 @@ def contacts(idx, hh, out, trust, familiarity, n_ties, institution, engagement, 
 
 @numba.njit(cache=True)
 def _clip_all(x, n):
-    """Clip ``x[:n]`` to [0, 1] (as np.clip on finite numbers)."""
+    """Clip ``x[:n]`` to [0, 1]."""
     for i in range(n):
-        if x[i] < 0.0:
-            x[i] = 0.0
-        elif x[i] > 1.0:
-            x[i] = 1.0
+        x[i] = _unit(x[i])

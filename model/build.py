@@ -52,7 +52,7 @@ class Construction:
         self._graph: nx.Graph | None = None  # built when first read (see graph)
         self.households = Households(self)
         self.residents = [Resident(self, i) for i in range(n_h)]
-        self.ties = TieTable(n_h)
+        self.ties = TieTable()
         self.needs = nd.NeedPool()
         self.cadres: list[Cadre] = []
         # Every cadre's state, one row each; the Cadre agents are views onto it.

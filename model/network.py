@@ -201,12 +201,9 @@ class TieTable:
     are kept as sorted int64 keys ``household << 32 | cadre`` so that a day's contacts are
     looked up and added at once (:meth:`lookup`, :meth:`get_or_add_many`);
     :meth:`of_household` lists one household's ties.
-
-    Args:
-        n_households: number of households.
     """
 
-    def __init__(self, n_households: int) -> None:
+    def __init__(self) -> None:
         self.hh = np.empty(1024, np.int32)
         self.cadre = np.empty(1024, np.int32)
         self.familiarity = np.empty(1024, np.float64)

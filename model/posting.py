@@ -5,7 +5,7 @@ Each decision sees the backlogs and draws left by the ones before it, so the loo
 sequential by nature; numba compiles it, reading and writing the model's arrays and
 drawing from the model's generator itself (numba shares its state), so the numbers and
 draws are those of the Python loop. What touches Python structures (contacts, hand-offs,
-queue appends) comes back as events in order. ``tests/test_posting.py`` runs the two
+queue appends) comes back as events in order. ``tests/test_shifts.py`` runs the two
 side by side.
 
 Seeds: 000 (consultation, meetings, redeployment), 001 (offloading, marginalisation),

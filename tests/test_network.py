@@ -154,7 +154,7 @@ def test_adjacency_is_row_normalised():
 
 # ----- ties between households and cadres ---------------------------------------------
 def test_tie_table_adds_finds_and_decays():
-    t = TieTable(5)
+    t = TieTable()
     t.add_many(np.array([0, 1]), np.array([7, 7]), np.array([0.5, 0.2]), np.array([0.6, 0.6]))
     assert t.familiarity_of(0, 7) == 0.5 and t.familiarity_of(1, 7) == 0.2
     assert t.familiarity_of(2, 7) == 0.0  # strangers
@@ -168,7 +168,7 @@ def test_tie_table_adds_finds_and_decays():
 
 
 def test_tie_table_grows_beyond_its_first_allocation():
-    t = TieTable(3000)
+    t = TieTable()
     for h in range(3000):
         t.get_or_add(h, h % 7, trust=h / 3000)
     assert t.n == 3000
@@ -183,7 +183,7 @@ def test_tie_table_adds_in_bulk_as_one_by_one():
     hh = rng.integers(0, 40, 300)
     cad = rng.integers(0, 6, 300)
     prior = rng.random(300)
-    one, bulk = TieTable(40), TieTable(40)
+    one, bulk = TieTable(), TieTable()
     for t in (one, bulk):
         t.add_many(np.array([1, 2]), np.array([3, 3]), np.array([0.5, 0.2]), np.array([0.6, 0.7]))
         t.get_or_add(5, 0, 0.4)  # merged into the sorted keys at the next lookup
@@ -231,7 +231,7 @@ def test_tie_lookup_finds_every_pair_whichever_table_holds_it(seed, batches):
     """New ties wait in the recent table until it is large enough to merge into the main
     one; a pair is found, with its tie, wherever it is."""
     rng = np.random.default_rng(seed)
-    t, known, seen_recent = TieTable(50), {}, False
+    t, known, seen_recent = TieTable(), {}, False
     for _ in range(batches):
         hh, cad = rng.integers(0, 50, 40), rng.integers(0, 30, 40)
         idx = t.get_or_add_many(hh, cad, rng.random(40))
